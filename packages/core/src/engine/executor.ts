@@ -1,0 +1,212 @@
+import type { Scorer, Target } from '../config.js';
+import { isRetryable, retryAfterMs, serializeError, TimeoutError } from '../errors.js';
+import type { Clock, ItemOutcome, Storage, WorkItem } from '../ports.js';
+import type { Run } from '../types.js';
+import { Semaphore } from './semaphore.js';
+import { OutcomeWriter, type WriterOptions } from './writer.js';
+
+export interface ExecutorDeps {
+  storage: Storage;
+  clock: Clock;
+  /** Per-target limits shared by every run in this process (a target's `maxConcurrency`). */
+  targetLimits?: Map<string, Semaphore>;
+  /** First retry delay of a retryable target error, in ms (doubles per try, with jitter). Default 500. */
+  retryBaseMs?: number;
+  /** Longest retry delay in ms. Default 30 000. */
+  retryMaxMs?: number;
+  writer?: WriterOptions;
+}
+
+export interface ExecuteParams {
+  run: Run;
+  fence: number;
+  target: Target;
+  scorers: Scorer[];
+  /** Aborted when the worker loses the run (lease lost, shutdown): stop, record nothing more. */
+  signal: AbortSignal;
+  onProgress?: (counts: { succeeded: number; failed: number }) => void;
+}
+
+/** Runs a promise-returning call with an AbortSignal that fires after `ms`, or when `outer` aborts. */
+async function withTimeout<T>(ms: number, outer: AbortSignal, fn: (signal: AbortSignal) => Promise<T> | T): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const onOuter = () => controller.abort(outer.reason);
+  outer.addEventListener('abort', onOuter, { once: true });
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    timer = setTimeout(() => controller.abort(new TimeoutError(ms)), ms);
+  });
+  try {
+    // A target that ignores its signal still loses the race against the timeout.
+    return await Promise.race([Promise.resolve().then(() => fn(controller.signal)), aborted]);
+  } finally {
+    clearTimeout(timer);
+    outer.removeEventListener('abort', onOuter);
+    aborted.catch(() => {});
+  }
+}
+
+function normalizeScore(value: unknown): { score: number; reason: string | null } {
+  const v =
+    typeof value === 'object' && value !== null ? (value as { score?: unknown; reason?: unknown }) : { score: value };
+  if (typeof v.score !== 'number' || !Number.isFinite(v.score) || v.score < 0 || v.score > 1) {
+    throw new Error(`scorer returned ${JSON.stringify(value)}; expected a number in [0, 1] or { score, reason }`);
+  }
+  return { score: v.score, reason: v.reason == null ? null : String(v.reason) };
+}
+
+/** Every scorer of an item in parallel; a throwing scorer records an error on its own score only. */
+export async function scoreItem(
+  scorers: Scorer[],
+  args: Parameters<Scorer['score']>[0],
+): Promise<ItemOutcome['scores']> {
+  return Promise.all(
+    scorers.map(async (s) => {
+      try {
+        const { score, reason } = normalizeScore(await s.score(args));
+        return { scorerId: s.id, score, reason, error: null };
+      } catch (e) {
+        return { scorerId: s.id, score: null, reason: null, error: e instanceof Error ? e.message : String(e) };
+      }
+    }),
+  );
+}
+
+/** A JSON-safe copy of a target's output, or an error naming why it cannot be stored. */
+function storable(output: unknown): unknown {
+  if (output === undefined) return null;
+  try {
+    return JSON.parse(JSON.stringify(output) ?? 'null');
+  } catch (e) {
+    throw new TypeError(`target output is not JSON-serializable: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+/**
+ * Executes one item: target with timeout and abort signal, retries on retryable errors with
+ * exponential backoff and jitter (honouring Retry-After), then scorers. Returns null when the
+ * run-level signal aborted: the item stays pending for whoever owns the run next.
+ */
+export async function executeItem(
+  deps: ExecutorDeps,
+  p: Pick<ExecuteParams, 'run' | 'target' | 'scorers' | 'signal'>,
+  item: WorkItem,
+): Promise<ItemOutcome | null> {
+  const { run, target, signal } = p;
+  const { clock } = deps;
+  const base = deps.retryBaseMs ?? 500;
+  const max = deps.retryMaxMs ?? 30_000;
+  const limit = deps.targetLimits?.get(target.id);
+  const startedAt = new Date(clock.now()).toISOString();
+  let attempt = item.attempt;
+  for (let tryNo = 1; ; tryNo++) {
+    attempt++;
+    const t0 = performance.now();
+    try {
+      if (limit) await limit.acquire();
+      let output: unknown;
+      try {
+        output = await withTimeout(run.options.itemTimeoutMs, signal, (s) =>
+          target.run(item.input, {
+            signal: s,
+            item: { id: item.itemId, groundTruth: item.groundTruth, metadata: item.metadata },
+            runId: run.id,
+            attempt,
+            repetition: item.repetition,
+          }),
+        );
+      } finally {
+        limit?.release();
+      }
+      const latencyMs = performance.now() - t0;
+      const stored = storable(output);
+      const scores = await scoreItem(p.scorers, {
+        input: item.input,
+        output: stored,
+        groundTruth: item.groundTruth,
+        metadata: item.metadata,
+      });
+      return {
+        itemId: item.itemId,
+        repetition: item.repetition,
+        status: 'succeeded',
+        attempt,
+        output: stored,
+        error: null,
+        latencyMs,
+        startedAt,
+        completedAt: new Date(clock.now()).toISOString(),
+        scores,
+      };
+    } catch (error) {
+      if (signal.aborted) return null;
+      const latencyMs = performance.now() - t0;
+      if (tryNo <= run.options.maxRetries && isRetryable(error)) {
+        const exp = Math.min(max, base * 2 ** (tryNo - 1));
+        const wait = Math.max(retryAfterMs(error, clock.now()) ?? 0, exp / 2 + (exp / 2) * clock.random());
+        try {
+          await clock.sleep(Math.min(wait, max), signal);
+        } catch {
+          return null;
+        }
+        continue;
+      }
+      return {
+        itemId: item.itemId,
+        repetition: item.repetition,
+        status: 'failed',
+        attempt,
+        output: null,
+        error: serializeError(error),
+        latencyMs,
+        startedAt,
+        completedAt: new Date(clock.now()).toISOString(),
+        scores: [],
+      };
+    }
+  }
+}
+
+/**
+ * Drives every pending item of a run through {@link executeItem} with at most
+ * `run.options.maxConcurrency` in flight. Items are read page by page (never the whole run in
+ * memory); outcomes are group-committed by an {@link OutcomeWriter} under the run's fencing token.
+ */
+export async function executeRun(deps: ExecutorDeps, p: ExecuteParams): Promise<void> {
+  const concurrency = Math.max(1, p.run.options.maxConcurrency);
+  const writer = new OutcomeWriter(deps.storage, p.run.id, p.fence, deps.clock, (c) => p.onProgress?.(c), deps.writer);
+  const slots = new Semaphore(concurrency);
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown = null;
+  const pageSize = Math.max(100, concurrency * 4);
+  let cursor: { itemId: string; repetition: number } | null = null;
+
+  while (!p.signal.aborted && !failure) {
+    const page = await deps.storage.listPendingWork(p.run.id, cursor, pageSize);
+    if (page.length === 0) break;
+    cursor = { itemId: page[page.length - 1].itemId, repetition: page[page.length - 1].repetition };
+    for (const item of page) {
+      await slots.acquire();
+      if (p.signal.aborted || failure) {
+        slots.release();
+        break;
+      }
+      const task = executeItem(deps, p, item)
+        .then((outcome) => (outcome ? writer.add(outcome) : undefined))
+        .catch((e) => {
+          failure ??= e;
+        })
+        .finally(() => {
+          slots.release();
+          inFlight.delete(task);
+        });
+      inFlight.add(task);
+    }
+  }
+  await Promise.all(inFlight);
+  await writer.flush().catch((e) => {
+    failure ??= e;
+  });
+  if (failure) throw failure;
+}

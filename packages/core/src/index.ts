@@ -1,0 +1,14 @@
+export * from './config.js';
+export { type ExecutorDeps, executeItem, executeRun, scoreItem } from './engine/executor.js';
+export { createRegistry, type Registry } from './engine/registry.js';
+export { createRunJobHandler, finalStatus, RUN_JOB, type RunJobDeps, type RunJobPayload } from './engine/run-job.js';
+export { createRunService, type RunService, type RunServiceDeps } from './engine/run-service.js';
+export { Semaphore } from './engine/semaphore.js';
+export { OutcomeWriter, type WriterOptions } from './engine/writer.js';
+export * from './errors.js';
+export { createMemoryEventBus } from './events.js';
+export { newId } from './ids.js';
+export * from './ports.js';
+export * from './schemas.js';
+export { builtInScorers, contains, exactMatch } from './scorers.js';
+export * from './types.js';

@@ -1,0 +1,212 @@
+import type { CreateDatasetInput, ItemInput, ItemUpdate, UpdateDatasetInput } from './schemas.js';
+import type {
+  Dataset,
+  DatasetItem,
+  DatasetVersion,
+  ItemError,
+  Page,
+  PageQuery,
+  Run,
+  RunItemStatus,
+  RunResult,
+  RunStatus,
+  RunSummary,
+} from './types.js';
+
+/** Time and randomness, injectable so lease expiry and backoff are tested without sleeping. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  random(): number;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  random: () => Math.random(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal?.reason ?? new Error('aborted'));
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+/** A run as the trigger creates it. */
+export interface NewRun {
+  id: string;
+  datasetId: string;
+  datasetVersion: number;
+  name: string | null;
+  targetType: string;
+  targetId: string;
+  scorerIds: string[];
+  options: Run['options'];
+  metadata: Record<string, unknown> | null;
+  totalItems: number;
+}
+
+/** One pending unit of work handed to the executor: a run item with its pinned item data. */
+export interface WorkItem {
+  itemId: string;
+  repetition: number;
+  attempt: number;
+  input: unknown;
+  groundTruth: unknown;
+  metadata: Record<string, unknown> | null;
+}
+
+export interface ItemOutcome {
+  itemId: string;
+  repetition: number;
+  status: Extract<RunItemStatus, 'succeeded' | 'failed'>;
+  attempt: number;
+  output: unknown;
+  error: ItemError | null;
+  latencyMs: number;
+  startedAt: string;
+  completedAt: string;
+  scores: { scorerId: string; score: number | null; reason: string | null; error: string | null }[];
+}
+
+export interface RunPatch {
+  status?: RunStatus;
+  startedAt?: string | null;
+  completedAt?: string | null;
+  error?: string | null;
+  summary?: RunSummary | null;
+  totalItems?: number;
+  plannedAt?: string | null;
+}
+
+/**
+ * A transaction other adapters may join. `handle` is the adapter's own transaction object (a
+ * Kysely `Transaction` for the SQL store): only an adapter built on the same database looks at it.
+ */
+export interface StorageTx {
+  readonly handle: unknown;
+  createRun(run: NewRun): Promise<Run>;
+}
+
+/**
+ * The storage port. Implemented once with Kysely (SQLite now, PostgreSQL as a dialect); every
+ * method is safe to call concurrently and keeps the version and uniqueness rules itself.
+ */
+export interface Storage {
+  readonly dialect: string;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  transaction<T>(fn: (tx: StorageTx) => Promise<T>): Promise<T>;
+
+  createDataset(input: CreateDatasetInput): Promise<Dataset>;
+  getDataset(id: string): Promise<Dataset | undefined>;
+  findDatasetByName(name: string): Promise<Dataset | undefined>;
+  listDatasets(q: PageQuery): Promise<Page<Dataset>>;
+  updateDataset(id: string, patch: UpdateDatasetInput): Promise<Dataset>;
+  /** Deletes a dataset with its items, runs and results. */
+  deleteDataset(id: string): Promise<void>;
+
+  /** Adds items as one version bump. Rejects (409) an externalId already in use. */
+  addItems(datasetId: string, items: ItemInput[]): Promise<{ version: number; items: DatasetItem[] }>;
+  /** Updates items as one version bump; the old revisions stay visible to older versions. */
+  updateItems(
+    datasetId: string,
+    updates: (ItemUpdate & { id: string })[],
+  ): Promise<{ version: number; items: DatasetItem[] }>;
+  /** Deletes items as one version bump. Unknown ids are a 404 and nothing changes. */
+  deleteItems(datasetId: string, itemIds: string[]): Promise<{ version: number; count: number }>;
+  getItem(datasetId: string, itemId: string, version?: number): Promise<DatasetItem | undefined>;
+  listItems(datasetId: string, q: PageQuery & { version?: number; search?: string }): Promise<Page<DatasetItem>>;
+  countItems(datasetId: string, version: number): Promise<number>;
+  listVersions(datasetId: string, q: PageQuery): Promise<Page<DatasetVersion>>;
+
+  getRun(runId: string): Promise<Run | undefined>;
+  listRuns(datasetId: string, q: PageQuery): Promise<Page<Run>>;
+  countActiveRuns(datasetId: string): Promise<number>;
+  updateRun(runId: string, patch: RunPatch): Promise<void>;
+  /**
+   * Creates the next page of run-item rows from the items valid at the run's pinned version,
+   * after `cursor` (an item id; '' to start). Idempotent. Returns the next cursor, or null at the end.
+   */
+  planRunItems(runId: string, cursor: string, pageSize: number): Promise<{ planned: number; cursor: string | null }>;
+  /** Takes ownership of a run's execution: returns a new fencing token that invalidates older ones. */
+  acquireRun(runId: string): Promise<number>;
+  /** Run items not yet final (queued or left running by a crashed worker), in key order after the cursor. */
+  listPendingWork(
+    runId: string,
+    after: { itemId: string; repetition: number } | null,
+    limit: number,
+  ): Promise<WorkItem[]>;
+  /**
+   * Stores outcomes (result + scores, one transaction, upsert keyed by run, item, repetition) and
+   * bumps the run's counts, returning them. Throws {@link FencedError} when `fence` is no longer the run's token.
+   */
+  writeOutcomes(runId: string, fence: number, outcomes: ItemOutcome[]): Promise<{ succeeded: number; failed: number }>;
+  /** Recomputes counts and the summary from run-item rows and scores. */
+  summarizeRun(runId: string): Promise<RunSummary>;
+  listResults(runId: string, q: PageQuery & { status?: RunItemStatus }): Promise<Page<RunResult>>;
+}
+
+/** What a job handler sees: never a queue library's job object or a database row. */
+export interface JobContext<P = unknown> {
+  id: string;
+  name: string;
+  payload: P;
+  /** 1 on the first delivery. */
+  attempt: number;
+  /** Deliveries before the queue gives the job up; on the last one a handler should record the failure. */
+  maxAttempts: number;
+  /** Aborted when the lease is lost or the worker shuts down. */
+  signal: AbortSignal;
+  /** Extends the lease; throws when the lease was lost. The runtime also heartbeats on its own. */
+  heartbeat(): Promise<void>;
+}
+
+export interface EnqueueOptions {
+  /** A job with the same dedup key that is not yet finished makes this enqueue a no-op. */
+  dedupKey?: string;
+  /** Delay before the first attempt, in ms. */
+  delayMs?: number;
+  /** Attempts before the job is marked failed. Default 5. */
+  maxAttempts?: number;
+  /** A transaction of the storage adapter to join (embedded queue only; others enqueue at once). */
+  tx?: StorageTx;
+}
+
+export type JobHandler = (ctx: JobContext) => Promise<void>;
+
+export interface WorkerOptions {
+  /** Jobs processed at once by this worker. Default 4. */
+  concurrency?: number;
+  /** Called when a handler throws or a job is given up; defaults to console.error. */
+  onError?: (error: unknown, job: { id: string; name: string }) => void;
+}
+
+export interface Worker {
+  /** Stops claiming, aborts in-flight handlers and waits for them (up to `timeoutMs`). */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** The job-queue port: the embedded SQLite lease table, or BullMQ on Redis. */
+export interface JobQueue {
+  readonly kind: string;
+  enqueue(name: string, payload: unknown, opts?: EnqueueOptions): Promise<{ id: string; deduplicated: boolean }>;
+  work(handlers: Record<string, JobHandler>, opts?: WorkerOptions): Worker;
+  close(): Promise<void>;
+}
+
+export type RunEvent =
+  | { type: 'run.status'; runId: string; datasetId: string; status: RunStatus; error?: string | null }
+  | { type: 'run.progress'; runId: string; datasetId: string; succeeded: number; failed: number; total: number };
+
+/** Live progress: an in-process emitter embedded, Redis pub/sub when scaled out. */
+export interface EventBus {
+  publish(event: RunEvent): void;
+  subscribe(runId: string, listener: (event: RunEvent) => void): () => void;
+}

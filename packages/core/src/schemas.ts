@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/** Input schemas: parsed once at the boundary (HTTP, config); inside, types are trusted. */
+
+const record = z.record(z.string(), z.unknown());
+const jsonValue = z.unknown().refine((v) => v !== undefined, 'is required');
+
+export const createDatasetSchema = z.strictObject({
+  name: z.string().trim().min(1, 'name must not be empty').max(200),
+  description: z.string().max(10_000).nullish(),
+  metadata: record.nullish(),
+  inputSchema: record.nullish(),
+  groundTruthSchema: record.nullish(),
+});
+export type CreateDatasetInput = z.infer<typeof createDatasetSchema>;
+
+export const updateDatasetSchema = createDatasetSchema.partial();
+export type UpdateDatasetInput = z.infer<typeof updateDatasetSchema>;
+
+export const itemInputSchema = z.strictObject({
+  input: jsonValue,
+  groundTruth: z.unknown().optional(),
+  metadata: record.nullish(),
+  externalId: z.string().min(1).max(500).nullish(),
+});
+export type ItemInput = z.infer<typeof itemInputSchema>;
+
+export const itemUpdateSchema = z
+  .strictObject({
+    input: z.unknown().optional(),
+    groundTruth: z.unknown().optional(),
+    metadata: record.nullish(),
+    externalId: z.string().min(1).max(500).nullish(),
+  })
+  .refine((v) => Object.keys(v).length > 0, 'nothing to update: give input, groundTruth, metadata or externalId');
+export type ItemUpdate = z.infer<typeof itemUpdateSchema>;
+
+/** Items per batch request. */
+export const MAX_BATCH_ITEMS = 10_000;
+
+export const batchAddSchema = z.strictObject({
+  items: z.array(itemInputSchema).min(1, 'items must not be empty').max(MAX_BATCH_ITEMS),
+});
+export const batchDeleteSchema = z.strictObject({
+  itemIds: z.array(z.string().min(1)).min(1, 'itemIds must not be empty').max(MAX_BATCH_ITEMS),
+});
+
+const intParam = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const pageQuerySchema = z.object({
+  page: intParam(0, 1_000_000).default(0),
+  perPage: intParam(1, 1000).default(50),
+});
+export const itemsQuerySchema = pageQuerySchema.extend({
+  version: intParam(0, Number.MAX_SAFE_INTEGER).optional(),
+  search: z.string().max(500).optional(),
+});
+export const resultsQuerySchema = pageQuerySchema.extend({
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'skipped']).optional(),
+});
+
+/** Defaults a run's options take when the trigger omits them. */
+export const RUN_DEFAULTS = { maxConcurrency: 10, itemTimeoutMs: 60_000, maxRetries: 2, repetitions: 1 } as const;
+
+export const triggerRunSchema = z.strictObject({
+  targetId: z.string().min(1, 'targetId is required'),
+  targetType: z.enum(['agent', 'workflow', 'function']).optional(),
+  scorerIds: z.array(z.string().min(1)).max(100).optional(),
+  version: z.number().int().min(0).optional(),
+  maxConcurrency: z.number().int().min(1).max(1000).optional(),
+  itemTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+  maxRetries: z.number().int().min(0).max(20).optional(),
+  repetitions: z.number().int().min(1).max(100).optional(),
+  name: z.string().max(200).optional(),
+  metadata: record.optional(),
+});
+export type TriggerRunInput = z.infer<typeof triggerRunSchema>;
+
+/** Turns zod issues into `details` a client can show next to the offending field. */
+export function issuesOf(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
+}

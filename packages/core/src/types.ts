@@ -1,0 +1,140 @@
+/** Domain types shared by every package. Timestamps are ISO-8601 strings. */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface Dataset {
+  id: string;
+  name: string;
+  description: string | null;
+  metadata: Record<string, unknown> | null;
+  inputSchema: Record<string, unknown> | null;
+  groundTruthSchema: Record<string, unknown> | null;
+  /** +1 per item mutation batch; 0 for a new, empty dataset. */
+  version: number;
+  /** Items valid at the current version. */
+  itemCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DatasetItem {
+  id: string;
+  datasetId: string;
+  externalId: string | null;
+  input: unknown;
+  groundTruth: unknown;
+  metadata: Record<string, unknown> | null;
+  /** Version at which this revision of the item appeared. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DatasetVersion {
+  datasetId: string;
+  version: number;
+  added: number;
+  updated: number;
+  deleted: number;
+  createdAt: string;
+}
+
+export type RunStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
+
+export type RunItemStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+
+export interface RunOptions {
+  maxConcurrency: number;
+  itemTimeoutMs: number;
+  maxRetries: number;
+  repetitions: number;
+}
+
+export interface ScorerSummary {
+  scorerId: string;
+  mean: number | null;
+  passRate: number | null;
+  count: number;
+  errors: number;
+}
+
+export interface RunSummary {
+  total: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
+  scorers: ScorerSummary[];
+  latencyMs: { p50: number | null; p95: number | null; mean: number | null };
+}
+
+export interface Run {
+  id: string;
+  datasetId: string;
+  datasetVersion: number;
+  name: string | null;
+  targetType: string;
+  targetId: string;
+  scorerIds: string[];
+  options: RunOptions;
+  metadata: Record<string, unknown> | null;
+  status: RunStatus;
+  totalItems: number;
+  succeededCount: number;
+  failedCount: number;
+  skippedCount: number;
+  summary: RunSummary | null;
+  error: string | null;
+  /** Set once every run-item row exists (internal; the planner resumes from scratch until then). */
+  plannedAt: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+export interface ItemError {
+  message: string;
+  code: string;
+  retryable: boolean;
+}
+
+export interface Score {
+  scorerId: string;
+  score: number | null;
+  reason: string | null;
+  error: string | null;
+}
+
+export interface RunResult {
+  itemId: string;
+  repetition: number;
+  status: RunItemStatus;
+  attempt: number;
+  input: unknown;
+  groundTruth: unknown;
+  metadata: Record<string, unknown> | null;
+  output: unknown;
+  error: ItemError | null;
+  latencyMs: number | null;
+  startedAt: string | null;
+  completedAt: string | null;
+  scores: Score[];
+}
+
+export interface Pagination {
+  total: number;
+  page: number;
+  perPage: number;
+  hasMore: boolean;
+}
+
+export interface Page<T> {
+  rows: T[];
+  pagination: Pagination;
+}
+
+export interface PageQuery {
+  page: number;
+  perPage: number;
+}

@@ -1,0 +1,1 @@
+export { SqliteJobQueue, type SqliteQueueOptions } from './sqlite-queue.js';

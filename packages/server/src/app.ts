@@ -1,0 +1,248 @@
+import { timingSafeEqual } from 'node:crypto';
+import {
+  AssayError,
+  batchAddSchema,
+  batchDeleteSchema,
+  createDatasetSchema,
+  type EventBus,
+  itemInputSchema,
+  itemsQuerySchema,
+  itemUpdateSchema,
+  notFound,
+  pageQuerySchema,
+  type Registry,
+  type RunEvent,
+  type RunService,
+  resultsQuerySchema,
+  type Storage,
+  triggerRunSchema,
+  updateDatasetSchema,
+} from '@assay/core';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { streamSSE } from 'hono/streaming';
+import { errorBody, parseBody, parseQuery, sendError } from './http.js';
+
+export interface AppDeps {
+  storage: Storage;
+  registry: Registry;
+  runs: RunService;
+  events: EventBus;
+  /** When set, every `/api` route except `/api/health` needs `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Largest accepted request body in bytes. Default 32 MiB. */
+  maxBodyBytes?: number;
+  info?: { storage: string; queue: string; worker: boolean; version: string };
+}
+
+/**
+ * The HTTP API as a value: `createApp(deps).request('/api/health')` runs in-process in tests.
+ */
+export function createApp(deps: AppDeps) {
+  const { storage, registry, runs, events } = deps;
+  const app = new Hono();
+  const api = new Hono();
+
+  app.onError((err, c) => sendError(c, err));
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
+
+  api.get('/health', (c) =>
+    c.json({ status: 'ok', ...(deps.info ?? {}), targets: registry.targets.size, scorers: registry.scorers.size }),
+  );
+
+  if (deps.apiKey) {
+    const expected = Buffer.from(`Bearer ${deps.apiKey}`);
+    api.use('*', async (c, next) => {
+      if (c.req.path === '/api/health') return next();
+      const got = Buffer.from(c.req.header('authorization') ?? '');
+      if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+        return c.json(
+          errorBody('UNAUTHORIZED', 'missing or wrong API key: send Authorization: Bearer <ASSAY_API_KEY>'),
+          401,
+        );
+      }
+      return next();
+    });
+  }
+
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.maxBodyBytes ?? 32 * 1024 * 1024,
+      onError: (c) =>
+        c.json(
+          errorBody(
+            'PAYLOAD_TOO_LARGE',
+            `request body is larger than ${deps.maxBodyBytes ?? 32 * 1024 * 1024} bytes; split it into smaller batches`,
+          ),
+          413,
+        ),
+    }),
+  );
+
+  const dataset = async (id: string) => {
+    const ds = await storage.getDataset(id);
+    if (!ds) throw notFound('Dataset', id);
+    return ds;
+  };
+  const runOf = async (datasetId: string, runId: string) => {
+    const run = await storage.getRun(runId);
+    if (!run || run.datasetId !== datasetId) throw notFound('Run', runId);
+    const { plannedAt: _internal, ...visible } = run;
+    return visible;
+  };
+
+  // ── datasets ──
+  api.get('/datasets', async (c) => {
+    const page = await storage.listDatasets(parseQuery(c, pageQuerySchema));
+    return c.json({ datasets: page.rows, pagination: page.pagination });
+  });
+  api.post('/datasets', async (c) => c.json(await storage.createDataset(await parseBody(c, createDatasetSchema)), 201));
+  api.get('/datasets/:id', async (c) => c.json(await dataset(c.req.param('id'))));
+  api.patch('/datasets/:id', async (c) => {
+    const patch = await parseBody(c, updateDatasetSchema);
+    return c.json(await storage.updateDataset(c.req.param('id'), patch));
+  });
+  api.delete('/datasets/:id', async (c) => {
+    const id = c.req.param('id');
+    await dataset(id);
+    if ((await storage.countActiveRuns(id)) > 0) {
+      throw new AssayError('CONFLICT', 'dataset has pending or running runs; wait for them to finish first', 409);
+    }
+    await storage.deleteDataset(id);
+    return c.json({ deleted: true, id });
+  });
+  api.get('/datasets/:id/versions', async (c) => {
+    const id = c.req.param('id');
+    await dataset(id);
+    const page = await storage.listVersions(id, parseQuery(c, pageQuerySchema));
+    return c.json({ versions: page.rows, pagination: page.pagination });
+  });
+
+  // ── items ──
+  api.get('/datasets/:id/items', async (c) => {
+    const id = c.req.param('id');
+    const ds = await dataset(id);
+    const q = parseQuery(c, itemsQuerySchema);
+    if (q.version !== undefined && q.version > ds.version) {
+      throw new AssayError(
+        'UNKNOWN_VERSION',
+        `dataset '${id}' has no version ${q.version} (latest is ${ds.version})`,
+        400,
+      );
+    }
+    const page = await storage.listItems(id, q);
+    return c.json({ items: page.rows, pagination: page.pagination, version: q.version ?? ds.version });
+  });
+  api.post('/datasets/:id/items', async (c) => {
+    const item = await parseBody(c, itemInputSchema);
+    const r = await storage.addItems(c.req.param('id'), [item]);
+    return c.json(r.items[0], 201);
+  });
+  api.post('/datasets/:id/items/batch', async (c) => {
+    const { items } = await parseBody(c, batchAddSchema);
+    const r = await storage.addItems(c.req.param('id'), items);
+    return c.json({ count: r.items.length, version: r.version, items: r.items }, 201);
+  });
+  api.delete('/datasets/:id/items/batch', async (c) => {
+    const { itemIds } = await parseBody(c, batchDeleteSchema);
+    return c.json(await storage.deleteItems(c.req.param('id'), itemIds));
+  });
+  api.get('/datasets/:id/items/:itemId', async (c) => {
+    const id = c.req.param('id');
+    await dataset(id);
+    const { version } = parseQuery(c, itemsQuerySchema.pick({ version: true }));
+    const item = await storage.getItem(id, c.req.param('itemId'), version);
+    if (!item) throw notFound('Item', c.req.param('itemId'));
+    return c.json(item);
+  });
+  api.patch('/datasets/:id/items/:itemId', async (c) => {
+    const patch = await parseBody(c, itemUpdateSchema);
+    const r = await storage.updateItems(c.req.param('id'), [{ ...patch, id: c.req.param('itemId') }]);
+    return c.json(r.items[0]);
+  });
+  api.delete('/datasets/:id/items/:itemId', async (c) => {
+    const r = await storage.deleteItems(c.req.param('id'), [c.req.param('itemId')]);
+    return c.json({ deleted: true, id: c.req.param('itemId'), version: r.version });
+  });
+
+  // ── runs ──
+  api.post('/datasets/:id/runs', async (c) => {
+    const input = await parseBody(c, triggerRunSchema);
+    const run = await runs.trigger(c.req.param('id'), input);
+    const { plannedAt: _internal, ...visible } = run;
+    return c.json({ runId: run.id, ...visible }, 202);
+  });
+  api.get('/datasets/:id/runs', async (c) => {
+    const id = c.req.param('id');
+    await dataset(id);
+    const page = await storage.listRuns(id, parseQuery(c, pageQuerySchema));
+    return c.json({ runs: page.rows.map(({ plannedAt: _p, ...r }) => r), pagination: page.pagination });
+  });
+  api.get('/datasets/:id/runs/:runId', async (c) => c.json(await runOf(c.req.param('id'), c.req.param('runId'))));
+  api.get('/datasets/:id/runs/:runId/results', async (c) => {
+    const run = await runOf(c.req.param('id'), c.req.param('runId'));
+    const q = parseQuery(c, resultsQuerySchema);
+    const page = await storage.listResults(run.id, q);
+    return c.json({ results: page.rows, pagination: page.pagination });
+  });
+  api.get('/datasets/:id/runs/:runId/events', async (c) => {
+    const run = await runOf(c.req.param('id'), c.req.param('runId'));
+    return streamSSE(c, async (stream) => {
+      const queue: RunEvent[] = [];
+      let wake: (() => void) | null = null;
+      const unsubscribe = events.subscribe(run.id, (e) => {
+        queue.push(e);
+        wake?.();
+      });
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      // The current state first, so a client that connects late is never behind.
+      const current = await runOf(run.datasetId, run.id);
+      await stream.writeSSE({ event: 'run', data: JSON.stringify(current) });
+      let done = ['completed', 'failed', 'cancelled'].includes(current.status);
+      while (!done && !stream.aborted) {
+        if (queue.length === 0) {
+          await new Promise<void>((r) => {
+            wake = r;
+            setTimeout(r, 15_000).unref();
+          });
+          wake = null;
+          if (queue.length === 0 && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' });
+        }
+        for (const e of queue.splice(0)) {
+          await stream.writeSSE({ event: e.type, data: JSON.stringify(e) });
+          if (e.type === 'run.status' && ['completed', 'failed', 'cancelled'].includes(e.status)) done = true;
+        }
+      }
+      unsubscribe();
+    });
+  });
+
+  // ── registry ──
+  api.get('/targets', (c) =>
+    c.json({
+      targets: [...registry.targets.values()].map((t) => ({
+        id: t.id,
+        type: t.type,
+        description: t.description ?? null,
+        maxConcurrency: t.maxConcurrency ?? null,
+      })),
+    }),
+  );
+  api.get('/scorers', (c) =>
+    c.json({
+      scorers: [...registry.scorers.values()].map((s) => ({
+        id: s.id,
+        description: s.description ?? null,
+        builtIn: registry.builtInScorerIds.has(s.id),
+      })),
+    }),
+  );
+
+  app.route('/api', api);
+  return app;
+}
+export type AssayApp = ReturnType<typeof createApp>;

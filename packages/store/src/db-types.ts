@@ -1,0 +1,98 @@
+import type { Generated } from 'kysely';
+
+/** Table shapes as Kysely sees them. JSON columns hold text (SQLite) or jsonb (PostgreSQL). */
+export interface DatasetsTable {
+  id: string;
+  name: string;
+  description: string | null;
+  metadata: string | null;
+  input_schema: string | null;
+  ground_truth_schema: string | null;
+  version: number;
+  item_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DatasetVersionsTable {
+  dataset_id: string;
+  version: number;
+  added: number;
+  updated: number;
+  deleted: number;
+  created_at: string;
+}
+
+export interface DatasetItemsTable {
+  row_id: Generated<number>;
+  id: string;
+  dataset_id: string;
+  external_id: string | null;
+  input: string;
+  ground_truth: string | null;
+  metadata: string | null;
+  valid_from: number;
+  valid_to: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RunsTable {
+  id: string;
+  dataset_id: string;
+  dataset_version: number;
+  name: string | null;
+  target_type: string;
+  target_id: string;
+  scorer_ids: string;
+  options: string;
+  metadata: string | null;
+  status: string;
+  total_items: number;
+  succeeded_count: number;
+  failed_count: number;
+  skipped_count: number;
+  summary: string | null;
+  error: string | null;
+  fence: number;
+  idempotency_key: string | null;
+  planned_at: string | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  updated_at: string;
+}
+
+export interface RunItemsTable {
+  run_id: string;
+  item_id: string;
+  repetition: number;
+  item_row_id: number;
+  status: string;
+  attempt: number;
+  output: string | null;
+  error: string | null;
+  latency_ms: number | null;
+  usage: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+export interface ScoresTable {
+  run_id: string;
+  item_id: string;
+  repetition: number;
+  scorer_id: string;
+  score: number | null;
+  reason: string | null;
+  error: string | null;
+}
+
+export interface DB {
+  datasets: DatasetsTable;
+  dataset_versions: DatasetVersionsTable;
+  dataset_items: DatasetItemsTable;
+  runs: RunsTable;
+  run_items: RunItemsTable;
+  scores: ScoresTable;
+}

@@ -1,0 +1,107 @@
+import { type Kysely, type Migration, sql } from 'kysely';
+
+/**
+ * Numbered SQLite migrations. Never edit one that has been released: add the next number.
+ * Each runs in its own transaction (Kysely's Migrator).
+ */
+const statements = (...sqls: string[]): Migration => ({
+  async up(db: Kysely<any>) {
+    for (const s of sqls) await sql.raw(s).execute(db);
+  },
+});
+
+export const sqliteMigrations: Record<string, Migration> = {
+  '0001_init': statements(
+    `CREATE TABLE datasets (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      description TEXT,
+      metadata TEXT,
+      input_schema TEXT,
+      ground_truth_schema TEXT,
+      version INTEGER NOT NULL DEFAULT 0,
+      item_count INTEGER NOT NULL DEFAULT 0,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    )`,
+    `CREATE TABLE dataset_versions (
+      dataset_id TEXT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+      version INTEGER NOT NULL,
+      added INTEGER NOT NULL DEFAULT 0,
+      updated INTEGER NOT NULL DEFAULT 0,
+      deleted INTEGER NOT NULL DEFAULT 0,
+      created_at TEXT NOT NULL,
+      PRIMARY KEY (dataset_id, version)
+    )`,
+    `CREATE TABLE dataset_items (
+      row_id INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL,
+      dataset_id TEXT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+      external_id TEXT,
+      input TEXT NOT NULL,
+      ground_truth TEXT,
+      metadata TEXT,
+      valid_from INTEGER NOT NULL,
+      valid_to INTEGER,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    )`,
+    'CREATE INDEX dataset_items_by_id ON dataset_items (dataset_id, id, valid_from)',
+    'CREATE UNIQUE INDEX dataset_items_current ON dataset_items (dataset_id, id) WHERE valid_to IS NULL',
+    `CREATE UNIQUE INDEX dataset_items_external ON dataset_items (dataset_id, external_id)
+      WHERE valid_to IS NULL AND external_id IS NOT NULL`,
+    `CREATE TABLE runs (
+      id TEXT PRIMARY KEY,
+      dataset_id TEXT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+      dataset_version INTEGER NOT NULL,
+      name TEXT,
+      target_type TEXT NOT NULL,
+      target_id TEXT NOT NULL,
+      scorer_ids TEXT NOT NULL,
+      options TEXT NOT NULL,
+      metadata TEXT,
+      status TEXT NOT NULL,
+      total_items INTEGER NOT NULL DEFAULT 0,
+      succeeded_count INTEGER NOT NULL DEFAULT 0,
+      failed_count INTEGER NOT NULL DEFAULT 0,
+      skipped_count INTEGER NOT NULL DEFAULT 0,
+      summary TEXT,
+      error TEXT,
+      fence INTEGER NOT NULL DEFAULT 0,
+      idempotency_key TEXT UNIQUE,
+      planned_at TEXT,
+      created_at TEXT NOT NULL,
+      started_at TEXT,
+      completed_at TEXT,
+      updated_at TEXT NOT NULL
+    )`,
+    'CREATE INDEX runs_by_dataset ON runs (dataset_id, id)',
+    'CREATE INDEX runs_by_status ON runs (dataset_id, status)',
+    `CREATE TABLE run_items (
+      run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      item_id TEXT NOT NULL,
+      repetition INTEGER NOT NULL,
+      item_row_id INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      attempt INTEGER NOT NULL DEFAULT 0,
+      output TEXT,
+      error TEXT,
+      latency_ms REAL,
+      usage TEXT,
+      started_at TEXT,
+      completed_at TEXT,
+      PRIMARY KEY (run_id, item_id, repetition)
+    ) WITHOUT ROWID`,
+    'CREATE INDEX run_items_by_status ON run_items (run_id, status)',
+    `CREATE TABLE scores (
+      run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      item_id TEXT NOT NULL,
+      repetition INTEGER NOT NULL,
+      scorer_id TEXT NOT NULL,
+      score REAL,
+      reason TEXT,
+      error TEXT,
+      PRIMARY KEY (run_id, item_id, repetition, scorer_id)
+    ) WITHOUT ROWID`,
+  ),
+};

@@ -1,0 +1,870 @@
+import {
+  AssayError,
+  type CreateDatasetInput,
+  type Dataset,
+  type DatasetItem,
+  type DatasetVersion,
+  FencedError,
+  type ItemInput,
+  type ItemOutcome,
+  type ItemUpdate,
+  type NewRun,
+  newId,
+  notFound,
+  type Page,
+  type PageQuery,
+  type Run,
+  type RunItemStatus,
+  type RunPatch,
+  type RunResult,
+  type RunSummary,
+  type Storage,
+  type StorageTx,
+  type UpdateDatasetInput,
+  validationError,
+  type WorkItem,
+} from '@assay/core';
+import { type Kysely, type Migration, Migrator, type Selectable, sql, type Transaction } from 'kysely';
+import type { DatasetItemsTable, DatasetsTable, DB, RunsTable } from './db-types.js';
+
+/** What differs between SQL engines; everything else is shared Kysely code. */
+export interface SqlDialectAdapter {
+  readonly name: string;
+  readonly migrations: Record<string, Migration>;
+  /** Statement that opens a write transaction (SQLite takes the write lock up front). */
+  readonly beginWrite: string;
+  /** True when a unique-constraint violation error comes from this engine. */
+  isUniqueViolation(error: unknown): boolean;
+}
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+const enc = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+const dec = <T = unknown>(v: string | null): T => (v === null || v === undefined ? null : JSON.parse(v)) as T;
+const now = () => new Date().toISOString();
+
+function pageOf<T>(rows: T[], total: number, q: PageQuery): Page<T> {
+  return { rows, pagination: { total, page: q.page, perPage: q.perPage, hasMore: (q.page + 1) * q.perPage < total } };
+}
+
+function toDataset(r: Selectable<DatasetsTable>): Dataset {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    metadata: dec(r.metadata),
+    inputSchema: dec(r.input_schema),
+    groundTruthSchema: dec(r.ground_truth_schema),
+    version: Number(r.version),
+    itemCount: Number(r.item_count),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toItem(r: Selectable<DatasetItemsTable>): DatasetItem {
+  return {
+    id: r.id,
+    datasetId: r.dataset_id,
+    externalId: r.external_id,
+    input: dec(r.input),
+    groundTruth: dec(r.ground_truth),
+    metadata: dec(r.metadata),
+    version: Number(r.valid_from),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toRun(r: Selectable<RunsTable>): Run {
+  return {
+    id: r.id,
+    datasetId: r.dataset_id,
+    datasetVersion: Number(r.dataset_version),
+    name: r.name,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    scorerIds: dec(r.scorer_ids),
+    options: dec(r.options),
+    metadata: dec(r.metadata),
+    status: r.status as Run['status'],
+    totalItems: Number(r.total_items),
+    succeededCount: Number(r.succeeded_count),
+    failedCount: Number(r.failed_count),
+    skippedCount: Number(r.skipped_count),
+    summary: dec(r.summary),
+    error: r.error,
+    plannedAt: r.planned_at,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    completedAt: r.completed_at,
+  };
+}
+
+/** Rows visible at version `v`: appeared at or before it and not yet replaced or deleted. */
+const visibleAt = (v: number) => sql<boolean>`valid_from <= ${v} and (valid_to is null or valid_to > ${v})`;
+
+/**
+ * The {@link Storage} port on Kysely. Dialect specifics come from a {@link SqlDialectAdapter};
+ * the queries are written once.
+ */
+export class SqlStorage implements Storage {
+  readonly dialect: string;
+  constructor(
+    readonly db: Kysely<DB>,
+    private readonly adapter: SqlDialectAdapter,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {
+    this.dialect = adapter.name;
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({
+      db: this.db,
+      provider: { getMigrations: async () => this.adapter.migrations },
+      migrationTableName: 'assay_migrations',
+      migrationLockTableName: 'assay_migrations_lock',
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error');
+      const msg = error instanceof Error ? error.message : String(error);
+      throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${msg}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.onClose();
+  }
+
+  /** Runs `fn` in one write transaction on one connection. */
+  async write<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    return this.db.connection().execute(async (conn) => {
+      await sql.raw(this.adapter.beginWrite).execute(conn);
+      try {
+        // A Kysely connection is usable as a transaction-scoped executor for our queries.
+        const result = await fn(conn as unknown as Transaction<DB>);
+        await sql.raw('commit').execute(conn);
+        return result;
+      } catch (e) {
+        await sql
+          .raw('rollback')
+          .execute(conn)
+          .catch(() => {});
+        throw e;
+      }
+    });
+  }
+
+  async transaction<T>(fn: (tx: StorageTx) => Promise<T>): Promise<T> {
+    return this.write((trx) => fn({ handle: trx, createRun: (run) => this.insertRun(trx, run) }));
+  }
+
+  // ── datasets ─────────────────────────────────────────────────────────────
+
+  async createDataset(input: CreateDatasetInput): Promise<Dataset> {
+    const ts = now();
+    const row = {
+      id: newId('ds'),
+      name: input.name,
+      description: input.description ?? null,
+      metadata: enc(input.metadata),
+      input_schema: enc(input.inputSchema),
+      ground_truth_schema: enc(input.groundTruthSchema),
+      version: 0,
+      item_count: 0,
+      created_at: ts,
+      updated_at: ts,
+    };
+    await this.db.insertInto('datasets').values(row).execute();
+    return toDataset(row);
+  }
+
+  async getDataset(id: string, db: Db = this.db): Promise<Dataset | undefined> {
+    const r = await db.selectFrom('datasets').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toDataset(r);
+  }
+
+  async findDatasetByName(name: string): Promise<Dataset | undefined> {
+    const r = await this.db
+      .selectFrom('datasets')
+      .selectAll()
+      .where('name', '=', name)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return r && toDataset(r);
+  }
+
+  async listDatasets(q: PageQuery): Promise<Page<Dataset>> {
+    const rows = await this.db
+      .selectFrom('datasets')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(q.perPage)
+      .offset(q.page * q.perPage)
+      .execute();
+    const { n } = await this.db
+      .selectFrom('datasets')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return pageOf(rows.map(toDataset), Number(n), q);
+  }
+
+  async updateDataset(id: string, patch: UpdateDatasetInput): Promise<Dataset> {
+    return this.write(async (trx) => {
+      const current = await this.getDataset(id, trx);
+      if (!current) throw notFound('Dataset', id);
+      const set: Partial<Selectable<DatasetsTable>> = { updated_at: now() };
+      if (patch.name !== undefined) set.name = patch.name;
+      if (patch.description !== undefined) set.description = patch.description ?? null;
+      if (patch.metadata !== undefined) set.metadata = enc(patch.metadata);
+      if (patch.inputSchema !== undefined) set.input_schema = enc(patch.inputSchema);
+      if (patch.groundTruthSchema !== undefined) set.ground_truth_schema = enc(patch.groundTruthSchema);
+      await trx.updateTable('datasets').set(set).where('id', '=', id).execute();
+      return (await this.getDataset(id, trx))!;
+    });
+  }
+
+  async deleteDataset(id: string): Promise<void> {
+    await this.write(async (trx) => {
+      const r = await trx.deleteFrom('datasets').where('id', '=', id).executeTakeFirst();
+      if (Number(r.numDeletedRows) === 0) throw notFound('Dataset', id);
+    });
+  }
+
+  // ── items ────────────────────────────────────────────────────────────────
+
+  /** Opens the next version of a dataset inside a write transaction. */
+  private async bumpVersion(
+    trx: Transaction<DB>,
+    datasetId: string,
+    change: { added: number; updated: number; deleted: number },
+  ): Promise<number> {
+    const ds = await trx.selectFrom('datasets').select(['version']).where('id', '=', datasetId).executeTakeFirst();
+    if (!ds) throw notFound('Dataset', datasetId);
+    const version = Number(ds.version) + 1;
+    const ts = now();
+    await trx
+      .updateTable('datasets')
+      .set((eb) => ({
+        version,
+        item_count: eb('item_count', '+', change.added - change.deleted),
+        updated_at: ts,
+      }))
+      .where('id', '=', datasetId)
+      .execute();
+    await trx
+      .insertInto('dataset_versions')
+      .values({ dataset_id: datasetId, version, ...change, created_at: ts })
+      .execute();
+    return version;
+  }
+
+  private duplicateExternalIds(ids: (string | null | undefined)[]): string[] {
+    const seen = new Set<string>();
+    const dup = new Set<string>();
+    for (const id of ids) {
+      if (id == null) continue;
+      if (seen.has(id)) dup.add(id);
+      seen.add(id);
+    }
+    return [...dup];
+  }
+
+  private async externalIdsInUse(trx: Db, datasetId: string, ids: string[], exceptItemIds: string[] = []) {
+    const inUse: string[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      let q = trx
+        .selectFrom('dataset_items')
+        .select(['external_id'])
+        .where('dataset_id', '=', datasetId)
+        .where('valid_to', 'is', null)
+        .where('external_id', 'in', ids.slice(i, i + 500));
+      if (exceptItemIds.length) q = q.where('id', 'not in', exceptItemIds);
+      for (const r of await q.execute()) inUse.push(r.external_id!);
+    }
+    return inUse;
+  }
+
+  async addItems(datasetId: string, items: ItemInput[]): Promise<{ version: number; items: DatasetItem[] }> {
+    const dup = this.duplicateExternalIds(items.map((i) => i.externalId));
+    if (dup.length) throw validationError('externalId must be unique within a batch', { duplicates: dup.slice(0, 20) });
+    return this.write(async (trx) => {
+      const ext = items.map((i) => i.externalId).filter((x): x is string => typeof x === 'string');
+      if (ext.length) {
+        const inUse = await this.externalIdsInUse(trx, datasetId, ext);
+        if (inUse.length)
+          throw new AssayError('CONFLICT', 'externalId already used by another item of this dataset', 409, {
+            externalIds: inUse.slice(0, 20),
+          });
+      }
+      const version = await this.bumpVersion(trx, datasetId, { added: items.length, updated: 0, deleted: 0 });
+      const ts = now();
+      const rows = items.map((i) => ({
+        id: newId('item'),
+        dataset_id: datasetId,
+        external_id: i.externalId ?? null,
+        input: enc(i.input) ?? 'null',
+        ground_truth: enc(i.groundTruth),
+        metadata: enc(i.metadata),
+        valid_from: version,
+        valid_to: null,
+        created_at: ts,
+        updated_at: ts,
+      }));
+      for (let i = 0; i < rows.length; i += 500) {
+        await trx
+          .insertInto('dataset_items')
+          .values(rows.slice(i, i + 500))
+          .execute();
+      }
+      return { version, items: rows.map((r) => toItem({ ...r, row_id: 0 })) };
+    });
+  }
+
+  private async currentRows(trx: Db, datasetId: string, ids: string[]) {
+    const out: Selectable<DatasetItemsTable>[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      out.push(
+        ...(await trx
+          .selectFrom('dataset_items')
+          .selectAll()
+          .where('dataset_id', '=', datasetId)
+          .where('valid_to', 'is', null)
+          .where('id', 'in', ids.slice(i, i + 500))
+          .execute()),
+      );
+    }
+    return out;
+  }
+
+  private async requireDataset(trx: Db, datasetId: string) {
+    const ds = await this.getDataset(datasetId, trx);
+    if (!ds) throw notFound('Dataset', datasetId);
+    return ds;
+  }
+
+  private missing(ids: string[], rows: { id: string }[]) {
+    const found = new Set(rows.map((r) => r.id));
+    return ids.filter((id) => !found.has(id));
+  }
+
+  async updateItems(
+    datasetId: string,
+    updates: (ItemUpdate & { id: string })[],
+  ): Promise<{ version: number; items: DatasetItem[] }> {
+    const ids = updates.map((u) => u.id);
+    if (new Set(ids).size !== ids.length) throw validationError('an item may appear only once per batch');
+    const dup = this.duplicateExternalIds(updates.map((u) => u.externalId));
+    if (dup.length) throw validationError('externalId must be unique within a batch', { duplicates: dup.slice(0, 20) });
+    return this.write(async (trx) => {
+      await this.requireDataset(trx, datasetId);
+      const rows = await this.currentRows(trx, datasetId, ids);
+      const missing = this.missing(ids, rows);
+      if (missing.length)
+        throw new AssayError('NOT_FOUND', `item '${missing[0]}' not found in dataset '${datasetId}'`, 404, {
+          itemIds: missing.slice(0, 20),
+        });
+      const ext = updates.map((u) => u.externalId).filter((x): x is string => typeof x === 'string');
+      if (ext.length) {
+        const inUse = await this.externalIdsInUse(trx, datasetId, ext, ids);
+        if (inUse.length)
+          throw new AssayError('CONFLICT', 'externalId already used by another item of this dataset', 409, {
+            externalIds: inUse.slice(0, 20),
+          });
+      }
+      const version = await this.bumpVersion(trx, datasetId, { added: 0, updated: updates.length, deleted: 0 });
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      const ts = now();
+      const out: DatasetItem[] = [];
+      for (const u of updates) {
+        const old = byId.get(u.id)!;
+        await trx.updateTable('dataset_items').set({ valid_to: version }).where('row_id', '=', old.row_id).execute();
+        const row = {
+          id: old.id,
+          dataset_id: datasetId,
+          external_id: u.externalId !== undefined ? (u.externalId ?? null) : old.external_id,
+          input: u.input !== undefined ? (enc(u.input) ?? 'null') : old.input,
+          ground_truth: u.groundTruth !== undefined ? enc(u.groundTruth) : old.ground_truth,
+          metadata: u.metadata !== undefined ? enc(u.metadata) : old.metadata,
+          valid_from: version,
+          valid_to: null,
+          created_at: old.created_at,
+          updated_at: ts,
+        };
+        await trx.insertInto('dataset_items').values(row).execute();
+        out.push(toItem({ ...row, row_id: 0 }));
+      }
+      return { version, items: out };
+    });
+  }
+
+  async deleteItems(datasetId: string, itemIds: string[]): Promise<{ version: number; count: number }> {
+    const ids = [...new Set(itemIds)];
+    return this.write(async (trx) => {
+      await this.requireDataset(trx, datasetId);
+      const rows = await this.currentRows(trx, datasetId, ids);
+      const missing = this.missing(ids, rows);
+      if (missing.length)
+        throw new AssayError('NOT_FOUND', `item '${missing[0]}' not found in dataset '${datasetId}'`, 404, {
+          itemIds: missing.slice(0, 20),
+        });
+      const version = await this.bumpVersion(trx, datasetId, { added: 0, updated: 0, deleted: ids.length });
+      for (let i = 0; i < rows.length; i += 500) {
+        await trx
+          .updateTable('dataset_items')
+          .set({ valid_to: version })
+          .where(
+            'row_id',
+            'in',
+            rows.slice(i, i + 500).map((r) => r.row_id),
+          )
+          .execute();
+      }
+      return { version, count: ids.length };
+    });
+  }
+
+  async getItem(datasetId: string, itemId: string, version?: number): Promise<DatasetItem | undefined> {
+    let q = this.db
+      .selectFrom('dataset_items')
+      .selectAll()
+      .where('dataset_id', '=', datasetId)
+      .where('id', '=', itemId);
+    q = version === undefined ? q.where('valid_to', 'is', null) : q.where(visibleAt(version));
+    const r = await q.executeTakeFirst();
+    return r && toItem(r);
+  }
+
+  async listItems(datasetId: string, q: PageQuery & { version?: number; search?: string }): Promise<Page<DatasetItem>> {
+    const base = () => {
+      let b = this.db.selectFrom('dataset_items').where('dataset_id', '=', datasetId);
+      b = q.version === undefined ? b.where('valid_to', 'is', null) : b.where(visibleAt(q.version));
+      if (q.search) {
+        const like = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        b = b.where((eb) =>
+          eb.or([
+            eb(sql`input`, 'like', sql`${like} escape '\\'`),
+            eb(sql`ground_truth`, 'like', sql`${like} escape '\\'`),
+            eb(sql`external_id`, 'like', sql`${like} escape '\\'`),
+          ]),
+        );
+      }
+      return b;
+    };
+    const rows = await base()
+      .selectAll()
+      .orderBy('id')
+      .limit(q.perPage)
+      .offset(q.page * q.perPage)
+      .execute();
+    const { n } = await base()
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return pageOf(rows.map(toItem), Number(n), q);
+  }
+
+  async countItems(datasetId: string, version: number): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('dataset_items')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('dataset_id', '=', datasetId)
+      .where(visibleAt(version))
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  async listVersions(datasetId: string, q: PageQuery): Promise<Page<DatasetVersion>> {
+    const rows = await this.db
+      .selectFrom('dataset_versions')
+      .selectAll()
+      .where('dataset_id', '=', datasetId)
+      .orderBy('version', 'desc')
+      .limit(q.perPage)
+      .offset(q.page * q.perPage)
+      .execute();
+    const { n } = await this.db
+      .selectFrom('dataset_versions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('dataset_id', '=', datasetId)
+      .executeTakeFirstOrThrow();
+    return pageOf(
+      rows.map((r) => ({
+        datasetId: r.dataset_id,
+        version: Number(r.version),
+        added: Number(r.added),
+        updated: Number(r.updated),
+        deleted: Number(r.deleted),
+        createdAt: r.created_at,
+      })),
+      Number(n),
+      q,
+    );
+  }
+
+  // ── runs ─────────────────────────────────────────────────────────────────
+
+  private async insertRun(trx: Db, run: NewRun): Promise<Run> {
+    const ts = now();
+    const row = {
+      id: run.id,
+      dataset_id: run.datasetId,
+      dataset_version: run.datasetVersion,
+      name: run.name,
+      target_type: run.targetType,
+      target_id: run.targetId,
+      scorer_ids: JSON.stringify(run.scorerIds),
+      options: JSON.stringify(run.options),
+      metadata: enc(run.metadata),
+      status: 'pending',
+      total_items: run.totalItems,
+      succeeded_count: 0,
+      failed_count: 0,
+      skipped_count: 0,
+      summary: null,
+      error: null,
+      fence: 0,
+      idempotency_key: null,
+      planned_at: null,
+      created_at: ts,
+      started_at: null,
+      completed_at: null,
+      updated_at: ts,
+    };
+    await trx.insertInto('runs').values(row).execute();
+    return toRun(row);
+  }
+
+  async getRun(runId: string): Promise<Run | undefined> {
+    const r = await this.db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst();
+    return r && toRun(r);
+  }
+
+  async listRuns(datasetId: string, q: PageQuery): Promise<Page<Run>> {
+    const rows = await this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('dataset_id', '=', datasetId)
+      .orderBy('id', 'desc')
+      .limit(q.perPage)
+      .offset(q.page * q.perPage)
+      .execute();
+    const { n } = await this.db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('dataset_id', '=', datasetId)
+      .executeTakeFirstOrThrow();
+    return pageOf(rows.map(toRun), Number(n), q);
+  }
+
+  async countActiveRuns(datasetId: string): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('dataset_id', '=', datasetId)
+      .where('status', 'in', ['pending', 'running'])
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  async updateRun(runId: string, patch: RunPatch): Promise<void> {
+    const set: Partial<Selectable<RunsTable>> = { updated_at: now() };
+    if (patch.status !== undefined) set.status = patch.status;
+    if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
+    if (patch.completedAt !== undefined) set.completed_at = patch.completedAt;
+    if (patch.error !== undefined) set.error = patch.error;
+    if (patch.summary !== undefined) set.summary = enc(patch.summary);
+    if (patch.totalItems !== undefined) set.total_items = patch.totalItems;
+    if (patch.plannedAt !== undefined) set.planned_at = patch.plannedAt;
+    if (patch.summary) {
+      set.succeeded_count = patch.summary.succeeded;
+      set.failed_count = patch.summary.failed;
+      set.skipped_count = patch.summary.skipped;
+    }
+    await this.db.updateTable('runs').set(set).where('id', '=', runId).execute();
+  }
+
+  async planRunItems(
+    runId: string,
+    cursor: string,
+    pageSize: number,
+  ): Promise<{ planned: number; cursor: string | null }> {
+    return this.write(async (trx) => {
+      const run = await trx
+        .selectFrom('runs')
+        .select(['dataset_id', 'dataset_version', 'options'])
+        .where('id', '=', runId)
+        .executeTakeFirst();
+      if (!run) throw notFound('Run', runId);
+      const v = Number(run.dataset_version);
+      const reps = (dec(run.options) as Run['options']).repetitions ?? 1;
+      const page = await trx
+        .selectFrom('dataset_items')
+        .select(['id', 'row_id'])
+        .where('dataset_id', '=', run.dataset_id)
+        .where('id', '>', cursor)
+        .where(visibleAt(v))
+        .orderBy('id')
+        .limit(pageSize)
+        .execute();
+      if (page.length === 0) return { planned: 0, cursor: null };
+      const rows = page.flatMap((p) =>
+        Array.from({ length: reps }, (_, repetition) => ({
+          run_id: runId,
+          item_id: p.id,
+          repetition,
+          item_row_id: Number(p.row_id),
+          status: 'queued',
+          attempt: 0,
+        })),
+      );
+      const chunk = Math.max(1, Math.floor(4000 / 6));
+      for (let i = 0; i < rows.length; i += chunk) {
+        await trx
+          .insertInto('run_items')
+          .values(rows.slice(i, i + chunk))
+          .onConflict((oc) => oc.columns(['run_id', 'item_id', 'repetition']).doNothing())
+          .execute();
+      }
+      return { planned: page.length, cursor: page.length < pageSize ? null : page[page.length - 1].id };
+    });
+  }
+
+  async acquireRun(runId: string): Promise<number> {
+    const r = await this.db
+      .updateTable('runs')
+      .set((eb) => ({ fence: eb('fence', '+', 1) }))
+      .where('id', '=', runId)
+      .returning(['fence'])
+      .executeTakeFirst();
+    if (!r) throw notFound('Run', runId);
+    return Number(r.fence);
+  }
+
+  async listPendingWork(
+    runId: string,
+    after: { itemId: string; repetition: number } | null,
+    limit: number,
+  ): Promise<WorkItem[]> {
+    let q = this.db
+      .selectFrom('run_items as ri')
+      .innerJoin('dataset_items as di', 'di.row_id', 'ri.item_row_id')
+      .select(['ri.item_id', 'ri.repetition', 'ri.attempt', 'di.input', 'di.ground_truth', 'di.metadata'])
+      .where('ri.run_id', '=', runId)
+      .where('ri.status', 'in', ['queued', 'running']);
+    if (after) q = q.where(sql<boolean>`(ri.item_id, ri.repetition) > (${after.itemId}, ${after.repetition})`);
+    const rows = await q.orderBy('ri.item_id').orderBy('ri.repetition').limit(limit).execute();
+    return rows.map((r) => ({
+      itemId: r.item_id,
+      repetition: Number(r.repetition),
+      attempt: Number(r.attempt),
+      input: dec(r.input),
+      groundTruth: dec(r.ground_truth),
+      metadata: dec(r.metadata),
+    }));
+  }
+
+  async writeOutcomes(
+    runId: string,
+    fence: number,
+    outcomes: ItemOutcome[],
+  ): Promise<{ succeeded: number; failed: number }> {
+    return this.write(async (trx) => {
+      const owner = await trx.selectFrom('runs').select(['fence']).where('id', '=', runId).executeTakeFirst();
+      if (!owner || Number(owner.fence) !== fence) throw new FencedError(runId);
+      let succeeded = 0;
+      let failed = 0;
+      for (const o of outcomes) {
+        // Only a non-final row may change: a re-delivered outcome can never count twice.
+        const r = await trx
+          .updateTable('run_items')
+          .set({
+            status: o.status,
+            attempt: o.attempt,
+            output: o.output === undefined ? null : JSON.stringify(o.output),
+            error: enc(o.error),
+            latency_ms: o.latencyMs,
+            started_at: o.startedAt,
+            completed_at: o.completedAt,
+          })
+          .where('run_id', '=', runId)
+          .where('item_id', '=', o.itemId)
+          .where('repetition', '=', o.repetition)
+          .where('status', 'in', ['queued', 'running'])
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) continue;
+        if (o.status === 'succeeded') succeeded++;
+        else failed++;
+        if (o.scores.length) {
+          await trx
+            .insertInto('scores')
+            .values(
+              o.scores.map((s) => ({
+                run_id: runId,
+                item_id: o.itemId,
+                repetition: o.repetition,
+                scorer_id: s.scorerId,
+                score: s.score,
+                reason: s.reason,
+                error: s.error,
+              })),
+            )
+            .onConflict((oc) =>
+              oc.columns(['run_id', 'item_id', 'repetition', 'scorer_id']).doUpdateSet((eb) => ({
+                score: eb.ref('excluded.score'),
+                reason: eb.ref('excluded.reason'),
+                error: eb.ref('excluded.error'),
+              })),
+            )
+            .execute();
+        }
+      }
+      const counts = await trx
+        .updateTable('runs')
+        .set((eb) => ({
+          succeeded_count: eb('succeeded_count', '+', succeeded),
+          failed_count: eb('failed_count', '+', failed),
+          updated_at: now(),
+        }))
+        .where('id', '=', runId)
+        .returning(['succeeded_count', 'failed_count'])
+        .executeTakeFirstOrThrow();
+      return { succeeded: Number(counts.succeeded_count), failed: Number(counts.failed_count) };
+    });
+  }
+
+  async summarizeRun(runId: string): Promise<RunSummary> {
+    const byStatus = await this.db
+      .selectFrom('run_items')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('run_id', '=', runId)
+      .groupBy('status')
+      .execute();
+    const count = (s: string) => Number(byStatus.find((r) => r.status === s)?.n ?? 0);
+    const scorerRows = await this.db
+      .selectFrom('scores')
+      .select([
+        'scorer_id',
+        sql<number | null>`avg(score)`.as('mean'),
+        sql<number>`sum(case when score >= 0.5 then 1 else 0 end)`.as('passed'),
+        sql<number>`count(score)`.as('n'),
+        sql<number>`sum(case when error is not null then 1 else 0 end)`.as('errors'),
+      ])
+      .where('run_id', '=', runId)
+      .groupBy('scorer_id')
+      .orderBy('scorer_id')
+      .execute();
+    const lat = await this.db
+      .selectFrom('run_items')
+      .select([sql<number>`count(latency_ms)`.as('n'), sql<number | null>`avg(latency_ms)`.as('mean')])
+      .where('run_id', '=', runId)
+      .executeTakeFirstOrThrow();
+    const n = Number(lat.n);
+    const percentile = async (p: number) => {
+      if (n === 0) return null;
+      const r = await this.db
+        .selectFrom('run_items')
+        .select(['latency_ms'])
+        .where('run_id', '=', runId)
+        .where('latency_ms', 'is not', null)
+        .orderBy('latency_ms')
+        .limit(1)
+        .offset(Math.max(0, Math.ceil(p * n) - 1))
+        .executeTakeFirst();
+      return r?.latency_ms ?? null;
+    };
+    const total = byStatus.reduce((a, r) => a + Number(r.n), 0);
+    return {
+      total,
+      succeeded: count('succeeded'),
+      failed: count('failed'),
+      skipped: count('skipped'),
+      cancelled: count('cancelled'),
+      scorers: scorerRows.map((r) => ({
+        scorerId: r.scorer_id,
+        mean: r.mean === null ? null : Number(r.mean),
+        passRate: Number(r.n) > 0 ? Number(r.passed) / Number(r.n) : null,
+        count: Number(r.n),
+        errors: Number(r.errors),
+      })),
+      latencyMs: {
+        p50: await percentile(0.5),
+        p95: await percentile(0.95),
+        mean: lat.mean === null ? null : Number(lat.mean),
+      },
+    };
+  }
+
+  async listResults(runId: string, q: PageQuery & { status?: RunItemStatus }): Promise<Page<RunResult>> {
+    const base = () => {
+      let b = this.db.selectFrom('run_items as ri').where('ri.run_id', '=', runId);
+      if (q.status) b = b.where('ri.status', '=', q.status);
+      return b;
+    };
+    const rows = await base()
+      .innerJoin('dataset_items as di', 'di.row_id', 'ri.item_row_id')
+      .select([
+        'ri.item_id',
+        'ri.repetition',
+        'ri.status',
+        'ri.attempt',
+        'ri.output',
+        'ri.error',
+        'ri.latency_ms',
+        'ri.started_at',
+        'ri.completed_at',
+        'di.input',
+        'di.ground_truth',
+        'di.metadata',
+      ])
+      .orderBy('ri.item_id')
+      .orderBy('ri.repetition')
+      .limit(q.perPage)
+      .offset(q.page * q.perPage)
+      .execute();
+    const { n } = await base()
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const scores = rows.length
+      ? await this.db
+          .selectFrom('scores')
+          .selectAll()
+          .where('run_id', '=', runId)
+          .where(
+            'item_id',
+            'in',
+            rows.map((r) => r.item_id),
+          )
+          .orderBy('scorer_id')
+          .execute()
+      : [];
+    const key = (itemId: string, rep: number) => `${itemId}\u0000${rep}`;
+    const byKey = new Map<string, RunResult['scores']>();
+    for (const s of scores) {
+      const k = key(s.item_id, Number(s.repetition));
+      if (!byKey.has(k)) byKey.set(k, []);
+      byKey.get(k)!.push({ scorerId: s.scorer_id, score: s.score, reason: s.reason, error: s.error });
+    }
+    return pageOf(
+      rows.map((r) => ({
+        itemId: r.item_id,
+        repetition: Number(r.repetition),
+        status: r.status as RunItemStatus,
+        attempt: Number(r.attempt),
+        input: dec(r.input),
+        groundTruth: dec(r.ground_truth),
+        metadata: dec(r.metadata),
+        output: dec(r.output),
+        error: dec(r.error),
+        latencyMs: r.latency_ms,
+        startedAt: r.started_at,
+        completedAt: r.completed_at,
+        scores: byKey.get(key(r.item_id, Number(r.repetition))) ?? [],
+      })),
+      Number(n),
+      q,
+    );
+  }
+}
