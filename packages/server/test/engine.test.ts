@@ -92,7 +92,7 @@ describe('run engine on the embedded deployment', () => {
     expect(calls).toBe(4); // bounded by maxConcurrency while the latch is closed
     const seen: number[] = [];
     while (seen.length === 0 || seen[seen.length - 1] < 20) {
-      gates.splice(0).forEach((open) => open());
+      for (const open of gates.splice(0)) open();
       const r = await until(get, (x) => x.succeededCount > (seen[seen.length - 1] ?? 0));
       seen.push(r.succeededCount);
       if (r.succeededCount < 20) expect(r.status).toBe('running');
@@ -289,7 +289,9 @@ describe('run engine on the embedded deployment', () => {
     await call(assay, 'PATCH', `/datasets/${ds}/items/${items[9].id}`, { input: 'v2-changed' });
     await call(assay, 'DELETE', `/datasets/${ds}/items/${items[8].id}`);
     await call(assay, 'POST', `/datasets/${ds}/items`, { input: 'v4-new' });
-    const release = setInterval(() => gates.splice(0).forEach((g) => g()), 5);
+    const release = setInterval(() => {
+      for (const g of gates.splice(0)) g();
+    }, 5);
     const run = await waitRun(assay, ds, trig.json.runId);
     clearInterval(release);
     expect(run).toMatchObject({ status: 'completed', totalItems: 10, succeededCount: 10, datasetVersion: 1 });
@@ -299,7 +301,9 @@ describe('run engine on the embedded deployment', () => {
     // A new run of the latest version sees the changes.
     const latest = await call(assay, 'POST', `/datasets/${ds}/runs`, { targetId: 'slow' });
     expect(latest.json).toMatchObject({ datasetVersion: 4, totalItems: 10 });
-    const release2 = setInterval(() => gates.splice(0).forEach((g) => g()), 5);
+    const release2 = setInterval(() => {
+      for (const g of gates.splice(0)) g();
+    }, 5);
     await waitRun(assay, ds, latest.json.runId);
     clearInterval(release2);
     const outs = (await results(assay, ds, latest.json.runId)).map((r) => r.output);
