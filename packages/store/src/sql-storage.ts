@@ -676,50 +676,57 @@ export class SqlStorage implements Storage {
       if (!owner || Number(owner.fence) !== fence) throw new FencedError(runId);
       let succeeded = 0;
       let failed = 0;
-      for (const o of outcomes) {
-        // Only a non-final row may change: a re-delivered outcome can never count twice.
-        const r = await trx
-          .updateTable('run_items')
-          .set({
-            status: o.status,
-            attempt: o.attempt,
-            output: o.output === undefined ? null : JSON.stringify(o.output),
-            error: enc(o.error),
-            latency_ms: o.latencyMs,
-            started_at: o.startedAt,
-            completed_at: o.completedAt,
-          })
-          .where('run_id', '=', runId)
-          .where('item_id', '=', o.itemId)
-          .where('repetition', '=', o.repetition)
-          .where('status', 'in', ['queued', 'running'])
-          .executeTakeFirst();
-        if (Number(r.numUpdatedRows) === 0) continue;
-        if (o.status === 'succeeded') succeeded++;
-        else failed++;
-        if (o.scores.length) {
-          await trx
-            .insertInto('scores')
-            .values(
-              o.scores.map((s) => ({
-                run_id: runId,
-                item_id: o.itemId,
-                repetition: o.repetition,
-                scorer_id: s.scorerId,
-                score: s.score,
-                reason: s.reason,
-                error: s.error,
-              })),
-            )
-            .onConflict((oc) =>
-              oc.columns(['run_id', 'item_id', 'repetition', 'scorer_id']).doUpdateSet((eb) => ({
-                score: eb.ref('excluded.score'),
-                reason: eb.ref('excluded.reason'),
-                error: eb.ref('excluded.error'),
-              })),
-            )
-            .execute();
+      const changed = new Set<string>();
+      // One statement per chunk. Only a non-final row may change, so a re-delivered outcome can
+      // never count twice; RETURNING tells which rows did change.
+      for (let i = 0; i < outcomes.length; i += 400) {
+        const rows = outcomes
+          .slice(i, i + 400)
+          .map(
+            (o) =>
+              sql`(${o.itemId}, ${o.repetition}, ${o.status}, ${o.attempt}, ${o.output === undefined ? null : JSON.stringify(o.output)}, ${enc(o.error)}, ${o.latencyMs}, ${o.startedAt}, ${o.completedAt})`,
+          );
+        // An upsert driven by the VALUES rows (a primary-key lookup each); the rows always exist
+        // (planned), so the insert branch never fires. SQLite needs the `where true` to parse it.
+        const r = await sql<{ item_id: string; repetition: number; status: string }>`
+          insert into run_items (item_id, repetition, status, attempt, output, error, latency_ms, started_at, completed_at, run_id, item_row_id)
+          select v.*, ${runId}, 0 from (values ${sql.join(rows)}) as v where true
+          on conflict (run_id, item_id, repetition) do update set status = excluded.status, attempt = excluded.attempt,
+            output = excluded.output, error = excluded.error, latency_ms = excluded.latency_ms,
+            started_at = excluded.started_at, completed_at = excluded.completed_at
+          where run_items.status in ('queued', 'running')
+          returning item_id, repetition, status`.execute(trx);
+        for (const row of r.rows) {
+          changed.add(`${row.item_id}\u0000${row.repetition}`);
+          if (row.status === 'succeeded') succeeded++;
+          else failed++;
         }
+      }
+      const scores = outcomes
+        .filter((o) => o.scores.length && changed.has(`${o.itemId}\u0000${o.repetition}`))
+        .flatMap((o) =>
+          o.scores.map((s) => ({
+            run_id: runId,
+            item_id: o.itemId,
+            repetition: o.repetition,
+            scorer_id: s.scorerId,
+            score: s.score,
+            reason: s.reason,
+            error: s.error,
+          })),
+        );
+      for (let i = 0; i < scores.length; i += 500) {
+        await trx
+          .insertInto('scores')
+          .values(scores.slice(i, i + 500))
+          .onConflict((oc) =>
+            oc.columns(['run_id', 'item_id', 'repetition', 'scorer_id']).doUpdateSet((eb) => ({
+              score: eb.ref('excluded.score'),
+              reason: eb.ref('excluded.reason'),
+              error: eb.ref('excluded.error'),
+            })),
+          )
+          .execute();
       }
       const counts = await trx
         .updateTable('runs')
