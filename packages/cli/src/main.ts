@@ -59,7 +59,14 @@ program
     }
     const { config, path } = await loadConfig(opts.config);
     const dataDir = resolve(opts.dataDir);
-    const assay = await createAssay({ config, dataDir, worker: opts.worker, apiKey, leaseMs: opts.leaseMs });
+    const assay = await createAssay({
+      config,
+      dataDir,
+      worker: opts.worker,
+      apiKey,
+      leaseMs: opts.leaseMs,
+      workerConcurrency: opts.concurrentRuns,
+    });
     if (opts.seed) {
       const s = await seedDataset(assay.storage, resolve(opts.seed));
       console.log(

@@ -7,6 +7,7 @@ import type {
   Page,
   PageQuery,
   Run,
+  RunItemAttempt,
   RunItemStatus,
   RunResult,
   RunStatus,
@@ -50,6 +51,8 @@ export interface NewRun {
   options: Run['options'];
   metadata: Record<string, unknown> | null;
   totalItems: number;
+  /** `datasetId:Idempotency-Key` and a hash of the request, when the trigger sent a key. */
+  idempotency?: { key: string; hash: string };
 }
 
 /** One pending unit of work handed to the executor: a run item with its pinned item data. */
@@ -83,6 +86,7 @@ export interface RunPatch {
   summary?: RunSummary | null;
   totalItems?: number;
   plannedAt?: string | null;
+  cancelRequestedAt?: string | null;
 }
 
 /**
@@ -92,6 +96,11 @@ export interface RunPatch {
 export interface StorageTx {
   readonly handle: unknown;
   createRun(run: NewRun): Promise<Run>;
+  /**
+   * Archives the failed, cancelled and skipped items of a finished run as earlier attempts and
+   * queues them again; the run goes back to `running`. Returns how many items were queued.
+   */
+  resetForRetry(runId: string): Promise<number>;
 }
 
 /**
@@ -129,7 +138,15 @@ export interface Storage {
   getRun(runId: string): Promise<Run | undefined>;
   listRuns(datasetId: string, q: PageQuery): Promise<Page<Run>>;
   countActiveRuns(datasetId: string): Promise<number>;
-  updateRun(runId: string, patch: RunPatch): Promise<void>;
+  /**
+   * Updates a run. With `ifStatus`, only when its status is one of them; returns whether it changed.
+   */
+  updateRun(runId: string, patch: RunPatch, ifStatus?: Run['status'][]): Promise<boolean>;
+  findRunByIdempotencyKey(key: string): Promise<{ run: Run; hash: string } | undefined>;
+  /** Closes every non-final item of a run with `status` (cancelled or skipped); returns how many. */
+  closePendingItems(runId: string, status: 'cancelled' | 'skipped'): Promise<number>;
+  /** Earlier attempts and the current result of one item, oldest first. */
+  listAttempts(runId: string, itemId: string): Promise<RunItemAttempt[]>;
   /**
    * Creates the next page of run-item rows from the items valid at the run's pinned version,
    * after `cursor` (an item id; '' to start). Idempotent. Returns the next cursor, or null at the end.
@@ -162,8 +179,13 @@ export interface JobContext<P = unknown> {
   attempt: number;
   /** Deliveries before the queue gives the job up; on the last one a handler should record the failure. */
   maxAttempts: number;
-  /** Aborted when the lease is lost or the worker shuts down. */
+  /** Aborted when the lease is lost, or when a shutdown's grace period is over: stop at once. */
   signal: AbortSignal;
+  /**
+   * Aborted when the worker begins a graceful shutdown: start nothing new, let in-flight work
+   * finish, then throw (the job is handed back, not completed).
+   */
+  stopping: AbortSignal;
   /** Extends the lease; throws when the lease was lost. The runtime also heartbeats on its own. */
   heartbeat(): Promise<void>;
 }
@@ -202,6 +224,7 @@ export interface JobQueue {
 }
 
 export type RunEvent =
+  | { type: 'run.cancel'; runId: string; datasetId: string }
   | { type: 'run.status'; runId: string; datasetId: string; status: RunStatus; error?: string | null }
   | { type: 'run.progress'; runId: string; datasetId: string; succeeded: number; failed: number; total: number };
 

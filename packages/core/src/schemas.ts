@@ -60,7 +60,13 @@ export const resultsQuerySchema = pageQuerySchema.extend({
 });
 
 /** Defaults a run's options take when the trigger omits them. */
-export const RUN_DEFAULTS = { maxConcurrency: 10, itemTimeoutMs: 60_000, maxRetries: 2, repetitions: 1 } as const;
+export const RUN_DEFAULTS = {
+  maxConcurrency: 10,
+  itemTimeoutMs: 60_000,
+  maxRetries: 2,
+  repetitions: 1,
+  maxConsecutiveFailures: 20,
+} as const;
 
 export const triggerRunSchema = z.strictObject({
   targetId: z.string().min(1, 'targetId is required'),
@@ -71,6 +77,8 @@ export const triggerRunSchema = z.strictObject({
   itemTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
   maxRetries: z.number().int().min(0).max(20).optional(),
   repetitions: z.number().int().min(1).max(100).optional(),
+  /** Failed items in a row that stop the run (circuit breaker); 0 disables. */
+  maxConsecutiveFailures: z.number().int().min(0).max(1_000_000).optional(),
   name: z.string().max(200).optional(),
   metadata: record.optional(),
 });

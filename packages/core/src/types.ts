@@ -49,6 +49,8 @@ export interface RunOptions {
   itemTimeoutMs: number;
   maxRetries: number;
   repetitions: number;
+  /** Failed items in a row that stop the run; 0 disables. */
+  maxConsecutiveFailures: number;
 }
 
 export interface ScorerSummary {
@@ -57,6 +59,8 @@ export interface ScorerSummary {
   passRate: number | null;
   count: number;
   errors: number;
+  /** With repetitions > 1: the mean of each repetition and their spread. */
+  repetitions?: { means: (number | null)[]; stddev: number | null; min: number | null; max: number | null };
 }
 
 export interface RunSummary {
@@ -86,6 +90,8 @@ export interface Run {
   skippedCount: number;
   summary: RunSummary | null;
   error: string | null;
+  /** When a cancel was requested (the worker stops the run soon after). */
+  cancelRequestedAt: string | null;
   /** Set once every run-item row exists (internal; the planner resumes from scratch until then). */
   plannedAt: string | null;
   createdAt: string;
@@ -104,6 +110,22 @@ export interface Score {
   score: number | null;
   reason: string | null;
   error: string | null;
+}
+
+/** One try of a run item: earlier attempts are archived when failed items are retried. */
+export interface RunItemAttempt {
+  itemId: string;
+  repetition: number;
+  attempt: number;
+  status: RunItemStatus;
+  output: unknown;
+  error: ItemError | null;
+  latencyMs: number | null;
+  startedAt: string | null;
+  completedAt: string | null;
+  scores: Score[];
+  /** True for the item's current result. */
+  current: boolean;
 }
 
 export interface RunResult {

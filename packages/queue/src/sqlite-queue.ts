@@ -210,13 +210,13 @@ export class SqliteJobQueue implements JobQueue {
     const onError =
       opts.onError ??
       ((e, job) => console.error(`[assay] job ${job.name} ${job.id} failed:`, e instanceof Error ? e.message : e));
-    const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+    const inFlight = new Map<string, { controller: AbortController; stopping: AbortController; done: Promise<void> }>();
     let stopping = false;
     let ticking = false;
     let again = false;
     let timer: NodeJS.Timeout | undefined;
 
-    const runJob = async (job: JobRow, controller: AbortController) => {
+    const runJob = async (job: JobRow, controller: AbortController, draining: AbortController) => {
       let leaseLost = false;
       const beat = async () => {
         if (!(await this.extend(job.id, job.lease_token))) {
@@ -234,6 +234,7 @@ export class SqliteJobQueue implements JobQueue {
           attempt: job.attempts,
           maxAttempts: job.max_attempts,
           signal: controller.signal,
+          stopping: draining.signal,
           heartbeat: beat,
         });
         clearInterval(hb);
@@ -241,7 +242,8 @@ export class SqliteJobQueue implements JobQueue {
       } catch (error) {
         clearInterval(hb);
         if (leaseLost) return;
-        if (stopping && controller.signal.aborted) {
+        if (stopping) {
+          // A handler that gave up because of the shutdown hands its job back untouched.
           await this.release(job.id, job.lease_token);
           return;
         }
@@ -266,8 +268,12 @@ export class SqliteJobQueue implements JobQueue {
               await this.fail(job, new Error('job lease expired too many times (worker crashed repeatedly?)'));
               continue;
             }
-            const entry = { controller: new AbortController(), done: Promise.resolve() };
-            entry.done = runJob(job, entry.controller)
+            const entry = {
+              controller: new AbortController(),
+              stopping: new AbortController(),
+              done: Promise.resolve(),
+            };
+            entry.done = runJob(job, entry.controller, entry.stopping)
               .catch((e) => onError(e, { id: job.id, name: job.name }))
               .finally(() => {
                 inFlight.delete(job.id);
@@ -303,11 +309,19 @@ export class SqliteJobQueue implements JobQueue {
         stopping = true;
         clearTimeout(timer);
         this.wake.off('job', onJob);
-        const all = Promise.all([...inFlight.values()].map((e) => e.done));
-        const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
-        // Handlers are told to stop through the abort signal of their job (see runJob).
-        for (const e of inFlight.values()) e.controller.abort(new Error('worker is shutting down'));
+        const entries = [...inFlight.values()];
+        const all = Promise.all(entries.map((e) => e.done));
+        // First a grace period: handlers finish what is in flight and hand their jobs back.
+        for (const e of entries) e.stopping.abort(new Error('worker is shutting down'));
+        let grace: NodeJS.Timeout | undefined;
+        const deadline = new Promise((r) => {
+          grace = setTimeout(r, timeoutMs);
+        });
         await Promise.race([all, deadline]);
+        clearTimeout(grace);
+        // Then a hard stop for whatever is left; its jobs are released too.
+        for (const e of entries) e.controller.abort(new Error('worker shutdown deadline passed'));
+        await Promise.race([all, new Promise((r) => setTimeout(r, 2_000).unref())]);
       },
     };
   }

@@ -164,14 +164,15 @@ describe('SqliteJobQueue on a real file', () => {
 
   it('a worker hands handlers a plain context, retries a throwing handler, and completes', async () => {
     const fast = open(systemClock, 5000, 10).queue;
-    const calls: Omit<JobContext, 'signal' | 'heartbeat'>[] = [];
+    const calls: Omit<JobContext, 'signal' | 'stopping' | 'heartbeat'>[] = [];
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
     const worker = fast.work(
       {
         work: async (ctx) => {
-          const { signal, heartbeat, ...rest } = ctx;
+          const { signal, stopping, heartbeat, ...rest } = ctx;
           expect(signal).toBeInstanceOf(AbortSignal);
+          expect(stopping).toBeInstanceOf(AbortSignal);
           await heartbeat();
           calls.push(rest);
           if (ctx.attempt < 3) throw new Error(`try ${ctx.attempt}`);
@@ -190,23 +191,42 @@ describe('SqliteJobQueue on a real file', () => {
     expect(await fast.stats()).toEqual({});
   });
 
-  it('stop() aborts in-flight handlers and releases their jobs without counting the attempt', async () => {
+  it('stop() lets a handler finish within the grace period, then releases jobs whose handler gave up', async () => {
     const { queue, db } = open(systemClock);
-    let started!: () => void;
-    const running = new Promise<void>((r) => (started = r));
+    const log: string[] = [];
+    let started = 0;
+    let bothRunning!: () => void;
+    const running = new Promise<void>((r) => (bothRunning = r));
     const worker = queue.work({
-      work: (ctx) =>
+      // finishes its work when asked to stop: completed, so deleted
+      polite: async (ctx) => {
+        if (++started === 2) bothRunning();
+        await new Promise((r) => ctx.stopping.addEventListener('abort', r));
+        log.push('polite finished');
+      },
+      // ignores the grace period; the hard deadline aborts it and its job is released
+      stubborn: (ctx) =>
         new Promise((_, reject) => {
-          started();
-          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+          if (++started === 2) bothRunning();
+          ctx.signal.addEventListener('abort', () => {
+            log.push('stubborn aborted');
+            reject(ctx.signal.reason);
+          });
         }),
     });
-    await queue.enqueue('work', {});
+    await queue.enqueue('polite', {});
+    await queue.enqueue('stubborn', {});
     await running;
-    await worker.stop(2000);
-    const row = (await sql<{ status: string; attempts: number }>`SELECT status, attempts FROM assay_jobs`.execute(db))
-      .rows[0];
-    expect(row).toEqual({ status: 'queued', attempts: 0 });
+    await worker.stop(200);
+    expect(log.sort()).toEqual(['polite finished', 'stubborn aborted']);
+    const rows = (
+      await sql<{
+        name: string;
+        status: string;
+        attempts: number;
+      }>`SELECT name, status, attempts FROM assay_jobs`.execute(db)
+    ).rows;
+    expect(rows).toEqual([{ name: 'stubborn', status: 'queued', attempts: 0 }]);
   });
 
   it('frees at once the jobs of a dead process on this host', async () => {

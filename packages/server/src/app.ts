@@ -11,6 +11,7 @@ import {
   notFound,
   pageQuerySchema,
   type Registry,
+  type Run,
   type RunEvent,
   type RunService,
   resultsQuerySchema,
@@ -85,11 +86,12 @@ export function createApp(deps: AppDeps) {
     if (!ds) throw notFound('Dataset', id);
     return ds;
   };
+  /** A run as clients see it (without engine bookkeeping). */
+  const visible = ({ plannedAt: _p, ...run }: Run) => run;
   const runOf = async (datasetId: string, runId: string) => {
     const run = await storage.getRun(runId);
     if (!run || run.datasetId !== datasetId) throw notFound('Run', runId);
-    const { plannedAt: _internal, ...visible } = run;
-    return visible;
+    return visible(run);
   };
 
   // ── datasets ──
@@ -169,15 +171,32 @@ export function createApp(deps: AppDeps) {
   // ── runs ──
   api.post('/datasets/:id/runs', async (c) => {
     const input = await parseBody(c, triggerRunSchema);
-    const run = await runs.trigger(c.req.param('id'), input);
-    const { plannedAt: _internal, ...visible } = run;
-    return c.json({ runId: run.id, ...visible }, 202);
+    const key = c.req.header('idempotency-key');
+    if (key !== undefined && (key.length === 0 || key.length > 255)) {
+      throw new AssayError('VALIDATION_ERROR', 'Idempotency-Key must be 1 to 255 characters', 400);
+    }
+    const run = await runs.trigger(c.req.param('id'), input, { idempotencyKey: key });
+    return c.json({ runId: run.id, ...visible(run) }, 202);
+  });
+  api.post('/datasets/:id/runs/:runId/cancel', async (c) => {
+    const run = await runs.cancel(c.req.param('id'), c.req.param('runId'));
+    return c.json({ runId: run.id, ...visible(run) }, 202);
+  });
+  api.post('/datasets/:id/runs/:runId/retry', async (c) => {
+    const run = await runs.retry(c.req.param('id'), c.req.param('runId'));
+    return c.json({ runId: run.id, ...visible(run) }, 202);
+  });
+  api.get('/datasets/:id/runs/:runId/items/:itemId/attempts', async (c) => {
+    const run = await runOf(c.req.param('id'), c.req.param('runId'));
+    const attempts = await storage.listAttempts(run.id, c.req.param('itemId'));
+    if (attempts.length === 0) throw notFound('Item', c.req.param('itemId'));
+    return c.json({ attempts });
   });
   api.get('/datasets/:id/runs', async (c) => {
     const id = c.req.param('id');
     await dataset(id);
     const page = await storage.listRuns(id, parseQuery(c, pageQuerySchema));
-    return c.json({ runs: page.rows.map(({ plannedAt: _p, ...r }) => r), pagination: page.pagination });
+    return c.json({ runs: page.rows.map(visible), pagination: page.pagination });
   });
   api.get('/datasets/:id/runs/:runId', async (c) => c.json(await runOf(c.req.param('id'), c.req.param('runId'))));
   api.get('/datasets/:id/runs/:runId/results', async (c) => {

@@ -21,7 +21,7 @@ export interface AssayOptions {
   dataDir?: string;
   /** Run the worker in this process. Default true. */
   worker?: boolean;
-  /** Runs executed at once by this worker. Default 4. */
+  /** Runs executed at once by this worker (each with its own maxConcurrency). Default 8. */
   workerConcurrency?: number;
   /** Job lease in ms: how soon another worker takes over after a crash. Default 15 000. */
   leaseMs?: number;
@@ -31,6 +31,8 @@ export interface AssayOptions {
   retryBaseMs?: number;
   /** First retry delay of a failed run job in ms. Default 1 000. */
   jobRetryBaseMs?: number;
+  /** How often a running run checks for a cancel request made by another process, in ms. Default 250. */
+  cancelPollMs?: number;
   apiKey?: string;
   synchronous?: 'FULL' | 'NORMAL';
   writer?: WriterOptions;
@@ -80,7 +82,7 @@ export async function createAssay(opts: AssayOptions) {
       writer: opts.writer,
       log: opts.log,
     });
-    worker = queue.work({ [RUN_JOB]: handler }, { concurrency: opts.workerConcurrency ?? 4 });
+    worker = queue.work({ [RUN_JOB]: handler }, { concurrency: opts.workerConcurrency ?? 8 });
   }
   return {
     app,
@@ -89,7 +91,11 @@ export async function createAssay(opts: AssayOptions) {
     registry,
     events,
     runs,
-    /** Stops the worker (in-flight items are aborted and left for the next start) and closes the database. */
+    /**
+     * Graceful stop: the worker claims nothing new, lets in-flight items finish for up to
+     * `timeoutMs`, aborts and hands back the rest (the next start resumes them), then the
+     * database is closed.
+     */
     async close(timeoutMs = 10_000) {
       await worker?.stop(timeoutMs);
       await queue.close();

@@ -1,60 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type AssayConfig, type Clock, TargetError } from '@assay/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Assay, createAssay } from '../src/index.js';
+import { type Clock, TargetError } from '@assay/core';
+import { describe, expect, it } from 'vitest';
+import { call, dataset, results, until, useAssay, waitRun } from './helpers.js';
 
-const dirs: string[] = [];
-const open: Assay[] = [];
-afterEach(async () => {
-  for (const a of open.splice(0)) await a.close(2000);
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-async function start(config: AssayConfig, extra: Partial<Parameters<typeof createAssay>[0]> = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'assay-engine-'));
-  dirs.push(dataDir);
-  const assay = await createAssay({ config, dataDir, pollMs: 20, retryBaseMs: 5, ...extra });
-  open.push(assay);
-  return assay;
-}
-
-async function call(assay: Assay, method: string, path: string, body?: unknown) {
-  const res = await assay.app.request(`/api${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
-
-async function dataset(assay: Assay, items: { input: unknown; groundTruth?: unknown }[]) {
-  const ds = await call(assay, 'POST', '/datasets', { name: 'test' });
-  await call(assay, 'POST', `/datasets/${ds.json.id}/items/batch`, { items });
-  return ds.json.id as string;
-}
-
-async function until<T>(fn: () => Promise<T>, pred: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (pred(v)) return v;
-    if (Date.now() > end)
-      throw new Error(`condition not met in ${ms} ms; last value ${JSON.stringify(v)?.slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const FINAL = ['completed', 'failed', 'cancelled'];
-const waitRun = (assay: Assay, ds: string, runId: string) =>
-  until(
-    async () => (await call(assay, 'GET', `/datasets/${ds}/runs/${runId}`)).json,
-    (r) => FINAL.includes(r.status),
-  );
-async function results(assay: Assay, ds: string, runId: string) {
-  return (await call(assay, 'GET', `/datasets/${ds}/runs/${runId}/results?perPage=1000`)).json.results as any[];
-}
+const start = useAssay();
 
 describe('run engine on the embedded deployment', () => {
   it('trigger returns 202 pending before the target is called; polling sees running with growing counts, then completed', async () => {
@@ -344,7 +292,7 @@ describe('run engine on the embedded deployment', () => {
         targetType: 'agent',
         targetId: 'gone',
         scorerIds: [],
-        options: { maxConcurrency: 1, itemTimeoutMs: 1000, maxRetries: 0, repetitions: 1 },
+        options: { maxConcurrency: 1, itemTimeoutMs: 1000, maxRetries: 0, repetitions: 1, maxConsecutiveFailures: 0 },
         metadata: null,
         totalItems: 2,
       }),

@@ -57,6 +57,8 @@ export interface RunsTable {
   fence: number;
   idempotency_key: string | null;
   planned_at: string | null;
+  cancel_requested_at: string | null;
+  idempotency_hash: string | null;
   created_at: string;
   started_at: string | null;
   completed_at: string | null;
@@ -78,6 +80,21 @@ export interface RunItemsTable {
   completed_at: string | null;
 }
 
+export interface RunItemAttemptsTable {
+  run_id: string;
+  item_id: string;
+  repetition: number;
+  attempt: number;
+  status: string;
+  output: string | null;
+  error: string | null;
+  latency_ms: number | null;
+  scores: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  archived_at: string;
+}
+
 export interface ScoresTable {
   run_id: string;
   item_id: string;
@@ -94,5 +111,6 @@ export interface DB {
   dataset_items: DatasetItemsTable;
   runs: RunsTable;
   run_items: RunItemsTable;
+  run_item_attempts: RunItemAttemptsTable;
   scores: ScoresTable;
 }

@@ -13,7 +13,9 @@ import {
   notFound,
   type Page,
   type PageQuery,
+  RUN_DEFAULTS,
   type Run,
+  type RunItemAttempt,
   type RunItemStatus,
   type RunPatch,
   type RunResult,
@@ -85,7 +87,7 @@ function toRun(r: Selectable<RunsTable>): Run {
     targetType: r.target_type,
     targetId: r.target_id,
     scorerIds: dec(r.scorer_ids),
-    options: dec(r.options),
+    options: { ...RUN_DEFAULTS, ...dec<object>(r.options) },
     metadata: dec(r.metadata),
     status: r.status as Run['status'],
     totalItems: Number(r.total_items),
@@ -95,6 +97,7 @@ function toRun(r: Selectable<RunsTable>): Run {
     summary: dec(r.summary),
     error: r.error,
     plannedAt: r.planned_at,
+    cancelRequestedAt: r.cancel_requested_at,
     createdAt: r.created_at,
     startedAt: r.started_at,
     completedAt: r.completed_at,
@@ -158,7 +161,13 @@ export class SqlStorage implements Storage {
   }
 
   async transaction<T>(fn: (tx: StorageTx) => Promise<T>): Promise<T> {
-    return this.write((trx) => fn({ handle: trx, createRun: (run) => this.insertRun(trx, run) }));
+    return this.write((trx) =>
+      fn({
+        handle: trx,
+        createRun: (run) => this.insertRun(trx, run),
+        resetForRetry: (runId) => this.resetForRetry(trx, runId),
+      }),
+    );
   }
 
   // ── datasets ─────────────────────────────────────────────────────────────
@@ -526,8 +535,10 @@ export class SqlStorage implements Storage {
       summary: null,
       error: null,
       fence: 0,
-      idempotency_key: null,
+      idempotency_key: run.idempotency?.key ?? null,
+      idempotency_hash: run.idempotency?.hash ?? null,
       planned_at: null,
+      cancel_requested_at: null,
       created_at: ts,
       started_at: null,
       completed_at: null,
@@ -569,7 +580,7 @@ export class SqlStorage implements Storage {
     return Number(n);
   }
 
-  async updateRun(runId: string, patch: RunPatch): Promise<void> {
+  async updateRun(runId: string, patch: RunPatch, ifStatus?: Run['status'][]): Promise<boolean> {
     const set: Partial<Selectable<RunsTable>> = { updated_at: now() };
     if (patch.status !== undefined) set.status = patch.status;
     if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
@@ -578,12 +589,135 @@ export class SqlStorage implements Storage {
     if (patch.summary !== undefined) set.summary = enc(patch.summary);
     if (patch.totalItems !== undefined) set.total_items = patch.totalItems;
     if (patch.plannedAt !== undefined) set.planned_at = patch.plannedAt;
+    if (patch.cancelRequestedAt !== undefined) set.cancel_requested_at = patch.cancelRequestedAt;
     if (patch.summary) {
       set.succeeded_count = patch.summary.succeeded;
       set.failed_count = patch.summary.failed;
       set.skipped_count = patch.summary.skipped;
     }
-    await this.db.updateTable('runs').set(set).where('id', '=', runId).execute();
+    let q = this.db.updateTable('runs').set(set).where('id', '=', runId);
+    if (ifStatus) q = q.where('status', 'in', ifStatus);
+    const r = await q.executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async findRunByIdempotencyKey(key: string): Promise<{ run: Run; hash: string } | undefined> {
+    const r = await this.db.selectFrom('runs').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+    return r && { run: toRun(r), hash: r.idempotency_hash ?? '' };
+  }
+
+  async closePendingItems(runId: string, status: 'cancelled' | 'skipped'): Promise<number> {
+    const r = await this.db
+      .updateTable('run_items')
+      .set({ status, completed_at: now() })
+      .where('run_id', '=', runId)
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  private async resetForRetry(trx: Transaction<DB>, runId: string): Promise<number> {
+    const retryable = ['failed', 'cancelled', 'skipped'];
+    const ts = now();
+    // Archive the attempts being replaced, with their scores, before queueing the items again.
+    await sql`insert into run_item_attempts
+        (run_id, item_id, repetition, attempt, status, output, error, latency_ms, scores, started_at, completed_at, archived_at)
+      select ri.run_id, ri.item_id, ri.repetition, ri.attempt, ri.status, ri.output, ri.error, ri.latency_ms,
+        (select json_group_array(json_object('scorerId', s.scorer_id, 'score', s.score, 'reason', s.reason, 'error', s.error))
+           from scores s where s.run_id = ri.run_id and s.item_id = ri.item_id and s.repetition = ri.repetition),
+        ri.started_at, ri.completed_at, ${ts}
+      from run_items ri
+      where ri.run_id = ${runId} and ri.status in (${sql.join(retryable)})
+      on conflict do nothing`.execute(trx);
+    await sql`delete from scores where run_id = ${runId} and exists (select 1 from run_items ri
+        where ri.run_id = scores.run_id and ri.item_id = scores.item_id and ri.repetition = scores.repetition
+          and ri.status in (${sql.join(retryable)}))`.execute(trx);
+    const r = await trx
+      .updateTable('run_items')
+      .set({ status: 'queued', output: null, error: null, latency_ms: null, started_at: null, completed_at: null })
+      .where('run_id', '=', runId)
+      .where('status', 'in', retryable)
+      .executeTakeFirst();
+    const n = Number(r.numUpdatedRows);
+    if (n > 0) {
+      await trx
+        .updateTable('runs')
+        .set((eb) => ({
+          status: 'running',
+          failed_count: eb
+            .selectFrom('run_items')
+            .select(eb.fn.countAll<number>().as('n'))
+            .where('run_id', '=', runId)
+            .where('status', '=', 'failed'),
+          skipped_count: 0,
+          error: null,
+          summary: null,
+          cancel_requested_at: null,
+          completed_at: null,
+          updated_at: ts,
+        }))
+        .where('id', '=', runId)
+        .execute();
+    }
+    return n;
+  }
+
+  async listAttempts(runId: string, itemId: string): Promise<RunItemAttempt[]> {
+    const past = await this.db
+      .selectFrom('run_item_attempts')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('item_id', '=', itemId)
+      .orderBy('repetition')
+      .orderBy('attempt')
+      .execute();
+    const current = await this.db
+      .selectFrom('run_items')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('item_id', '=', itemId)
+      .orderBy('repetition')
+      .execute();
+    const scores = await this.db
+      .selectFrom('scores')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('item_id', '=', itemId)
+      .orderBy('scorer_id')
+      .execute();
+    const out: RunItemAttempt[] = past.map((a) => ({
+      itemId: a.item_id,
+      repetition: Number(a.repetition),
+      attempt: Number(a.attempt),
+      status: a.status as RunItemStatus,
+      output: dec(a.output),
+      error: dec(a.error),
+      latencyMs: a.latency_ms,
+      startedAt: a.started_at,
+      completedAt: a.completed_at,
+      scores: ((dec(a.scores) as RunItemAttempt['scores'] | null) ?? []).filter((s) => s.scorerId !== null),
+      current: false,
+    }));
+    for (const c of current) {
+      out.push({
+        itemId: c.item_id,
+        repetition: Number(c.repetition),
+        attempt: Number(c.attempt),
+        status: c.status as RunItemStatus,
+        output: dec(c.output),
+        error: dec(c.error),
+        latencyMs: c.latency_ms,
+        startedAt: c.started_at,
+        completedAt: c.completed_at,
+        scores: scores
+          .filter((s) => Number(s.repetition) === Number(c.repetition))
+          .map((s) => ({ scorerId: s.scorer_id, score: s.score, reason: s.reason, error: s.error })),
+        current: true,
+      });
+    }
+    return out.sort(
+      (a, b) => a.repetition - b.repetition || a.attempt - b.attempt || Number(a.current) - Number(b.current),
+    );
   }
 
   async planRunItems(
@@ -783,6 +917,28 @@ export class SqlStorage implements Storage {
       return r?.latency_ms ?? null;
     };
     const total = byStatus.reduce((a, r) => a + Number(r.n), 0);
+    // Spread across repetitions: the mean of each repetition, per scorer.
+    const perRep = await this.db
+      .selectFrom('scores')
+      .select(['scorer_id', 'repetition', sql<number | null>`avg(score)`.as('mean')])
+      .where('run_id', '=', runId)
+      .groupBy(['scorer_id', 'repetition'])
+      .orderBy('repetition')
+      .execute();
+    const spread = (scorerId: string) => {
+      const means = perRep
+        .filter((r) => r.scorer_id === scorerId)
+        .map((r) => (r.mean === null ? null : Number(r.mean)));
+      if (means.length < 2) return undefined;
+      const xs = means.filter((m): m is number => m !== null);
+      const avg = xs.reduce((a, b) => a + b, 0) / (xs.length || 1);
+      return {
+        means,
+        stddev: xs.length ? Math.sqrt(xs.reduce((a, b) => a + (b - avg) ** 2, 0) / xs.length) : null,
+        min: xs.length ? Math.min(...xs) : null,
+        max: xs.length ? Math.max(...xs) : null,
+      };
+    };
     return {
       total,
       succeeded: count('succeeded'),
@@ -795,6 +951,7 @@ export class SqlStorage implements Storage {
         passRate: Number(r.n) > 0 ? Number(r.passed) / Number(r.n) : null,
         count: Number(r.n),
         errors: Number(r.errors),
+        ...(spread(r.scorer_id) ? { repetitions: spread(r.scorer_id) } : {}),
       })),
       latencyMs: {
         p50: await percentile(0.5),

@@ -168,32 +168,65 @@ export async function executeItem(
   }
 }
 
+/** Why {@link executeRun} returned before every item was done (null: it finished them all). */
+export type StopReason = null | 'aborted' | 'stopping' | 'circuit';
+
+export interface ExecuteResult {
+  stopped: StopReason;
+  /** Set when the circuit breaker opened: the last item error. */
+  lastError: { message: string; code: string } | null;
+  consecutiveFailures: number;
+}
+
 /**
  * Drives every pending item of a run through {@link executeItem} with at most
  * `run.options.maxConcurrency` in flight. Items are read page by page (never the whole run in
  * memory); outcomes are group-committed by an {@link OutcomeWriter} under the run's fencing token.
+ *
+ * Stops early when `signal` aborts (in-flight items are abandoned, nothing more is stored), when
+ * `stopping` aborts (nothing new starts; in-flight items finish and are stored), or when
+ * `maxConsecutiveFailures` items fail in a row (the circuit breaker: in-flight items are aborted).
  */
-export async function executeRun(deps: ExecutorDeps, p: ExecuteParams): Promise<void> {
+export async function executeRun(
+  deps: ExecutorDeps,
+  p: ExecuteParams & { stopping?: AbortSignal },
+): Promise<ExecuteResult> {
   const concurrency = Math.max(1, p.run.options.maxConcurrency);
+  const breakAfter = p.run.options.maxConsecutiveFailures;
   const writer = new OutcomeWriter(deps.storage, p.run.id, p.fence, deps.clock, (c) => p.onProgress?.(c), deps.writer);
+  const circuit = new AbortController();
+  const signal = AbortSignal.any([p.signal, circuit.signal]);
   const slots = new Semaphore(concurrency);
   const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
+  let consecutiveFailures = 0;
+  let lastError: ExecuteResult['lastError'] = null;
   const pageSize = Math.max(100, concurrency * 4);
   let cursor: { itemId: string; repetition: number } | null = null;
+  const halted = () => signal.aborted || p.stopping?.aborted || failure !== null;
 
-  while (!p.signal.aborted && !failure) {
+  const record = (outcome: ItemOutcome | null) => {
+    if (!outcome || circuit.signal.aborted) return;
+    if (outcome.status === 'failed') {
+      consecutiveFailures++;
+      lastError = { message: outcome.error?.message ?? 'unknown error', code: outcome.error?.code ?? 'TARGET_ERROR' };
+      if (breakAfter > 0 && consecutiveFailures >= breakAfter) circuit.abort(new Error('circuit breaker opened'));
+    } else consecutiveFailures = 0;
+    return writer.add(outcome);
+  };
+
+  while (!halted()) {
     const page = await deps.storage.listPendingWork(p.run.id, cursor, pageSize);
     if (page.length === 0) break;
     cursor = { itemId: page[page.length - 1].itemId, repetition: page[page.length - 1].repetition };
     for (const item of page) {
       await slots.acquire();
-      if (p.signal.aborted || failure) {
+      if (halted()) {
         slots.release();
         break;
       }
-      const task = executeItem(deps, p, item)
-        .then((outcome) => (outcome ? writer.add(outcome) : undefined))
+      const task = executeItem(deps, { ...p, signal }, item)
+        .then(record)
         .catch((e) => {
           failure ??= e;
         })
@@ -209,4 +242,12 @@ export async function executeRun(deps: ExecutorDeps, p: ExecuteParams): Promise<
     failure ??= e;
   });
   if (failure) throw failure;
+  const stopped: StopReason = circuit.signal.aborted
+    ? 'circuit'
+    : p.signal.aborted
+      ? 'aborted'
+      : p.stopping?.aborted
+        ? 'stopping'
+        : null;
+  return { stopped, lastError, consecutiveFailures };
 }

@@ -15,6 +15,8 @@ export interface RunJobDeps extends Omit<ExecutorDeps, 'targetLimits'> {
   registry: Registry;
   events: EventBus;
   clock: Clock;
+  /** How often a running run's row is checked for a cancel request, in ms. Default 250. */
+  cancelPollMs?: number;
   /** Run-item rows created per planner transaction. Default 1 000. */
   planPageSize?: number;
   log?: (message: string) => void;
@@ -52,10 +54,18 @@ export function createRunJobHandler(deps: RunJobDeps) {
     await setStatus(run, 'failed', { error, summary, completedAt: iso(clock) });
   };
 
+  /** Ends a run whose executor stopped: remaining items closed, summary from the stored rows. */
+  const finish = async (run: Run, status: Run['status'], error: string | null, close?: 'cancelled' | 'skipped') => {
+    if (close) await storage.closePendingItems(run.id, close);
+    const summary = await storage.summarizeRun(run.id);
+    await setStatus(run, status, { summary, error, completedAt: iso(clock) });
+  };
+
   return async function handleRunJob(job: JobContext): Promise<void> {
     const { runId } = job.payload as RunJobPayload;
     let run = await storage.getRun(runId);
     if (!run || FINAL_RUN_STATUSES.includes(run.status)) return;
+    if (run.cancelRequestedAt) return finish(run, 'cancelled', null, 'cancelled');
 
     const target = deps.registry.targets.get(run.targetId);
     const missingScorers = run.scorerIds.filter((id) => !deps.registry.scorers.has(id));
@@ -66,41 +76,66 @@ export function createRunJobHandler(deps: RunJobDeps) {
     }
     const scorers = run.scorerIds.map((id) => deps.registry.scorers.get(id)) as Scorer[];
 
+    // Cancel arrives as an in-process event (embedded) or is seen by polling the run row.
+    const cancel = new AbortController();
+    const onCancel = () => cancel.abort(new Error('run cancelled'));
+    const unsubscribe = events.subscribe(runId, (e) => e.type === 'run.cancel' && onCancel());
+    const poll = setInterval(() => {
+      storage
+        .getRun(runId)
+        .then((r) => r?.cancelRequestedAt && onCancel())
+        .catch(() => {});
+    }, deps.cancelPollMs ?? 250);
     try {
       if (run.status === 'pending') {
-        await setStatus(run, 'running', { startedAt: iso(clock) });
+        const started = await storage.updateRun(run.id, { status: 'running', startedAt: iso(clock) }, ['pending']);
+        if (!started) return; // cancelled meanwhile
+        events.publish({ type: 'run.status', runId: run.id, datasetId: run.datasetId, status: 'running' });
       }
       if (!run.plannedAt) {
         let cursor: string | null = '';
         while (cursor !== null) {
           if (job.signal.aborted) throw job.signal.reason;
+          if (job.stopping.aborted) throw job.stopping.reason;
           ({ cursor } = await storage.planRunItems(run.id, cursor, deps.planPageSize ?? 1000));
         }
         const total = (await storage.countItems(run.datasetId, run.datasetVersion)) * run.options.repetitions;
         await storage.updateRun(run.id, { plannedAt: iso(clock), totalItems: total });
       }
       run = (await storage.getRun(run.id))!;
+      const current = run;
       const fence = await storage.acquireRun(run.id);
-      await executeRun(
+      const result = await executeRun(
         { ...deps, targetLimits },
         {
           run,
           fence,
           target,
           scorers,
-          signal: job.signal,
+          signal: AbortSignal.any([job.signal, cancel.signal]),
+          stopping: job.stopping,
           onProgress: (c) =>
             events.publish({
               type: 'run.progress',
-              runId: run!.id,
-              datasetId: run!.datasetId,
+              runId: current.id,
+              datasetId: current.datasetId,
               succeeded: c.succeeded,
               failed: c.failed,
-              total: run!.totalItems,
+              total: current.totalItems,
             }),
         },
       );
       if (job.signal.aborted) throw job.signal.reason;
+      if (cancel.signal.aborted) return finish(run, 'cancelled', null, 'cancelled');
+      if (result.stopped === 'circuit') {
+        const reason =
+          `circuit breaker: ${result.consecutiveFailures} items in a row failed on target '${target.id}'; ` +
+          `remaining items skipped. Last error: ${result.lastError?.message}`;
+        return finish(run, 'failed', reason, 'skipped');
+      }
+      if (job.stopping.aborted && (await storage.listPendingWork(run.id, null, 1)).length > 0) {
+        throw new Error('worker is shutting down; the run is handed back with its pending items');
+      }
       const summary = await storage.summarizeRun(run.id);
       const { status, error } = finalStatus(summary);
       let message = error;
@@ -112,11 +147,14 @@ export function createRunJobHandler(deps: RunJobDeps) {
       await setStatus(run, status, { summary, error: message, completedAt: iso(clock) });
     } catch (e) {
       // On the queue's last delivery the run must still end in a final state, with the reason.
-      if (!job.signal.aborted && job.attempt >= job.maxAttempts) {
+      if (!job.signal.aborted && !job.stopping.aborted && job.attempt >= job.maxAttempts) {
         await failRun(run, `run could not be executed: ${e instanceof Error ? e.message : String(e)}`).catch(() => {});
         return;
       }
       throw e;
+    } finally {
+      clearInterval(poll);
+      unsubscribe();
     }
   };
 }

@@ -1,8 +1,9 @@
-import { AssayError, notFound } from '../errors.js';
+import { createHash } from 'node:crypto';
+import { AssayError, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { EventBus, JobQueue, Storage } from '../ports.js';
 import { RUN_DEFAULTS, type TriggerRunInput } from '../schemas.js';
-import type { Run } from '../types.js';
+import { FINAL_RUN_STATUSES, type Run } from '../types.js';
 import type { Registry } from './registry.js';
 import { RUN_JOB, type RunJobPayload } from './run-job.js';
 
@@ -17,9 +18,63 @@ export interface RunServiceDeps {
  * Triggers runs. O(1) in the dataset's size: it validates, reads the dataset row, and inserts the
  * run row and its job in one transaction; the worker does everything else.
  */
+/** A stable hash of a trigger body, insensitive to key order. */
+function hashOf(value: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(value)))
+    .digest('hex');
+}
+
 export function createRunService({ storage, queue, registry, events }: RunServiceDeps) {
-  return {
-    async trigger(datasetId: string, input: TriggerRunInput): Promise<Run> {
+  const runOf = async (datasetId: string, runId: string) => {
+    const run = await storage.getRun(runId);
+    if (!run || run.datasetId !== datasetId) throw notFound('Run', runId);
+    return run;
+  };
+
+  const replay = (found: { run: Run; hash: string }, hash: string, key: string) => {
+    if (found.hash !== hash) {
+      throw new AssayError(
+        'IDEMPOTENCY_KEY_REUSED',
+        `Idempotency-Key '${key}' was already used with a different request body`,
+        409,
+        { runId: found.run.id },
+      );
+    }
+    return found.run;
+  };
+
+  const service = {
+    /**
+     * Creates a run (pending) and its job in one transaction. With an idempotency key, the same
+     * key and body return the run created first; the same key with another body is a 409.
+     */
+    async trigger(datasetId: string, input: TriggerRunInput, opts: { idempotencyKey?: string } = {}): Promise<Run> {
+      let idempotency: { key: string; hash: string } | undefined;
+      if (opts.idempotencyKey !== undefined) {
+        idempotency = { key: `${datasetId}:${opts.idempotencyKey}`, hash: hashOf(input) };
+        const found = await storage.findRunByIdempotencyKey(idempotency.key);
+        if (found) return replay(found, idempotency.hash, opts.idempotencyKey);
+      }
+      return service.create(datasetId, input, idempotency).catch(async (e) => {
+        // Two requests with the same key raced: the loser returns the winner's run.
+        const found = idempotency && (await storage.findRunByIdempotencyKey(idempotency.key));
+        if (found && opts.idempotencyKey) return replay(found, idempotency!.hash, opts.idempotencyKey);
+        throw e;
+      });
+    },
+
+    async create(datasetId: string, input: TriggerRunInput, idempotency?: { key: string; hash: string }): Promise<Run> {
       const dataset = await storage.getDataset(datasetId);
       if (!dataset) throw notFound('Dataset', datasetId);
       const target = registry.targets.get(input.targetId);
@@ -74,6 +129,7 @@ export function createRunService({ storage, queue, registry, events }: RunServic
         itemTimeoutMs: input.itemTimeoutMs ?? RUN_DEFAULTS.itemTimeoutMs,
         maxRetries: input.maxRetries ?? RUN_DEFAULTS.maxRetries,
         repetitions: input.repetitions ?? RUN_DEFAULTS.repetitions,
+        maxConsecutiveFailures: input.maxConsecutiveFailures ?? RUN_DEFAULTS.maxConsecutiveFailures,
       };
       const id = newId('run');
       const run = await storage.transaction(async (tx) => {
@@ -88,6 +144,7 @@ export function createRunService({ storage, queue, registry, events }: RunServic
           options,
           metadata: input.metadata ?? null,
           totalItems: items * options.repetitions,
+          idempotency,
         });
         const payload: RunJobPayload = { runId: id };
         await queue.enqueue(RUN_JOB, payload, { dedupKey: `run:${id}`, tx, maxAttempts: 10 });
@@ -96,6 +153,58 @@ export function createRunService({ storage, queue, registry, events }: RunServic
       events.publish({ type: 'run.status', runId: id, datasetId, status: 'pending' });
       return run;
     },
+
+    /**
+     * Asks a run to stop. A pending run is cancelled at once; a running one is stopped by its
+     * worker (in-flight targets see an aborted signal). Finished runs are a 409, except a
+     * cancelled one: cancelling twice is harmless.
+     */
+    async cancel(datasetId: string, runId: string): Promise<Run> {
+      const run = await runOf(datasetId, runId);
+      if (run.status === 'cancelled') return run;
+      if (FINAL_RUN_STATUSES.includes(run.status)) {
+        throw conflict(`run '${runId}' is already ${run.status}; only pending or running runs can be cancelled`, {
+          status: run.status,
+        });
+      }
+      const ts = new Date().toISOString();
+      await storage.updateRun(runId, { cancelRequestedAt: ts }, ['pending', 'running']);
+      const cancelledNow = await storage.updateRun(runId, { status: 'cancelled', completedAt: ts }, ['pending']);
+      if (cancelledNow) {
+        await storage.closePendingItems(runId, 'cancelled');
+        await storage.updateRun(runId, { summary: await storage.summarizeRun(runId) });
+        events.publish({ type: 'run.status', runId, datasetId, status: 'cancelled' });
+      } else {
+        events.publish({ type: 'run.cancel', runId, datasetId });
+      }
+      return (await storage.getRun(runId))!;
+    },
+
+    /**
+     * Re-executes the failed, cancelled and skipped items of a finished run as a new attempt; the
+     * run goes back to `running`. Earlier attempts stay visible.
+     */
+    async retry(datasetId: string, runId: string): Promise<Run> {
+      const run = await runOf(datasetId, runId);
+      if (!FINAL_RUN_STATUSES.includes(run.status)) {
+        throw conflict(`run '${runId}' is still ${run.status}; retry it once it has finished`, { status: run.status });
+      }
+      if (!registry.targets.has(run.targetId)) {
+        throw new AssayError('UNKNOWN_TARGET', `target '${run.targetId}' of this run is no longer configured`, 400);
+      }
+      await storage.transaction(async (tx) => {
+        const n = await tx.resetForRetry(runId);
+        if (n === 0) throw conflict(`run '${runId}' has no failed, cancelled or skipped items to retry`);
+        await queue.enqueue(RUN_JOB, { runId } satisfies RunJobPayload, {
+          dedupKey: `run:${runId}`,
+          tx,
+          maxAttempts: 10,
+        });
+      });
+      events.publish({ type: 'run.status', runId, datasetId, status: 'running' });
+      return (await storage.getRun(runId))!;
+    },
   };
+  return service;
 }
 export type RunService = ReturnType<typeof createRunService>;

@@ -104,4 +104,23 @@ export const sqliteMigrations: Record<string, Migration> = {
       PRIMARY KEY (run_id, item_id, repetition, scorer_id)
     ) WITHOUT ROWID`,
   ),
+  '0002_cancel_retry_idempotency': statements(
+    'ALTER TABLE runs ADD COLUMN cancel_requested_at TEXT',
+    'ALTER TABLE runs ADD COLUMN idempotency_hash TEXT',
+    `CREATE TABLE run_item_attempts (
+      run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      item_id TEXT NOT NULL,
+      repetition INTEGER NOT NULL,
+      attempt INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      output TEXT,
+      error TEXT,
+      latency_ms REAL,
+      scores TEXT,
+      started_at TEXT,
+      completed_at TEXT,
+      archived_at TEXT NOT NULL,
+      PRIMARY KEY (run_id, item_id, repetition, attempt)
+    ) WITHOUT ROWID`,
+  ),
 };
