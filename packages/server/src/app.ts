@@ -152,8 +152,15 @@ export function createApp(deps: AppDeps) {
   });
   api.get('/datasets/:id/items/:itemId', async (c) => {
     const id = c.req.param('id');
-    await dataset(id);
+    const ds = await dataset(id);
     const { version } = parseQuery(c, itemsQuerySchema.pick({ version: true }));
+    if (version !== undefined && version > ds.version) {
+      throw new AssayError(
+        'UNKNOWN_VERSION',
+        `dataset '${id}' has no version ${version} (latest is ${ds.version})`,
+        400,
+      );
+    }
     const item = await storage.getItem(id, c.req.param('itemId'), version);
     if (!item) throw notFound('Item', c.req.param('itemId'));
     return c.json(item);

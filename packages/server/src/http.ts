@@ -29,7 +29,32 @@ export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Pro
       throw new AssayError('INVALID_JSON', `request body is not valid JSON: ${(e as Error).message}`, 400);
     }
   }
+  const depth = maxDepth(raw);
+  if (depth > MAX_JSON_DEPTH) {
+    throw new AssayError(
+      'VALIDATION_ERROR',
+      `request body is nested ${depth} levels deep; at most ${MAX_JSON_DEPTH} allowed`,
+      400,
+    );
+  }
   return parseWith(schema, raw, 'request body');
+}
+
+/** Deepest nesting a JSON body may have: deeper values would overflow recursive code downstream. */
+export const MAX_JSON_DEPTH = 200;
+
+/** Nesting depth of a parsed JSON value, computed without recursion. Stops counting past the limit. */
+function maxDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d + 1 > deepest) deepest = d + 1;
+    if (deepest > MAX_JSON_DEPTH) return deepest;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return deepest;
 }
 
 export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
