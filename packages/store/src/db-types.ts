@@ -1,6 +1,6 @@
 import type { Generated } from 'kysely';
 
-/** Table shapes as Kysely sees them. JSON columns hold text (SQLite) or jsonb (PostgreSQL). */
+/** Table shapes as Kysely sees them. JSON columns hold text (JSON.stringify) in every dialect. */
 export interface DatasetsTable {
   id: string;
   name: string;

@@ -1,4 +1,6 @@
 export type { DB } from './db-types.js';
+export { postgresMigrations } from './migrations/postgres.js';
 export { sqliteMigrations } from './migrations/sqlite.js';
-export { type SqlDialectAdapter, SqlStorage } from './sql-storage.js';
+export { createPostgresStorage, openPostgres, type PostgresOptions, postgresAdapter } from './postgres.js';
+export { type SqlDialectAdapter, type SqlParamType, SqlStorage } from './sql-storage.js';
 export { createSqliteStorage, openSqlite, type SqliteOptions, sqliteAdapter } from './sqlite.js';

@@ -26,17 +26,47 @@ import {
   validationError,
   type WorkItem,
 } from '@assay/core';
-import { type Kysely, type Migration, Migrator, type Selectable, sql, type Transaction } from 'kysely';
+import { type Kysely, type Migration, Migrator, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
 import type { DatasetItemsTable, DatasetsTable, DB, RunsTable } from './db-types.js';
 
-/** What differs between SQL engines; everything else is shared Kysely code. */
+/** Column types a bound parameter may need to be declared as (see {@link SqlDialectAdapter.typedParam}). */
+export type SqlParamType = 'text' | 'integer' | 'real';
+
+/**
+ * What differs between SQL engines; everything else is shared Kysely code. Differences are
+ * capabilities and small SQL fragments, never `if (dialect === …)` in the queries.
+ */
 export interface SqlDialectAdapter {
   readonly name: string;
   readonly migrations: Record<string, Migration>;
   /** Statement that opens a write transaction (SQLite takes the write lock up front). */
   readonly beginWrite: string;
+  /**
+   * True when a write transaction must lock the rows it reads with `select … for update` to keep
+   * concurrent writers apart (PostgreSQL). False when `beginWrite` already serializes all writers
+   * (SQLite's `begin immediate` holds the database's single write lock).
+   */
+  readonly supportsRowLocks: boolean;
+  /** `like` operator that ignores (at least ASCII) case: SQLite's `like` does, PostgreSQL needs `ilike`. */
+  readonly caseInsensitiveLike: 'like' | 'ilike';
   /** True when a unique-constraint violation error comes from this engine. */
   isUniqueViolation(error: unknown): boolean;
+  /**
+   * A bound parameter with its column type declared, for places where the engine cannot infer it
+   * (a `VALUES` list feeding an `insert … select`: PostgreSQL would type every parameter as text).
+   */
+  typedParam(value: unknown, type: SqlParamType): RawBuilder<unknown>;
+  /**
+   * An aggregate expression folding the rows it runs over into a JSON array (as text) of objects
+   * with these fields, in this order; `'[]'` when there are no rows.
+   */
+  jsonObjectArray(fields: [key: string, value: RawBuilder<unknown>][]): RawBuilder<string>;
+  /**
+   * Runs `fn` (the migrator, on the connection it is given) while holding a lock that every other
+   * process migrating the same database waits for, so processes starting together migrate once.
+   * `fn` throws when a migration failed.
+   */
+  withMigrationLock<T>(db: Kysely<DB>, fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
 }
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -104,6 +134,24 @@ function toRun(r: Selectable<RunsTable>): Run {
   };
 }
 
+/** The first element of each key, in input order. */
+function firstPerKey<T>(xs: T[], key: (x: T) => string): T[] {
+  const seen = new Set<string>();
+  return xs.filter((x) => {
+    const k = key(x);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** The last element of each key, in the order of first appearance. */
+function lastPerKey<T>(xs: T[], key: (x: T) => string): T[] {
+  const byKey = new Map<string, T>();
+  for (const x of xs) byKey.set(key(x), x);
+  return byKey.size === xs.length ? xs : [...byKey.values()];
+}
+
 /** Rows visible at version `v`: appeared at or before it and not yet replaced or deleted. */
 const visibleAt = (v: number) => sql<boolean>`valid_from <= ${v} and (valid_to is null or valid_to > ${v})`;
 
@@ -121,19 +169,22 @@ export class SqlStorage implements Storage {
     this.dialect = adapter.name;
   }
 
+  /** Applies the pending migrations of this dialect; safe to call from many processes at once. */
   async migrate(): Promise<void> {
-    const migrator = new Migrator({
-      db: this.db,
-      provider: { getMigrations: async () => this.adapter.migrations },
-      migrationTableName: 'assay_migrations',
-      migrationLockTableName: 'assay_migrations_lock',
+    await this.adapter.withMigrationLock(this.db, async (db) => {
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: async () => this.adapter.migrations },
+        migrationTableName: 'assay_migrations',
+        migrationLockTableName: 'assay_migrations_lock',
+      });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) {
+        const failed = results?.find((r) => r.status === 'Error');
+        const msg = error instanceof Error ? error.message : String(error);
+        throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${msg}`);
+      }
     });
-    const { error, results } = await migrator.migrateToLatest();
-    if (error) {
-      const failed = results?.find((r) => r.status === 'Error');
-      const msg = error instanceof Error ? error.message : String(error);
-      throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${msg}`);
-    }
   }
 
   async close(): Promise<void> {
@@ -301,6 +352,7 @@ export class SqlStorage implements Storage {
     const dup = this.duplicateExternalIds(items.map((i) => i.externalId));
     if (dup.length) throw validationError('externalId must be unique within a batch', { duplicates: dup.slice(0, 20) });
     return this.write(async (trx) => {
+      await this.lockDataset(trx, datasetId);
       const ext = items.map((i) => i.externalId).filter((x): x is string => typeof x === 'string');
       if (ext.length) {
         const inUse = await this.externalIdsInUse(trx, datasetId, ext);
@@ -349,10 +401,29 @@ export class SqlStorage implements Storage {
     return out;
   }
 
-  private async requireDataset(trx: Db, datasetId: string) {
-    const ds = await this.getDataset(datasetId, trx);
-    if (!ds) throw notFound('Dataset', datasetId);
-    return ds;
+  /**
+   * First step of every item mutation: fails with 404 for an unknown dataset and, on engines with
+   * row locks, locks the dataset row, so concurrent batches of one dataset take versions one after
+   * another and see each other's externalIds. (`no key update` lets runs keep referencing it.)
+   */
+  private async lockDataset(trx: Transaction<DB>, datasetId: string): Promise<void> {
+    let q = trx.selectFrom('datasets').select(['id']).where('id', '=', datasetId);
+    if (this.adapter.supportsRowLocks) q = q.forNoKeyUpdate();
+    if (!(await q.executeTakeFirst())) throw notFound('Dataset', datasetId);
+  }
+
+  /**
+   * Reads a run inside a write transaction; on engines with row locks it also locks the row, so
+   * writers of one run (outcomes, planning, retry, cancel, a new fencing token) run one at a time
+   * and a fencing token checked here stays valid until commit.
+   */
+  private async lockRun(trx: Transaction<DB>, runId: string) {
+    let q = trx
+      .selectFrom('runs')
+      .select(['fence', 'dataset_id', 'dataset_version', 'options'])
+      .where('id', '=', runId);
+    if (this.adapter.supportsRowLocks) q = q.forNoKeyUpdate();
+    return q.executeTakeFirst();
   }
 
   private missing(ids: string[], rows: { id: string }[]) {
@@ -369,7 +440,7 @@ export class SqlStorage implements Storage {
     const dup = this.duplicateExternalIds(updates.map((u) => u.externalId));
     if (dup.length) throw validationError('externalId must be unique within a batch', { duplicates: dup.slice(0, 20) });
     return this.write(async (trx) => {
-      await this.requireDataset(trx, datasetId);
+      await this.lockDataset(trx, datasetId);
       const rows = await this.currentRows(trx, datasetId, ids);
       const missing = this.missing(ids, rows);
       if (missing.length)
@@ -413,7 +484,7 @@ export class SqlStorage implements Storage {
   async deleteItems(datasetId: string, itemIds: string[]): Promise<{ version: number; count: number }> {
     const ids = [...new Set(itemIds)];
     return this.write(async (trx) => {
-      await this.requireDataset(trx, datasetId);
+      await this.lockDataset(trx, datasetId);
       const rows = await this.currentRows(trx, datasetId, ids);
       const missing = this.missing(ids, rows);
       if (missing.length)
@@ -452,12 +523,15 @@ export class SqlStorage implements Storage {
       let b = this.db.selectFrom('dataset_items').where('dataset_id', '=', datasetId);
       b = q.version === undefined ? b.where('valid_to', 'is', null) : b.where(visibleAt(q.version));
       if (q.search) {
-        const like = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        // Values are stored as JSON text: escape the term as JSON does, then for LIKE.
+        const term = JSON.stringify(q.search).slice(1, -1);
+        const like = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        const op = this.adapter.caseInsensitiveLike;
         b = b.where((eb) =>
           eb.or([
-            eb(sql`input`, 'like', sql`${like} escape '\\'`),
-            eb(sql`ground_truth`, 'like', sql`${like} escape '\\'`),
-            eb(sql`external_id`, 'like', sql`${like} escape '\\'`),
+            eb(sql`input`, op, sql`${like} escape '\\'`),
+            eb(sql`ground_truth`, op, sql`${like} escape '\\'`),
+            eb(sql`external_id`, op, sql`${like} escape '\\'`),
           ]),
         );
       }
@@ -607,24 +681,33 @@ export class SqlStorage implements Storage {
   }
 
   async closePendingItems(runId: string, status: 'cancelled' | 'skipped'): Promise<number> {
-    const r = await this.db
-      .updateTable('run_items')
-      .set({ status, completed_at: now() })
-      .where('run_id', '=', runId)
-      .where('status', 'in', ['queued', 'running'])
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    return this.write(async (trx) => {
+      if (!(await this.lockRun(trx, runId))) return 0;
+      const r = await trx
+        .updateTable('run_items')
+        .set({ status, completed_at: now() })
+        .where('run_id', '=', runId)
+        .where('status', 'in', ['queued', 'running'])
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    });
   }
 
   private async resetForRetry(trx: Transaction<DB>, runId: string): Promise<number> {
     const retryable = ['failed', 'cancelled', 'skipped'];
     const ts = now();
+    if (!(await this.lockRun(trx, runId))) return 0;
+    const scoresJson = this.adapter.jsonObjectArray([
+      ['scorerId', sql`s.scorer_id`],
+      ['score', sql`s.score`],
+      ['reason', sql`s.reason`],
+      ['error', sql`s.error`],
+    ]);
     // Archive the attempts being replaced, with their scores, before queueing the items again.
     await sql`insert into run_item_attempts
         (run_id, item_id, repetition, attempt, status, output, error, latency_ms, scores, started_at, completed_at, archived_at)
       select ri.run_id, ri.item_id, ri.repetition, ri.attempt, ri.status, ri.output, ri.error, ri.latency_ms,
-        (select json_group_array(json_object('scorerId', s.scorer_id, 'score', s.score, 'reason', s.reason, 'error', s.error))
-           from scores s where s.run_id = ri.run_id and s.item_id = ri.item_id and s.repetition = ri.repetition),
+        (select ${scoresJson} from scores s where s.run_id = ri.run_id and s.item_id = ri.item_id and s.repetition = ri.repetition),
         ri.started_at, ri.completed_at, ${ts}
       from run_items ri
       where ri.run_id = ${runId} and ri.status in (${sql.join(retryable)})
@@ -726,11 +809,7 @@ export class SqlStorage implements Storage {
     pageSize: number,
   ): Promise<{ planned: number; cursor: string | null }> {
     return this.write(async (trx) => {
-      const run = await trx
-        .selectFrom('runs')
-        .select(['dataset_id', 'dataset_version', 'options'])
-        .where('id', '=', runId)
-        .executeTakeFirst();
+      const run = await this.lockRun(trx, runId);
       if (!run) throw notFound('Run', runId);
       const v = Number(run.dataset_version);
       const reps = (dec(run.options) as Run['options']).repetitions ?? 1;
@@ -806,25 +885,29 @@ export class SqlStorage implements Storage {
     outcomes: ItemOutcome[],
   ): Promise<{ succeeded: number; failed: number }> {
     return this.write(async (trx) => {
-      const owner = await trx.selectFrom('runs').select(['fence']).where('id', '=', runId).executeTakeFirst();
+      const owner = await this.lockRun(trx, runId);
       if (!owner || Number(owner.fence) !== fence) throw new FencedError(runId);
+      // An item twice in one batch: the first outcome wins, as it does row by row (the second
+      // finds the row final). PostgreSQL refuses to upsert one row twice in one statement.
+      const unique = firstPerKey(outcomes, (o) => `${o.itemId}\u0000${o.repetition}`);
+      const p = this.adapter.typedParam;
       let succeeded = 0;
       let failed = 0;
       const changed = new Set<string>();
       // One statement per chunk. Only a non-final row may change, so a re-delivered outcome can
       // never count twice; RETURNING tells which rows did change.
-      for (let i = 0; i < outcomes.length; i += 400) {
-        const rows = outcomes
+      for (let i = 0; i < unique.length; i += 400) {
+        const rows = unique
           .slice(i, i + 400)
           .map(
             (o) =>
-              sql`(${o.itemId}, ${o.repetition}, ${o.status}, ${o.attempt}, ${o.output === undefined ? null : JSON.stringify(o.output)}, ${enc(o.error)}, ${o.latencyMs}, ${o.startedAt}, ${o.completedAt})`,
+              sql`(${p(o.itemId, 'text')}, ${p(o.repetition, 'integer')}, ${p(o.status, 'text')}, ${p(o.attempt, 'integer')}, ${p(o.output === undefined ? null : JSON.stringify(o.output), 'text')}, ${p(enc(o.error), 'text')}, ${p(o.latencyMs, 'real')}, ${p(o.startedAt, 'text')}, ${p(o.completedAt, 'text')})`,
           );
         // An upsert driven by the VALUES rows (a primary-key lookup each); the rows always exist
         // (planned), so the insert branch never fires. SQLite needs the `where true` to parse it.
         const r = await sql<{ item_id: string; repetition: number; status: string }>`
           insert into run_items (item_id, repetition, status, attempt, output, error, latency_ms, started_at, completed_at, run_id, item_row_id)
-          select v.*, ${runId}, 0 from (values ${sql.join(rows)}) as v where true
+          select v.*, ${p(runId, 'text')}, 0 from (values ${sql.join(rows)}) as v where true
           on conflict (run_id, item_id, repetition) do update set status = excluded.status, attempt = excluded.attempt,
             output = excluded.output, error = excluded.error, latency_ms = excluded.latency_ms,
             started_at = excluded.started_at, completed_at = excluded.completed_at
@@ -836,10 +919,12 @@ export class SqlStorage implements Storage {
           else failed++;
         }
       }
-      const scores = outcomes
+      // One row per scorer (the last one wins, as an upsert would): PostgreSQL refuses to upsert
+      // the same row twice in one statement.
+      const scores = unique
         .filter((o) => o.scores.length && changed.has(`${o.itemId}\u0000${o.repetition}`))
         .flatMap((o) =>
-          o.scores.map((s) => ({
+          lastPerKey(o.scores, (s) => s.scorerId).map((s) => ({
             run_id: runId,
             item_id: o.itemId,
             repetition: o.repetition,

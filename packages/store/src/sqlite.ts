@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { DB } from './db-types.js';
 import { sqliteMigrations } from './migrations/sqlite.js';
 import { type SqlDialectAdapter, SqlStorage } from './sql-storage.js';
@@ -11,7 +11,31 @@ export const sqliteAdapter: SqlDialectAdapter = {
   migrations: sqliteMigrations,
   // IMMEDIATE takes the write lock at BEGIN, so busy_timeout applies instead of a deadlock error.
   beginWrite: 'begin immediate',
+  // Every write transaction already holds the database's only write lock.
+  supportsRowLocks: false,
+  // SQLite's LIKE ignores ASCII case.
+  caseInsensitiveLike: 'like',
   isUniqueViolation: (e) => (e as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE',
+  // Values keep the type they were bound with.
+  typedParam: (value) => sql`${value}`,
+  jsonObjectArray: (fields) =>
+    sql<string>`json_group_array(json_object(${sql.join(fields.map(([k, v]) => sql`${sql.lit(k)}, ${v}`))}))`,
+  // Kysely runs SQLite migrations outside any transaction and without a lock. One IMMEDIATE
+  // transaction around the whole migrator makes them atomic and makes another process wait
+  // (busy_timeout) until they are done; SQLite's DDL is transactional.
+  async withMigrationLock(db, fn) {
+    return db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const result = await fn(conn);
+        await sql`commit`.execute(conn);
+        return result;
+      } catch (e) {
+        await sql`rollback`.execute(conn).catch(() => {});
+        throw e;
+      }
+    });
+  },
 };
 
 export interface SqliteOptions {

@@ -3,13 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FencedError, type ItemOutcome, newId, RUN_DEFAULTS, type Storage } from '@assay/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqliteStorage } from '../src/index.js';
+import { createPostgresStorage, createSqliteStorage } from '../src/index.js';
+import { createTestDatabase, describeWithService, pgAvailable, type ServiceCheck } from './services.js';
 
 /**
- * The storage contract: every adapter of the Storage port must pass these. PostgreSQL joins this
- * list when its adapter lands.
+ * The storage contract: every adapter of the Storage port must pass these. An adapter that needs
+ * a server runs when the server is reachable (see services.ts); each gets a fresh database.
  */
-const ADAPTERS: { name: string; open(): Promise<{ storage: Storage; cleanup(): Promise<void> }> }[] = [
+const ADAPTERS: {
+  name: string;
+  /** A service the adapter needs, checked once per test file. */
+  requires?: () => Promise<ServiceCheck>;
+  open(): Promise<{ storage: Storage; cleanup(): Promise<void> }>;
+}[] = [
   {
     name: 'sqlite',
     async open() {
@@ -19,10 +25,21 @@ const ADAPTERS: { name: string; open(): Promise<{ storage: Storage; cleanup(): P
       return { storage, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
     },
   },
+  {
+    name: 'postgres',
+    requires: pgAvailable,
+    async open() {
+      const database = await createTestDatabase();
+      const storage = createPostgresStorage({ connectionString: database.url, max: 4 });
+      await storage.migrate();
+      return { storage, cleanup: database.drop };
+    },
+  },
 ];
 
 for (const adapter of ADAPTERS) {
-  describe(`Storage contract: ${adapter.name}`, () => {
+  const describeAdapter = adapter.requires ? describeWithService(await adapter.requires()) : describe;
+  describeAdapter(`Storage contract: ${adapter.name}`, () => {
     let storage: Storage;
     let cleanup: () => Promise<void>;
     beforeAll(async () => {
@@ -243,6 +260,114 @@ for (const adapter of ADAPTERS) {
       const page1 = await storage.listRuns(ds.id, { page: 1, perPage: 2 });
       expect(page1.rows.map((r) => r.id)).toEqual([ids[0]]);
       expect(await storage.countActiveRuns(ds.id)).toBe(3);
+    });
+
+    it('searches items case-insensitively, taking % and _ literally', async () => {
+      const ds = await storage.createDataset({ name: 'search' });
+      await storage.addItems(ds.id, [
+        { input: 'Hello World', externalId: 'greeting' },
+        { input: '100% sure', groundTruth: 'yes' },
+        { input: 'a_b' },
+        { input: 'axb' },
+      ]);
+      const search = async (text: string) =>
+        (await storage.listItems(ds.id, { page: 0, perPage: 10, search: text })).rows.map((i) => i.input).sort();
+      expect(await search('hello')).toEqual(['Hello World']);
+      expect(await search('GREET')).toEqual(['Hello World']); // externalId
+      expect(await search('0%')).toEqual(['100% sure']);
+      expect(await search('a_b')).toEqual(['a_b']);
+      // Values are JSON text: JSON's own quotes are not content, and a NUL is a character like any
+      // other (PostgreSQL text cannot hold one, so it must never reach the database raw).
+      await storage.addItems(ds.id, [{ input: 'she said "hi"' }, { input: 'C:\\temp' }, { input: 'nul\u0000here' }]);
+      expect(await search('"')).toEqual(['she said "hi"']);
+      expect(await search('C:\\t')).toEqual(['C:\\temp']);
+      expect(await search('\u0000')).toEqual(['nul\u0000here']);
+      const page = await storage.listItems(ds.id, { page: 0, perPage: 1, search: 'b' });
+      expect(page.pagination).toEqual({ total: 2, page: 0, perPage: 1, hasMore: true });
+    });
+
+    it('keeps the first outcome of an item sent twice in one batch, with its own scores', async () => {
+      const ds = await storage.createDataset({ name: 'dup-batch' });
+      const { items, version } = await storage.addItems(ds.id, [{ input: 'a' }, { input: 'b' }]);
+      const runId = await newRun(ds.id, version);
+      await planAll(runId);
+      const fence = await storage.acquireRun(runId);
+      const first = outcome(items[0].id, 'succeeded', {
+        latencyMs: 12.5,
+        scores: [
+          { scorerId: 's', score: 0.25, reason: 'first', error: null },
+          { scorerId: 's', score: 0.75, reason: 'same scorer again', error: null },
+        ],
+      });
+      const again = outcome(items[0].id, 'failed', {
+        scores: [{ scorerId: 't', score: 1, reason: null, error: null }],
+      });
+      expect(await storage.writeOutcomes(runId, fence, [first, again, outcome(items[1].id, 'failed')])).toEqual({
+        succeeded: 1,
+        failed: 1,
+      });
+      const [a] = (await storage.listResults(runId, { page: 0, perPage: 10, status: 'succeeded' })).rows;
+      expect(a).toMatchObject({ itemId: items[0].id, latencyMs: 12.5 });
+      expect(a.scores).toEqual([{ scorerId: 's', score: 0.75, reason: 'same scorer again', error: null }]);
+    });
+
+    it('retries failed items: archives each attempt with its scores and queues the item again', async () => {
+      const ds = await storage.createDataset({ name: 'retry' });
+      const { items, version } = await storage.addItems(ds.id, [{ input: 'a' }, { input: 'b' }, { input: 'c' }]);
+      const runId = await newRun(ds.id, version);
+      await planAll(runId);
+      const fence = await storage.acquireRun(runId);
+      await storage.writeOutcomes(runId, fence, [
+        outcome(items[0].id, 'succeeded'),
+        outcome(items[1].id, 'failed', {
+          scores: [{ scorerId: 's', score: 0.5, reason: 'half', error: null }],
+        }),
+      ]);
+      expect(await storage.closePendingItems(runId, 'cancelled')).toBe(1);
+      expect(await storage.closePendingItems(runId, 'cancelled')).toBe(0);
+      expect(await storage.updateRun(runId, { status: 'cancelled' }, ['pending', 'running'])).toBe(true);
+      expect(await storage.transaction((tx) => tx.resetForRetry(runId))).toBe(2);
+      const run = (await storage.getRun(runId))!;
+      expect(run).toMatchObject({ status: 'running', succeededCount: 1, failedCount: 0, skippedCount: 0 });
+      const pending = await storage.listPendingWork(runId, null, 10);
+      expect(pending.map((p) => p.itemId).sort()).toEqual([items[1].id, items[2].id].sort());
+
+      await storage.writeOutcomes(runId, fence, [
+        outcome(items[1].id, 'succeeded', { attempt: 2 }),
+        outcome(items[2].id, 'succeeded', { attempt: 1, scores: [] }),
+      ]);
+      const attempts = await storage.listAttempts(runId, items[1].id);
+      expect(attempts.map((a) => [a.attempt, a.status, a.current])).toEqual([
+        [1, 'failed', false],
+        [2, 'succeeded', true],
+      ]);
+      expect(attempts[0].scores).toEqual([{ scorerId: 's', score: 0.5, reason: 'half', error: null }]);
+      expect(attempts[0].error).toMatchObject({ message: 'nope' });
+      expect(attempts[1].scores).toEqual([{ scorerId: 's', score: 1, reason: 'r', error: null }]);
+      const cancelled = await storage.listAttempts(runId, items[2].id);
+      expect(cancelled.map((a) => [a.status, a.scores, a.current])).toEqual([
+        ['cancelled', [], false],
+        ['succeeded', [], true],
+      ]);
+      expect(await storage.transaction((tx) => tx.resetForRetry(runId))).toBe(0);
+    });
+
+    it('serializes concurrent item batches of one dataset: one version each, externalIds stay unique', async () => {
+      // Several rounds: the first one may be serialized by chance (connections still opening).
+      for (let round = 0; round < 4; round++) {
+        const ds = await storage.createDataset({ name: `concurrent-${round}` });
+        const results = await Promise.allSettled(
+          Array.from({ length: 6 }, (_, i) =>
+            storage.addItems(ds.id, [{ input: i, externalId: i < 3 ? 'same' : `x${i}` }]),
+          ),
+        );
+        const ok = results.filter((r) => r.status === 'fulfilled');
+        const rejected = results.filter((r) => r.status === 'rejected');
+        expect(rejected.map((r) => (r.reason as { status?: number }).status)).toEqual([409, 409]);
+        expect(ok.map((r) => r.value.version).sort()).toEqual([1, 2, 3, 4]);
+        expect(await storage.getDataset(ds.id)).toMatchObject({ version: 4, itemCount: 4 });
+        expect((await storage.listVersions(ds.id, { page: 0, perPage: 10 })).pagination.total).toBe(4);
+      }
     });
 
     it('deletes a dataset with its items, runs and results', async () => {

@@ -2,7 +2,7 @@ import { type Kysely, type Migration, sql } from 'kysely';
 
 /**
  * Numbered SQLite migrations. Never edit one that has been released: add the next number.
- * Each runs in its own transaction (Kysely's Migrator).
+ * All pending ones run in one IMMEDIATE transaction (`sqliteAdapter.withMigrationLock`).
  */
 const statements = (...sqls: string[]): Migration => ({
   async up(db: Kysely<any>) {

@@ -1,0 +1,133 @@
+import { type Kysely, type Migration, sql } from 'kysely';
+
+/**
+ * Numbered PostgreSQL migrations: the same schema and numbers as the SQLite ones, in PostgreSQL
+ * types. Never edit one that has been released: add the next number. Kysely's Migrator applies
+ * all pending ones in one transaction (PostgreSQL's DDL is transactional), under the advisory
+ * lock taken by `postgresAdapter.withMigrationLock`.
+ *
+ * - JSON values are `text` (JSON.stringify), as in SQLite, so the query code stays shared.
+ * - Timestamps are ISO strings in `text`, as in SQLite.
+ * - Ids are `COLLATE "C"`: they are ordered and compared for keyset paging, and byte order
+ *   matches SQLite's (a database's default collation, e.g. en_US, would sort them differently).
+ */
+const statements = (...sqls: string[]): Migration => ({
+  async up(db: Kysely<any>) {
+    for (const s of sqls) await sql.raw(s).execute(db);
+  },
+});
+
+export const postgresMigrations: Record<string, Migration> = {
+  '0001_init': statements(
+    `CREATE TABLE datasets (
+      id text COLLATE "C" PRIMARY KEY,
+      name text NOT NULL,
+      description text,
+      metadata text,
+      input_schema text,
+      ground_truth_schema text,
+      version integer NOT NULL DEFAULT 0,
+      item_count integer NOT NULL DEFAULT 0,
+      created_at text NOT NULL,
+      updated_at text NOT NULL
+    )`,
+    `CREATE TABLE dataset_versions (
+      dataset_id text COLLATE "C" NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+      version integer NOT NULL,
+      added integer NOT NULL DEFAULT 0,
+      updated integer NOT NULL DEFAULT 0,
+      deleted integer NOT NULL DEFAULT 0,
+      created_at text NOT NULL,
+      PRIMARY KEY (dataset_id, version)
+    )`,
+    `CREATE TABLE dataset_items (
+      row_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      id text COLLATE "C" NOT NULL,
+      dataset_id text COLLATE "C" NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+      external_id text,
+      input text NOT NULL,
+      ground_truth text,
+      metadata text,
+      valid_from integer NOT NULL,
+      valid_to integer,
+      created_at text NOT NULL,
+      updated_at text NOT NULL
+    )`,
+    'CREATE INDEX dataset_items_by_id ON dataset_items (dataset_id, id, valid_from)',
+    'CREATE UNIQUE INDEX dataset_items_current ON dataset_items (dataset_id, id) WHERE valid_to IS NULL',
+    `CREATE UNIQUE INDEX dataset_items_external ON dataset_items (dataset_id, external_id)
+      WHERE valid_to IS NULL AND external_id IS NOT NULL`,
+    `CREATE TABLE runs (
+      id text COLLATE "C" PRIMARY KEY,
+      dataset_id text COLLATE "C" NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+      dataset_version integer NOT NULL,
+      name text,
+      target_type text NOT NULL,
+      target_id text NOT NULL,
+      scorer_ids text NOT NULL,
+      options text NOT NULL,
+      metadata text,
+      status text NOT NULL,
+      total_items integer NOT NULL DEFAULT 0,
+      succeeded_count integer NOT NULL DEFAULT 0,
+      failed_count integer NOT NULL DEFAULT 0,
+      skipped_count integer NOT NULL DEFAULT 0,
+      summary text,
+      error text,
+      fence integer NOT NULL DEFAULT 0,
+      idempotency_key text UNIQUE,
+      planned_at text,
+      created_at text NOT NULL,
+      started_at text,
+      completed_at text,
+      updated_at text NOT NULL
+    )`,
+    'CREATE INDEX runs_by_dataset ON runs (dataset_id, id)',
+    'CREATE INDEX runs_by_status ON runs (dataset_id, status)',
+    `CREATE TABLE run_items (
+      run_id text COLLATE "C" NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      item_id text COLLATE "C" NOT NULL,
+      repetition integer NOT NULL,
+      item_row_id bigint NOT NULL,
+      status text NOT NULL,
+      attempt integer NOT NULL DEFAULT 0,
+      output text,
+      error text,
+      latency_ms double precision,
+      usage text,
+      started_at text,
+      completed_at text,
+      PRIMARY KEY (run_id, item_id, repetition)
+    )`,
+    'CREATE INDEX run_items_by_status ON run_items (run_id, status)',
+    `CREATE TABLE scores (
+      run_id text COLLATE "C" NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      item_id text COLLATE "C" NOT NULL,
+      repetition integer NOT NULL,
+      scorer_id text COLLATE "C" NOT NULL,
+      score double precision,
+      reason text,
+      error text,
+      PRIMARY KEY (run_id, item_id, repetition, scorer_id)
+    )`,
+  ),
+  '0002_cancel_retry_idempotency': statements(
+    'ALTER TABLE runs ADD COLUMN cancel_requested_at text',
+    'ALTER TABLE runs ADD COLUMN idempotency_hash text',
+    `CREATE TABLE run_item_attempts (
+      run_id text COLLATE "C" NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      item_id text COLLATE "C" NOT NULL,
+      repetition integer NOT NULL,
+      attempt integer NOT NULL,
+      status text NOT NULL,
+      output text,
+      error text,
+      latency_ms double precision,
+      scores text,
+      started_at text,
+      completed_at text,
+      archived_at text NOT NULL,
+      PRIMARY KEY (run_id, item_id, repetition, attempt)
+    )`,
+  ),
+};

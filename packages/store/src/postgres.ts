@@ -1,0 +1,99 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { DB } from './db-types.js';
+import { postgresMigrations } from './migrations/postgres.js';
+import { type SqlDialectAdapter, type SqlParamType, SqlStorage } from './sql-storage.js';
+
+const PG_TYPES: Record<SqlParamType, string> = { text: 'text', integer: 'integer', real: 'double precision' };
+
+/** Key of the session-level advisory lock held while migrating (any constant unique to Assay). */
+export const MIGRATION_LOCK_KEY = 4_172_839_405_616;
+
+export const postgresAdapter: SqlDialectAdapter = {
+  name: 'postgres',
+  migrations: postgresMigrations,
+  // READ COMMITTED; writers of one dataset or run are kept apart by row locks (supportsRowLocks).
+  beginWrite: 'begin',
+  supportsRowLocks: true,
+  caseInsensitiveLike: 'ilike',
+  isUniqueViolation: (e) => (e as { code?: string })?.code === '23505',
+  typedParam: (value, type) => sql`${value}::${sql.raw(PG_TYPES[type])}`,
+  jsonObjectArray: (fields) =>
+    sql<string>`coalesce(json_agg(json_build_object(${sql.join(fields.map(([k, v]) => sql`${sql.lit(k)}, ${v}`))}))::text, '[]')`,
+  // A session-level advisory lock on one connection, with the migrator running on that same
+  // connection: a second process blocks in pg_advisory_lock until the first has committed, then
+  // finds nothing left to do. Kysely's Migrator takes its own lock too, but only after creating
+  // its bookkeeping tables (a race it survives by re-checking); one lock around everything keeps
+  // the whole step serial. The lock dies with the session if the process does.
+  async withMigrationLock(db, fn) {
+    return db.connection().execute(async (conn) => {
+      await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY}::bigint)`.execute(conn);
+      try {
+        return await fn(conn);
+      } finally {
+        await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY}::bigint)`.execute(conn);
+      }
+    });
+  },
+};
+
+/** int8 (count(*), sum(), bigint ids) as a number when it fits exactly, else the string pg gives. */
+const parseInt8 = (v: string): number | string => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
+};
+
+// Per pool, so other users of `pg` in the process keep pg's defaults.
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? parseInt8
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+export interface PostgresOptions {
+  /** libpq-style URL, e.g. `postgres://assay@db.internal:5432/assay` (the `ASSAY_DATABASE_URL`). */
+  connectionString: string;
+  /** Most connections the pool opens. Default 10. One is enough: a write holds one connection. */
+  max?: number;
+  /**
+   * Called with errors of idle pooled connections (the server restarted, the network dropped);
+   * the pool drops such a connection and opens a new one on demand. Default: ignore them.
+   */
+  onPoolError?: (error: Error) => void;
+}
+
+/**
+ * Opens a pooled PostgreSQL connection for the store.
+ *
+ * @example
+ * const { db, pool } = openPostgres({ connectionString: process.env.ASSAY_DATABASE_URL! });
+ * const storage = new SqlStorage(db, postgresAdapter);
+ */
+export function openPostgres(opts: PostgresOptions): { db: Kysely<DB>; pool: pg.Pool } {
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    max: opts.max ?? 10,
+    application_name: 'assay',
+    types,
+  });
+  // Without a listener an idle connection's error would crash the process.
+  pool.on('error', opts.onPoolError ?? (() => {}));
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return { db, pool };
+}
+
+/**
+ * A ready {@link SqlStorage} on PostgreSQL (call `migrate()` before use; `close()` ends the pool).
+ *
+ * @example
+ * const storage = createPostgresStorage({ connectionString: 'postgres://postgres@127.0.0.1:5432/assay' });
+ * await storage.migrate();
+ */
+export function createPostgresStorage(opts: PostgresOptions): SqlStorage {
+  const { db, pool } = openPostgres(opts);
+  // Kysely ends the pool only if it ever used it.
+  return new SqlStorage(db, postgresAdapter, async () => {
+    if (!pool.ended) await pool.end();
+  });
+}

@@ -1,0 +1,239 @@
+import { FencedError, type ItemOutcome, newId, RUN_DEFAULTS } from '@assay/core';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createPostgresStorage, type SqlStorage } from '../src/index.js';
+import { MIGRATION_LOCK_KEY } from '../src/postgres.js';
+import { createTestDatabase, describeWithService, pgAvailable, type TestDatabase } from './services.js';
+
+/** What only PostgreSQL can get wrong: several processes (pools) on one database at once. */
+describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
+  let database: TestDatabase;
+  const open: SqlStorage[] = [];
+  /** A storage with its own pool, as a separate process would have; closed after the file. */
+  const connect = (max = 4) => {
+    const storage = createPostgresStorage({ connectionString: database.url, max });
+    open.push(storage);
+    return storage;
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await connect().migrate();
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((s) => s.close()));
+    await database?.drop();
+  });
+
+  const seedRun = async (storage: SqlStorage, n: number) => {
+    const ds = await storage.createDataset({ name: `seed-${n}` });
+    const { items, version } = await storage.addItems(
+      ds.id,
+      Array.from({ length: n }, (_, i) => ({ input: i })),
+    );
+    const runId = newId('run');
+    await storage.transaction((tx) =>
+      tx.createRun({
+        id: runId,
+        datasetId: ds.id,
+        datasetVersion: version,
+        name: null,
+        targetType: 'function',
+        targetId: 't',
+        scorerIds: ['a', 'b'],
+        options: { ...RUN_DEFAULTS },
+        metadata: null,
+        totalItems: n,
+      }),
+    );
+    let cursor: string | null = '';
+    while (cursor !== null) ({ cursor } = await storage.planRunItems(runId, cursor, 1000));
+    return { runId, items };
+  };
+  const outcome = (itemId: string, status: 'succeeded' | 'failed', scorerId: string): ItemOutcome => ({
+    itemId,
+    repetition: 0,
+    status,
+    attempt: 1,
+    output: status,
+    error: status === 'failed' ? { message: 'no', code: 'X', retryable: false } : null,
+    latencyMs: 1,
+    startedAt: new Date().toISOString(),
+    completedAt: new Date().toISOString(),
+    scores: [{ scorerId, score: 1, reason: null, error: null }],
+  });
+  const finalCounts = async (storage: SqlStorage, runId: string) => {
+    const rows = await storage.db
+      .selectFrom('run_items')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('run_id', '=', runId)
+      .groupBy('status')
+      .execute();
+    const of = (s: string) => rows.find((r) => r.status === s)?.n ?? 0;
+    return { succeeded: of('succeeded'), failed: of('failed') };
+  };
+
+  it('migrates a fresh database once when several processes start together', async () => {
+    const fresh = await createTestDatabase();
+    const local: SqlStorage[] = [];
+    const process = () => {
+      const storage = createPostgresStorage({ connectionString: fresh.url, max: 2 });
+      local.push(storage);
+      return storage;
+    };
+    try {
+      // While another session holds the migration lock, a migrator waits and creates nothing.
+      const holder = new pg.Client({ connectionString: fresh.url });
+      await holder.connect();
+      await holder.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      const first = process().migrate();
+      await new Promise((r) => setTimeout(r, 300));
+      const { rows } = await holder.query(`select count(*)::int as n from pg_tables where schemaname = 'public'`);
+      expect(rows[0].n).toBe(0);
+      const others = Array.from({ length: 5 }, () => process().migrate());
+      await holder.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await holder.end();
+      await Promise.all([first, ...others]);
+
+      const storage = process();
+      const applied = await sql<{ name: string }>`select name from assay_migrations order by name`.execute(storage.db);
+      expect(applied.rows.map((r) => r.name)).toEqual(['0001_init', '0002_cancel_retry_idempotency']);
+      await storage.migrate(); // and again later: nothing to do
+      const ds = await storage.createDataset({ name: 'after-migrate' });
+      expect((await storage.addItems(ds.id, [{ input: 1 }])).version).toBe(1);
+    } finally {
+      await Promise.all(local.map((s) => s.close()));
+      await fresh.drop();
+    }
+  });
+
+  it('counts each item once when two processes write the same outcomes under one fence', async () => {
+    const a = connect();
+    const b = connect();
+    const { runId, items } = await seedRun(a, 600);
+    const fence = await a.acquireRun(runId);
+    // A reports every item succeeded (scorer a), B failed (scorer b), in opposite orders, in
+    // batches, at the same time: each item must end with exactly one of them, scores included.
+    const write = async (storage: SqlStorage, ids: string[], status: 'succeeded' | 'failed', scorer: string) => {
+      for (let i = 0; i < ids.length; i += 50) {
+        await storage.writeOutcomes(
+          runId,
+          fence,
+          ids.slice(i, i + 50).map((id) => outcome(id, status, scorer)),
+        );
+      }
+    };
+    const ids = items.map((i) => i.id);
+    await Promise.all([
+      write(a, ids, 'succeeded', 'a'),
+      write(b, [...ids].reverse(), 'failed', 'b'),
+      write(a, ids.slice(100, 300), 'succeeded', 'a'),
+      write(b, ids.slice(200, 400), 'failed', 'b'),
+    ]);
+    const stored = await finalCounts(a, runId);
+    expect(stored.succeeded + stored.failed).toBe(600);
+    expect(stored.succeeded).toBeGreaterThan(0);
+    expect(stored.failed).toBeGreaterThan(0);
+    const run = (await b.getRun(runId))!;
+    expect({ succeeded: run.succeededCount, failed: run.failedCount }).toEqual(stored);
+    const mismatched = await sql<{ n: number }>`select count(*) as n from run_items ri join scores s
+        on s.run_id = ri.run_id and s.item_id = ri.item_id and s.repetition = ri.repetition
+        where ri.run_id = ${runId} and s.scorer_id <> case ri.status when 'succeeded' then 'a' else 'b' end`.execute(
+      a.db,
+    );
+    expect(mismatched.rows[0].n).toBe(0);
+    const scored = await a.db
+      .selectFrom('scores')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('run_id', '=', runId)
+      .executeTakeFirstOrThrow();
+    expect(scored.n).toBe(600);
+  });
+
+  it('stops writers with the old fencing token at once when another process takes the run', async () => {
+    const a = connect();
+    const b = connect();
+    const { runId, items } = await seedRun(a, 400);
+    const ids = items.map((i) => i.id);
+    const old = await a.acquireRun(runId);
+    let batches = 0;
+    let takeOver!: () => void;
+    const busy = new Promise<void>((resolve) => {
+      takeOver = resolve;
+    });
+    const writer = async (storage: SqlStorage, mine: string[]) => {
+      for (let i = 0; i < mine.length; i += 5) {
+        try {
+          await storage.writeOutcomes(
+            runId,
+            old,
+            mine.slice(i, i + 5).map((id) => outcome(id, 'succeeded', 'a')),
+          );
+        } catch (e) {
+          if (e instanceof FencedError) return;
+          throw e;
+        }
+        if (++batches === 6) takeOver();
+      }
+    };
+    // The last two items are left for the new owner.
+    const writers = [writer(a, ids.slice(0, 199)), writer(b, ids.slice(199, 398))];
+    await busy;
+    const fresh = await b.acquireRun(runId);
+    // Every write with the old token committed before acquireRun returned, or never will.
+    const atTakeover = await finalCounts(a, runId);
+    await Promise.all(writers);
+    expect(await finalCounts(a, runId)).toEqual(atTakeover);
+    await expect(a.writeOutcomes(runId, old, [outcome(ids[399], 'succeeded', 'a')])).rejects.toBeInstanceOf(
+      FencedError,
+    );
+    expect(await a.writeOutcomes(runId, fresh, [outcome(ids[399], 'succeeded', 'a')])).toEqual({
+      succeeded: atTakeover.succeeded + 1,
+      failed: 0,
+    });
+  });
+
+  it('plans 10,000 items and pages all pending work in key order', async () => {
+    const storage = connect();
+    const { runId, items } = await seedRun(storage, 10_000);
+    const seen: string[] = [];
+    let after: { itemId: string; repetition: number } | null = null;
+    for (;;) {
+      const page = await storage.listPendingWork(runId, after, 1000);
+      if (!page.length) break;
+      seen.push(...page.map((w) => w.itemId));
+      const last = page[page.length - 1];
+      after = { itemId: last.itemId, repetition: last.repetition };
+    }
+    expect(seen).toHaveLength(10_000);
+    // Byte order, as in SQLite (ids are COLLATE "C") and as JavaScript compares strings.
+    expect(seen).toEqual(items.map((i) => i.id).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+    const { n } = await storage.db
+      .selectFrom('run_items')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('run_id', '=', runId)
+      .executeTakeFirstOrThrow();
+    expect(n).toBe(10_000); // int8 arrives as a number
+  });
+
+  it('works on a pool of one connection (a write never needs a second one)', async () => {
+    const storage = connect(1);
+    await storage.migrate();
+    const { runId, items } = await seedRun(storage, 3);
+    const datasetId = (await storage.getRun(runId))!.datasetId;
+    await Promise.all([
+      storage.updateItems(datasetId, [{ id: items[1].id, input: 'new' }]),
+      storage.addItems(datasetId, [{ input: 'more', externalId: 'e' }]),
+      storage.updateDataset(datasetId, { description: 'one connection' }),
+    ]);
+    await storage.deleteItems(datasetId, [items[1].id]);
+    const fence = await storage.acquireRun(runId);
+    await Promise.all([
+      storage.writeOutcomes(runId, fence, [outcome(items[0].id, 'failed', 'a')]),
+      storage.closePendingItems(runId, 'skipped'),
+      storage.listResults(runId, { page: 0, perPage: 10 }),
+    ]);
+    expect(await storage.transaction((tx) => tx.resetForRetry(runId))).toBeGreaterThan(0);
+  });
+});
