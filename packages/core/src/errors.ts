@@ -138,7 +138,7 @@ export function serializeError(error: unknown): { message: string; code: string;
   const code = field(error, 'code');
   const status = statusOf(error);
   return {
-    message: message || 'unknown error',
+    message: (message || 'unknown error').replaceAll('\u0000', '\uFFFD'),
     code: typeof code === 'string' ? code : status ? `HTTP_${status}` : 'TARGET_ERROR',
     retryable: isRetryable(error),
   };

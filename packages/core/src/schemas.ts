@@ -3,11 +3,13 @@ import { z } from 'zod';
 /** Input schemas: parsed once at the boundary (HTTP, config); inside, types are trusted. */
 
 const record = z.record(z.string(), z.unknown());
+/** Text stored in text columns: PostgreSQL cannot hold a NUL character, so none may enter. */
+const text = () => z.string().refine((v) => !v.includes('\u0000'), 'must not contain NUL characters');
 const jsonValue = z.unknown().refine((v) => v !== undefined, 'is required');
 
 export const createDatasetSchema = z.strictObject({
-  name: z.string().trim().min(1, 'name must not be empty').max(200),
-  description: z.string().max(10_000).nullish(),
+  name: text().trim().min(1, 'name must not be empty').max(200),
+  description: text().max(10_000).nullish(),
   metadata: record.nullish(),
   inputSchema: record.nullish(),
   groundTruthSchema: record.nullish(),
@@ -21,7 +23,7 @@ export const itemInputSchema = z.strictObject({
   input: jsonValue,
   groundTruth: z.unknown().optional(),
   metadata: record.nullish(),
-  externalId: z.string().min(1).max(500).nullish(),
+  externalId: text().min(1).max(500).nullish(),
 });
 export type ItemInput = z.infer<typeof itemInputSchema>;
 
@@ -30,7 +32,7 @@ export const itemUpdateSchema = z
     input: z.unknown().optional(),
     groundTruth: z.unknown().optional(),
     metadata: record.nullish(),
-    externalId: z.string().min(1).max(500).nullish(),
+    externalId: text().min(1).max(500).nullish(),
   })
   .refine((v) => Object.keys(v).length > 0, 'nothing to update: give input, groundTruth, metadata or externalId');
 export type ItemUpdate = z.infer<typeof itemUpdateSchema>;
@@ -42,7 +44,7 @@ export const batchAddSchema = z.strictObject({
   items: z.array(itemInputSchema).min(1, 'items must not be empty').max(MAX_BATCH_ITEMS),
 });
 export const batchDeleteSchema = z.strictObject({
-  itemIds: z.array(z.string().min(1)).min(1, 'itemIds must not be empty').max(MAX_BATCH_ITEMS),
+  itemIds: z.array(text().min(1)).min(1, 'itemIds must not be empty').max(MAX_BATCH_ITEMS),
 });
 
 const intParam = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -69,9 +71,9 @@ export const RUN_DEFAULTS = {
 } as const;
 
 export const triggerRunSchema = z.strictObject({
-  targetId: z.string().min(1, 'targetId is required'),
+  targetId: text().min(1, 'targetId is required'),
   targetType: z.enum(['agent', 'workflow', 'function']).optional(),
-  scorerIds: z.array(z.string().min(1)).max(100).optional(),
+  scorerIds: z.array(text().min(1)).max(100).optional(),
   version: z.number().int().min(0).optional(),
   maxConcurrency: z.number().int().min(1).max(1000).optional(),
   itemTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
@@ -79,7 +81,7 @@ export const triggerRunSchema = z.strictObject({
   repetitions: z.number().int().min(1).max(100).optional(),
   /** Failed items in a row that stop the run (circuit breaker); 0 disables. */
   maxConsecutiveFailures: z.number().int().min(0).max(1_000_000).optional(),
-  name: z.string().max(200).optional(),
+  name: text().max(200).optional(),
   metadata: record.optional(),
 });
 export type TriggerRunInput = z.infer<typeof triggerRunSchema>;

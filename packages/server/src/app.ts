@@ -66,6 +66,17 @@ export function createApp(deps: AppDeps) {
     });
   }
 
+  api.use('*', async (c, next) => {
+    // Ids end up as SQL text parameters, which cannot hold NUL: no resource has such an id.
+    let path = c.req.path;
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      // malformed percent-encoding: the routes treat the raw text as an (unknown) id
+    }
+    if (path.includes('\u0000')) return c.json(errorBody('NOT_FOUND', 'no resource has an id containing NUL'), 404);
+    return next();
+  });
   api.use(
     '*',
     bodyLimit({

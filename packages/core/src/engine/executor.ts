@@ -47,13 +47,16 @@ async function withTimeout<T>(ms: number, outer: AbortSignal, fn: (signal: Abort
   }
 }
 
+/** Text from user code, made storable everywhere (PostgreSQL text cannot hold NUL). */
+const clean = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
+
 function normalizeScore(value: unknown): { score: number; reason: string | null } {
   const v =
     typeof value === 'object' && value !== null ? (value as { score?: unknown; reason?: unknown }) : { score: value };
   if (typeof v.score !== 'number' || !Number.isFinite(v.score) || v.score < 0 || v.score > 1) {
     throw new Error(`scorer returned ${JSON.stringify(value)}; expected a number in [0, 1] or { score, reason }`);
   }
-  return { score: v.score, reason: v.reason == null ? null : String(v.reason) };
+  return { score: v.score, reason: v.reason == null ? null : clean(String(v.reason)) };
 }
 
 /** Every scorer of an item in parallel; a throwing scorer records an error on its own score only. */
@@ -67,7 +70,7 @@ export async function scoreItem(
         const { score, reason } = normalizeScore(await s.score(args));
         return { scorerId: s.id, score, reason, error: null };
       } catch (e) {
-        return { scorerId: s.id, score: null, reason: null, error: e instanceof Error ? e.message : String(e) };
+        return { scorerId: s.id, score: null, reason: null, error: clean(e instanceof Error ? e.message : String(e)) };
       }
     }),
   );
