@@ -265,7 +265,10 @@ export class SqliteJobQueue implements JobQueue {
             const job = await this.claim(names);
             if (!job) break;
             if (job.attempts > job.max_attempts) {
-              await this.fail(job, new Error('job lease expired too many times (worker crashed repeatedly?)'));
+              const error = new Error(
+                `job ${job.name} ${job.id} was started ${job.attempts - 1} times without finishing (its worker crashed or lost the lease each time)`,
+              );
+              if ((await this.fail(job, error)) === 'failed') onError(error, { id: job.id, name: job.name });
               continue;
             }
             const entry = {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Clock, type JobContext, systemClock } from '@assay/core';
+import { type Clock, systemClock } from '@assay/core';
 import { openSqlite, SqlStorage, sqliteAdapter } from '@assay/store';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -160,73 +160,6 @@ describe('SqliteJobQueue on a real file', () => {
       await queue.enqueue('work', { n: 2 }, { tx });
     });
     expect(await queue.stats()).toEqual({ queued: 1 });
-  });
-
-  it('a worker hands handlers a plain context, retries a throwing handler, and completes', async () => {
-    const fast = open(systemClock, 5000, 10).queue;
-    const calls: Omit<JobContext, 'signal' | 'stopping' | 'heartbeat'>[] = [];
-    let done!: () => void;
-    const finished = new Promise<void>((r) => (done = r));
-    const worker = fast.work(
-      {
-        work: async (ctx) => {
-          const { signal, stopping, heartbeat, ...rest } = ctx;
-          expect(signal).toBeInstanceOf(AbortSignal);
-          expect(stopping).toBeInstanceOf(AbortSignal);
-          await heartbeat();
-          calls.push(rest);
-          if (ctx.attempt < 3) throw new Error(`try ${ctx.attempt}`);
-          done();
-        },
-      },
-      { onError: () => {} },
-    );
-    await fast.enqueue('work', { hello: 'world' });
-    await finished;
-    await worker.stop();
-    expect(calls.map((c) => c.attempt)).toEqual([1, 2, 3]);
-    expect(calls[0].payload).toEqual({ hello: 'world' });
-    expect(Object.keys(calls[0]).sort()).toEqual(['attempt', 'id', 'maxAttempts', 'name', 'payload']);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(await fast.stats()).toEqual({});
-  });
-
-  it('stop() lets a handler finish within the grace period, then releases jobs whose handler gave up', async () => {
-    const { queue, db } = open(systemClock);
-    const log: string[] = [];
-    let started = 0;
-    let bothRunning!: () => void;
-    const running = new Promise<void>((r) => (bothRunning = r));
-    const worker = queue.work({
-      // finishes its work when asked to stop: completed, so deleted
-      polite: async (ctx) => {
-        if (++started === 2) bothRunning();
-        await new Promise((r) => ctx.stopping.addEventListener('abort', r));
-        log.push('polite finished');
-      },
-      // ignores the grace period; the hard deadline aborts it and its job is released
-      stubborn: (ctx) =>
-        new Promise((_, reject) => {
-          if (++started === 2) bothRunning();
-          ctx.signal.addEventListener('abort', () => {
-            log.push('stubborn aborted');
-            reject(ctx.signal.reason);
-          });
-        }),
-    });
-    await queue.enqueue('polite', {});
-    await queue.enqueue('stubborn', {});
-    await running;
-    await worker.stop(200);
-    expect(log.sort()).toEqual(['polite finished', 'stubborn aborted']);
-    const rows = (
-      await sql<{
-        name: string;
-        status: string;
-        attempts: number;
-      }>`SELECT name, status, attempts FROM assay_jobs`.execute(db)
-    ).rows;
-    expect(rows).toEqual([{ name: 'stubborn', status: 'queued', attempts: 0 }]);
   });
 
   it('frees at once the jobs of a dead process on this host', async () => {
