@@ -27,17 +27,6 @@ export const notFound = (what: string, id: string) =>
 export const conflict = (message: string, details?: unknown) => new AssayError('CONFLICT', message, 409, details);
 
 /**
- * Thrown by a storage write whose fencing token is stale: another worker has taken the run over
- * (our lease expired), so our writes must not land.
- */
-export class FencedError extends Error {
-  constructor(runId: string) {
-    super(`run ${runId} is now owned by another worker; this worker's writes were rejected`);
-    this.name = 'FencedError';
-  }
-}
-
-/**
  * An error a target throws to say whether retrying can help. Anything else is classified by
  * {@link isRetryable}.
  *

@@ -1,7 +1,18 @@
 export * from './config.js';
 export { type ExecutorDeps, executeItem, executeRun, scoreItem } from './engine/executor.js';
 export { createRegistry, type Registry } from './engine/registry.js';
-export { createRunJobHandler, finalStatus, RUN_JOB, type RunJobDeps, type RunJobPayload } from './engine/run-job.js';
+export {
+  createRunJobHandlers,
+  finalStatus,
+  isDeadLocalWorker,
+  newWorkerId,
+  RUN_EXEC_JOB,
+  RUN_JOB,
+  RUN_JOB_MAX_ATTEMPTS,
+  type RunExecPayload,
+  type RunJobDeps,
+  type RunJobPayload,
+} from './engine/run-job.js';
 export { createRunService, type RunService, type RunServiceDeps } from './engine/run-service.js';
 export { Semaphore } from './engine/semaphore.js';
 export { OutcomeWriter, type WriterOptions } from './engine/writer.js';

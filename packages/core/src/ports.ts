@@ -65,8 +65,17 @@ export interface WorkItem {
   metadata: Record<string, unknown> | null;
 }
 
+/** A work item claimed by one worker; `claimToken` fences its outcome. */
+export interface ClaimedItem extends WorkItem {
+  claimToken: number;
+}
+
 export interface ItemOutcome {
   itemId: string;
+  /** The token the item was claimed with; the write is dropped when it is stale. */
+  claimToken: number;
+  /** The worker that produced this result. */
+  workerId: string;
   repetition: number;
   status: Extract<RunItemStatus, 'succeeded' | 'failed'>;
   attempt: number;
@@ -138,6 +147,8 @@ export interface Storage {
   getRun(runId: string): Promise<Run | undefined>;
   listRuns(datasetId: string, q: PageQuery): Promise<Page<Run>>;
   countActiveRuns(datasetId: string): Promise<number>;
+  /** Ids of pending or running runs, oldest first (the reconciler re-enqueues their jobs). */
+  listActiveRunIds(limit: number): Promise<string[]>;
   /**
    * Updates a run. With `ifStatus`, only when its status is one of them; returns whether it changed.
    */
@@ -152,19 +163,26 @@ export interface Storage {
    * after `cursor` (an item id; '' to start). Idempotent. Returns the next cursor, or null at the end.
    */
   planRunItems(runId: string, cursor: string, pageSize: number): Promise<{ planned: number; cursor: string | null }>;
-  /** Takes ownership of a run's execution: returns a new fencing token that invalidates older ones. */
-  acquireRun(runId: string): Promise<number>;
-  /** Run items not yet final (queued or left running by a crashed worker), in key order after the cursor. */
-  listPendingWork(
-    runId: string,
-    after: { itemId: string; repetition: number } | null,
-    limit: number,
-  ): Promise<WorkItem[]>;
+  /**
+   * Claims up to `limit` items of a run for one worker: queued items, and items whose claim lease
+   * ran out (their worker died). Each claimed item gets a new claim token, the fencing token its
+   * outcome must carry. Claims by several workers at once never overlap.
+   */
+  claimWork(runId: string, workerId: string, limit: number, leaseMs: number): Promise<ClaimedItem[]>;
+  /** Extends the leases of every item this worker holds in this run (its heartbeat). */
+  extendClaims(runId: string, workerId: string, leaseMs: number): Promise<number>;
+  /** Hands a worker's claimed, unfinished items back to the queue at once (shutdown, dead worker). */
+  releaseClaims(runId: string, workerId: string): Promise<number>;
+  /** Workers holding unfinished items of a run, with whether their lease is still running. */
+  listClaimOwners(runId: string): Promise<string[]>;
+  /** Items of a run not yet in a final state (queued or claimed). */
+  countUnfinished(runId: string): Promise<number>;
   /**
    * Stores outcomes (result + scores, one transaction, upsert keyed by run, item, repetition) and
-   * bumps the run's counts, returning them. Throws {@link FencedError} when `fence` is no longer the run's token.
+   * bumps the run's counts, returning them. An outcome whose claim token is no longer the item's
+   * (another worker took it over, or the run was cancelled) is dropped: it can never land twice.
    */
-  writeOutcomes(runId: string, fence: number, outcomes: ItemOutcome[]): Promise<{ succeeded: number; failed: number }>;
+  writeOutcomes(runId: string, outcomes: ItemOutcome[]): Promise<{ succeeded: number; failed: number }>;
   /** Recomputes counts and the summary from run-item rows and scores. */
   summarizeRun(runId: string): Promise<RunSummary>;
   listResults(runId: string, q: PageQuery & { status?: RunItemStatus }): Promise<Page<RunResult>>;
@@ -208,6 +226,20 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Called when a handler throws or a job is given up; defaults to console.error. */
   onError?: (error: unknown, job: { id: string; name: string }) => void;
+  /**
+   * Called once when a job is failed for good: its last attempt threw, or it was delivered more
+   * than `maxAttempts` times without finishing (its worker crashed each time, so no handler ever
+   * saw the last attempt). The place to record the failure in the domain, e.g. end a run.
+   */
+  onGiveUp?: (job: GivenUpJob) => Promise<void>;
+}
+
+export interface GivenUpJob {
+  id: string;
+  name: string;
+  payload: unknown;
+  attempts: number;
+  error: Error;
 }
 
 export interface Worker {

@@ -141,6 +141,8 @@ export interface RunResult {
   latencyMs: number | null;
   startedAt: string | null;
   completedAt: string | null;
+  /** The worker process that produced the result (`host:pid:…`). */
+  workerId: string | null;
   scores: Score[];
 }
 

@@ -194,6 +194,12 @@ export class BullJobQueue implements JobQueue {
     const onError =
       opts.onError ??
       ((e, job) => console.error(`[assay] job ${job.name} ${job.id} failed:`, e instanceof Error ? e.message : e));
+    const giveUp = async (job: Job, error: Error) => {
+      onError(error, { id: job.id ?? '-', name: job.name });
+      if (!opts.onGiveUp) return;
+      const given = { id: job.id ?? '-', name: job.name, payload: job.data, attempts: job.attemptsStarted, error };
+      await opts.onGiveUp(given).catch((e) => onError(e, { id: given.id, name: `${job.name}:give-up` }));
+    };
     const reportInfra = throttle((e: unknown, name: string) => onError(e, { id: '-', name }));
     const slots = new Slots(concurrency);
     const inFlight = new Set<Delivery>();
@@ -237,7 +243,7 @@ export class BullJobQueue implements JobQueue {
         const error = new UnrecoverableError(
           `job ${job.name} ${id} was started ${attempt - 1} times without finishing (its worker crashed or lost the lock each time)`,
         );
-        onError(error, { id, name: job.name });
+        await giveUp(job, error);
         throw error;
       }
       const ctx: JobContext = {
@@ -265,9 +271,12 @@ export class BullJobQueue implements JobQueue {
         await this.handBack(bull, job, token).catch((e) => reportInfra(e, `hand-back:${job.name}`));
         throw new WaitingError();
       }
-      onError(outcome.error, { id, name: job.name });
       const error = outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
-      if (attempt < maxAttempts) throw error;
+      if (attempt < maxAttempts) {
+        onError(error, { id, name: job.name });
+        throw error;
+      }
+      await giveUp(job, error);
       // The last attempt: fail now, even if stalled deliveries left BullMQ's failure count short.
       const last = new UnrecoverableError(error.message);
       last.stack = error.stack;

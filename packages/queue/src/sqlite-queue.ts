@@ -210,6 +210,15 @@ export class SqliteJobQueue implements JobQueue {
     const onError =
       opts.onError ??
       ((e, job) => console.error(`[assay] job ${job.name} ${job.id} failed:`, e instanceof Error ? e.message : e));
+    const giveUp = async (job: JobRow, error: unknown) => {
+      onError(error, { id: job.id, name: job.name });
+      if (!opts.onGiveUp) return;
+      const err = error instanceof Error ? error : new Error(String(error));
+      const payload = JSON.parse(job.payload);
+      await opts
+        .onGiveUp({ id: job.id, name: job.name, payload, attempts: job.attempts, error: err })
+        .catch((e) => onError(e, { id: job.id, name: `${job.name}:give-up` }));
+    };
     const inFlight = new Map<string, { controller: AbortController; stopping: AbortController; done: Promise<void> }>();
     let stopping = false;
     let ticking = false;
@@ -248,7 +257,8 @@ export class SqliteJobQueue implements JobQueue {
           return;
         }
         const outcome = await this.fail(job, error);
-        if (outcome !== 'stale') onError(error, { id: job.id, name: job.name });
+        if (outcome === 'failed') await giveUp(job, error);
+        else if (outcome === 'retry') onError(error, { id: job.id, name: job.name });
       }
     };
 
@@ -268,7 +278,7 @@ export class SqliteJobQueue implements JobQueue {
               const error = new Error(
                 `job ${job.name} ${job.id} was started ${job.attempts - 1} times without finishing (its worker crashed or lost the lease each time)`,
               );
-              if ((await this.fail(job, error)) === 'failed') onError(error, { id: job.id, name: job.name });
+              if ((await this.fail(job, error)) === 'failed') await giveUp(job, error);
               continue;
             }
             const entry = {

@@ -94,11 +94,12 @@ for (const adapter of ADAPTERS) {
       expect(await space.state('unhandled', stray.id)).toBe('pending');
     });
 
-    it('retries a throwing handler with increasing attempts and backoff, then fails the job and calls onError', async () => {
+    it('retries a throwing handler with increasing attempts and backoff, then fails the job, calls onError and onGiveUp once', async () => {
       const retryBaseMs = 40;
       queue = await space.open({ retryBaseMs });
       const starts: { attempt: number; maxAttempts: number; at: number }[] = [];
       const errors: { message: string; id: string; name: string }[] = [];
+      const givenUp: unknown[] = [];
       let flaky = 0;
       space.work(
         queue,
@@ -112,7 +113,10 @@ for (const adapter of ADAPTERS) {
             if (ctx.attempt === 1) throw new Error('flaky once');
           },
         },
-        { onError: (e, job) => errors.push({ message: (e as Error).message, ...job }) },
+        {
+          onError: (e, job) => errors.push({ message: (e as Error).message, ...job }),
+          onGiveUp: async (job) => void givenUp.push({ ...job, error: job.error.message }),
+        },
       );
       const doomed = await queue.enqueue('doomed', { n: 1 }, { maxAttempts: 3 });
       const recovered = await queue.enqueue('flaky', {}, { maxAttempts: 3 });
@@ -140,6 +144,7 @@ for (const adapter of ADAPTERS) {
       await sleep(300);
       expect(starts).toHaveLength(3);
       expect(await space.state('doomed', doomed.id)).toBe('failed');
+      expect(givenUp).toEqual([{ id: doomed.id, name: 'doomed', payload: { n: 1 }, attempts: 3, error: 'boom 3' }]);
     });
 
     it('dedup key: a second enqueue of unfinished work is a no-op; after completion or failure the key is free', async () => {
@@ -325,16 +330,25 @@ for (const adapter of ADAPTERS) {
 
       const runs: { id: string; attempt: number }[] = [];
       const errors: string[] = [];
+      const givenUp: { id: string; payload: unknown; error: string }[] = [];
       space.work(
         await space.open({ lockMs }),
         { crash: async (ctx) => void runs.push({ id: ctx.id, attempt: ctx.attempt }) },
-        { onError: (e, job) => errors.push(`${job.id}: ${(e as Error).message}`) },
+        {
+          onError: (e, job) => errors.push(`${job.id}: ${(e as Error).message}`),
+          // A job that crashed its worker on its last attempt never reaches a handler again:
+          // onGiveUp is where the application learns of it.
+          onGiveUp: async (job) => void givenUp.push({ id: job.id, payload: job.payload, error: job.error.message }),
+        },
       );
       await until('the survivor to complete', async () => (await space.state('crash', survivor.id)) === 'done');
       await until('the last-chance job to fail', async () => (await space.state('crash', lastChance.id)) === 'failed');
       expect(runs).toEqual([{ id: survivor.id, attempt: 2 }]);
       expect(errors).toHaveLength(1);
       expect(errors[0]).toContain(lastChance.id);
+      expect(givenUp).toEqual([
+        { id: lastChance.id, payload: { n: 2 }, error: expect.stringContaining('without finishing') },
+      ]);
     });
   });
 }

@@ -4,26 +4,39 @@ import {
   type Clock,
   createMemoryEventBus,
   createRegistry,
-  createRunJobHandler,
+  createRunJobHandlers,
   createRunService,
+  type EventBus,
+  type JobQueue,
   RUN_JOB,
+  RUN_JOB_MAX_ATTEMPTS,
+  type RunJobPayload,
   systemClock,
   type Worker,
   type WriterOptions,
 } from '@assay/core';
-import { SqliteJobQueue } from '@assay/queue';
-import { openSqlite, SqlStorage, sqliteAdapter } from '@assay/store';
+import { BullJobQueue, SqliteJobQueue } from '@assay/queue';
+import { createPostgresStorage, openSqlite, SqlStorage, sqliteAdapter } from '@assay/store';
 import { createApp } from './app.js';
+import { createRedisEventBus } from './redis-events.js';
 
 export interface AssayOptions {
   config: AssayConfig;
-  /** Folder of the SQLite file (`assay.db`). Default `./.assay`. */
+  /** Folder of the SQLite file (`assay.db`) when no `databaseUrl` is given. Default `./.assay`. */
   dataDir?: string;
+  /** `postgres://…`: PostgreSQL storage (needs `redisUrl`). Absent: SQLite under `dataDir`. */
+  databaseUrl?: string;
+  /** `redis://…`: BullMQ queue and Redis pub/sub events. Absent: the embedded SQLite queue. */
+  redisUrl?: string;
+  /** Key prefix in Redis, so deployments (or tests) can share one Redis. Default `assay`. */
+  redisPrefix?: string;
   /** Run the worker in this process. Default true. */
   worker?: boolean;
-  /** Runs executed at once by this worker (each with its own maxConcurrency). Default 8. */
+  /** Jobs (run plans and run slots) executed at once by this worker. Default 8. */
   workerConcurrency?: number;
-  /** Job lease in ms: how soon another worker takes over after a crash. Default 15 000. */
+  /** Execution jobs per run: how many workers share one run. Default 1 embedded, 4 with Redis. */
+  slotsPerRun?: number;
+  /** Job and item lease in ms: how soon another worker takes over after a crash. Default 15 000. */
   leaseMs?: number;
   /** Queue poll interval in ms (jobs enqueued by other processes). Default 250. */
   pollMs?: number;
@@ -33,6 +46,8 @@ export interface AssayOptions {
   jobRetryBaseMs?: number;
   /** How often a running run checks for a cancel request made by another process, in ms. Default 250. */
   cancelPollMs?: number;
+  /** How often a worker re-enqueues the jobs of unfinished runs (scale-out only), in ms. Default 10 000. */
+  reconcileMs?: number;
   apiKey?: string;
   synchronous?: 'FULL' | 'NORMAL';
   writer?: WriterOptions;
@@ -42,14 +57,39 @@ export interface AssayOptions {
 
 export const VERSION = '0.1.0';
 
-/**
- * Wires the embedded deployment: one SQLite file for storage and the job queue, an in-process
- * event bus, the HTTP app and (unless disabled) a worker.
- */
-export async function createAssay(opts: AssayOptions) {
-  const dataDir = opts.dataDir ?? '.assay';
-  const clock = opts.clock ?? systemClock;
-  const { db } = openSqlite({ file: join(dataDir, 'assay.db'), synchronous: opts.synchronous });
+/** Picks the adapters: SQLite file for storage, queue and events, or PostgreSQL + Redis. */
+function adapters(opts: AssayOptions, clock: Clock) {
+  if (opts.databaseUrl && !/^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
+    throw new Error('ASSAY_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite file)');
+  }
+  if (opts.databaseUrl && !opts.redisUrl) {
+    throw new Error(
+      'ASSAY_DATABASE_URL selects PostgreSQL, which needs a shared job queue: set ASSAY_REDIS_URL=redis://host:6379 too',
+    );
+  }
+  if (opts.redisUrl && !opts.databaseUrl) {
+    throw new Error(
+      'ASSAY_REDIS_URL selects the BullMQ queue, whose workers need shared storage: set ASSAY_DATABASE_URL=postgres://… too',
+    );
+  }
+  if (opts.databaseUrl && opts.redisUrl) {
+    const storage = createPostgresStorage({ connectionString: opts.databaseUrl });
+    const queue = new BullJobQueue({
+      connection: opts.redisUrl,
+      prefix: opts.redisPrefix,
+      lockDurationMs: opts.leaseMs,
+      retryBaseMs: opts.jobRetryBaseMs,
+    });
+    const events = createRedisEventBus(opts.redisUrl, { channel: `${opts.redisPrefix ?? 'assay'}:events` });
+    return {
+      storage,
+      queue: queue as JobQueue,
+      events: events as EventBus,
+      closeEvents: () => events.close(),
+      scaleOut: true,
+    };
+  }
+  const { db } = openSqlite({ file: join(opts.dataDir ?? '.assay', 'assay.db'), synchronous: opts.synchronous });
   const storage = new SqlStorage(db, sqliteAdapter);
   const queue = new SqliteJobQueue(db, {
     leaseMs: opts.leaseMs,
@@ -57,10 +97,26 @@ export async function createAssay(opts: AssayOptions) {
     retryBaseMs: opts.jobRetryBaseMs,
     clock,
   });
+  return {
+    storage,
+    queue: queue as JobQueue,
+    events: createMemoryEventBus(),
+    closeEvents: async () => {},
+    scaleOut: false,
+  };
+}
+
+/**
+ * Wires a deployment: storage, job queue and event bus (embedded SQLite file, or PostgreSQL +
+ * BullMQ + Redis pub/sub), the HTTP app and, unless disabled, a worker.
+ */
+export async function createAssay(opts: AssayOptions) {
+  const clock = opts.clock ?? systemClock;
+  const { storage, queue, events, closeEvents, scaleOut } = adapters(opts, clock);
   await storage.migrate();
-  await queue.migrate();
+  const migratable = queue as JobQueue & { migrate?: () => Promise<void> };
+  if (migratable.migrate) await migratable.migrate();
   const registry = createRegistry(opts.config);
-  const events = createMemoryEventBus();
   const runs = createRunService({ storage, queue, registry, events });
   const withWorker = opts.worker ?? true;
   const app = createApp({
@@ -72,17 +128,37 @@ export async function createAssay(opts: AssayOptions) {
     info: { storage: storage.dialect, queue: queue.kind, worker: withWorker, version: VERSION },
   });
   let worker: Worker | null = null;
+  let reconciler: NodeJS.Timeout | undefined;
+  let workerId: string | null = null;
   if (withWorker) {
-    const handler = createRunJobHandler({
+    const jobs = createRunJobHandlers({
       storage,
+      queue,
       registry,
       events,
       clock,
+      slotsPerRun: opts.slotsPerRun ?? (scaleOut ? 4 : 1),
+      itemLeaseMs: opts.leaseMs,
       retryBaseMs: opts.retryBaseMs,
+      cancelPollMs: opts.cancelPollMs,
       writer: opts.writer,
-      log: opts.log,
     });
-    worker = queue.work({ [RUN_JOB]: handler }, { concurrency: opts.workerConcurrency ?? 8 });
+    workerId = jobs.workerId;
+    worker = queue.work(jobs.handlers, { concurrency: opts.workerConcurrency ?? 8, onGiveUp: jobs.onGiveUp });
+    // A run whose job went missing is re-enqueued: scaled out, the run row (PostgreSQL) and its
+    // jobs (Redis) cannot commit together (a crash between the two writes, a Redis restart without
+    // persistence), so this runs every `reconcileMs`; embedded, once at start. Job dedup makes it
+    // a no-op for runs whose jobs exist; the handlers are idempotent for the rest.
+    const reconcile = async () => {
+      for (const runId of await storage.listActiveRunIds(1000)) {
+        await queue.enqueue(RUN_JOB, { runId } satisfies RunJobPayload, {
+          dedupKey: `run:${runId}`,
+          maxAttempts: RUN_JOB_MAX_ATTEMPTS,
+        });
+      }
+    };
+    if (scaleOut) reconciler = setInterval(() => void reconcile().catch(() => {}), opts.reconcileMs ?? 10_000);
+    void reconcile().catch(() => {});
   }
   return {
     app,
@@ -91,14 +167,17 @@ export async function createAssay(opts: AssayOptions) {
     registry,
     events,
     runs,
+    workerId,
     /**
      * Graceful stop: the worker claims nothing new, lets in-flight items finish for up to
      * `timeoutMs`, aborts and hands back the rest (the next start resumes them), then the
-     * database is closed.
+     * connections are closed.
      */
     async close(timeoutMs = 10_000) {
+      clearInterval(reconciler);
       await worker?.stop(timeoutMs);
       await queue.close();
+      await closeEvents();
       await storage.close();
     },
   };

@@ -78,6 +78,9 @@ export interface RunItemsTable {
   usage: string | null;
   started_at: string | null;
   completed_at: string | null;
+  claim_token: Generated<number>;
+  lease_until: number | null;
+  worker_id: string | null;
 }
 
 export interface RunItemAttemptsTable {

@@ -1,10 +1,10 @@
 import {
   AssayError,
+  type ClaimedItem,
   type CreateDatasetInput,
   type Dataset,
   type DatasetItem,
   type DatasetVersion,
-  FencedError,
   type ItemInput,
   type ItemOutcome,
   type ItemUpdate,
@@ -24,7 +24,6 @@ import {
   type StorageTx,
   type UpdateDatasetInput,
   validationError,
-  type WorkItem,
 } from '@assay/core';
 import { type Kysely, type Migration, Migrator, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
 import type { DatasetItemsTable, DatasetsTable, DB, RunsTable } from './db-types.js';
@@ -644,6 +643,17 @@ export class SqlStorage implements Storage {
     return pageOf(rows.map(toRun), Number(n), q);
   }
 
+  async listActiveRunIds(limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('runs')
+      .select('id')
+      .where('status', 'in', ['pending', 'running'])
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   async countActiveRuns(datasetId: string): Promise<number> {
     const { n } = await this.db
       .selectFrom('runs')
@@ -685,7 +695,7 @@ export class SqlStorage implements Storage {
       if (!(await this.lockRun(trx, runId))) return 0;
       const r = await trx
         .updateTable('run_items')
-        .set({ status, completed_at: now() })
+        .set({ status, completed_at: now(), lease_until: null })
         .where('run_id', '=', runId)
         .where('status', 'in', ['queued', 'running'])
         .executeTakeFirst();
@@ -717,7 +727,16 @@ export class SqlStorage implements Storage {
           and ri.status in (${sql.join(retryable)}))`.execute(trx);
     const r = await trx
       .updateTable('run_items')
-      .set({ status: 'queued', output: null, error: null, latency_ms: null, started_at: null, completed_at: null })
+      .set({
+        status: 'queued',
+        output: null,
+        error: null,
+        latency_ms: null,
+        started_at: null,
+        completed_at: null,
+        lease_until: null,
+        worker_id: null,
+      })
       .where('run_id', '=', runId)
       .where('status', 'in', retryable)
       .executeTakeFirst();
@@ -845,48 +864,111 @@ export class SqlStorage implements Storage {
     });
   }
 
-  async acquireRun(runId: string): Promise<number> {
-    const r = await this.db
-      .updateTable('runs')
-      .set((eb) => ({ fence: eb('fence', '+', 1) }))
-      .where('id', '=', runId)
-      .returning(['fence'])
-      .executeTakeFirst();
-    if (!r) throw notFound('Run', runId);
-    return Number(r.fence);
-  }
-
-  async listPendingWork(
-    runId: string,
-    after: { itemId: string; repetition: number } | null,
-    limit: number,
-  ): Promise<WorkItem[]> {
-    let q = this.db
-      .selectFrom('run_items as ri')
-      .innerJoin('dataset_items as di', 'di.row_id', 'ri.item_row_id')
-      .select(['ri.item_id', 'ri.repetition', 'ri.attempt', 'di.input', 'di.ground_truth', 'di.metadata'])
-      .where('ri.run_id', '=', runId)
-      .where('ri.status', 'in', ['queued', 'running']);
-    if (after) q = q.where(sql<boolean>`(ri.item_id, ri.repetition) > (${after.itemId}, ${after.repetition})`);
-    const rows = await q.orderBy('ri.item_id').orderBy('ri.repetition').limit(limit).execute();
-    return rows.map((r) => ({
-      itemId: r.item_id,
-      repetition: Number(r.repetition),
-      attempt: Number(r.attempt),
-      input: dec(r.input),
-      groundTruth: dec(r.ground_truth),
-      metadata: dec(r.metadata),
-    }));
-  }
-
-  async writeOutcomes(
-    runId: string,
-    fence: number,
-    outcomes: ItemOutcome[],
-  ): Promise<{ succeeded: number; failed: number }> {
+  async claimWork(runId: string, workerId: string, limit: number, leaseMs: number): Promise<ClaimedItem[]> {
+    leaseMs = Math.max(1, leaseMs); // a claim is never born expired
     return this.write(async (trx) => {
-      const owner = await this.lockRun(trx, runId);
-      if (!owner || Number(owner.fence) !== fence) throw new FencedError(runId);
+      const nowMs = Date.now();
+      const claimed: {
+        item_id: string;
+        repetition: number;
+        attempt: number;
+        claim_token: number;
+        item_row_id: number;
+      }[] = [];
+      // Queued items first (an index range), then items whose worker stopped renewing its lease.
+      for (const expired of [false, true]) {
+        const want = limit - claimed.length;
+        if (want <= 0) break;
+        let pick = trx
+          .selectFrom('run_items')
+          .select(['item_id', 'repetition'])
+          .where('run_id', '=', runId)
+          .where('status', '=', expired ? 'running' : 'queued')
+          .orderBy('item_id')
+          .orderBy('repetition')
+          .limit(want);
+        if (expired) pick = pick.where('lease_until', '<', nowMs);
+        if (this.adapter.supportsRowLocks) pick = pick.forUpdate().skipLocked();
+        const r = await sql<(typeof claimed)[number]>`update run_items
+          set status = 'running', claim_token = claim_token + 1, lease_until = ${nowMs + leaseMs}, worker_id = ${workerId}
+          where run_id = ${runId} and (item_id, repetition) in (${pick})
+          returning item_id, repetition, attempt, claim_token, item_row_id`.execute(trx);
+        claimed.push(...r.rows);
+      }
+      if (claimed.length === 0) return [];
+      const rowIds = [...new Set(claimed.map((c) => Number(c.item_row_id)))];
+      const items = new Map<number, { input: string; ground_truth: string | null; metadata: string | null }>();
+      for (let i = 0; i < rowIds.length; i += 500) {
+        const rows = await trx
+          .selectFrom('dataset_items')
+          .select(['row_id', 'input', 'ground_truth', 'metadata'])
+          .where('row_id', 'in', rowIds.slice(i, i + 500))
+          .execute();
+        for (const r of rows) items.set(Number(r.row_id), r);
+      }
+      return claimed
+        .map((c) => {
+          const it = items.get(Number(c.item_row_id))!;
+          return {
+            itemId: c.item_id,
+            repetition: Number(c.repetition),
+            attempt: Number(c.attempt),
+            claimToken: Number(c.claim_token),
+            input: dec(it.input),
+            groundTruth: dec(it.ground_truth),
+            metadata: dec<Record<string, unknown> | null>(it.metadata),
+          };
+        })
+        .sort((x, y) => (x.itemId < y.itemId ? -1 : x.itemId > y.itemId ? 1 : x.repetition - y.repetition));
+    });
+  }
+
+  async extendClaims(runId: string, workerId: string, leaseMs: number): Promise<number> {
+    const r = await this.db
+      .updateTable('run_items')
+      .set({ lease_until: Date.now() + leaseMs })
+      .where('run_id', '=', runId)
+      .where('status', '=', 'running')
+      .where('worker_id', '=', workerId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  async releaseClaims(runId: string, workerId: string): Promise<number> {
+    const r = await this.db
+      .updateTable('run_items')
+      .set({ status: 'queued', lease_until: null, worker_id: null })
+      .where('run_id', '=', runId)
+      .where('status', '=', 'running')
+      .where('worker_id', '=', workerId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  async listClaimOwners(runId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('run_items')
+      .select('worker_id')
+      .distinct()
+      .where('run_id', '=', runId)
+      .where('status', '=', 'running')
+      .execute();
+    return rows.map((r) => r.worker_id).filter((w): w is string => w !== null);
+  }
+
+  async countUnfinished(runId: string): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('run_items')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('run_id', '=', runId)
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  async writeOutcomes(runId: string, outcomes: ItemOutcome[]): Promise<{ succeeded: number; failed: number }> {
+    return this.write(async (trx) => {
+      await this.lockRun(trx, runId);
       // An item twice in one batch: the first outcome wins, as it does row by row (the second
       // finds the row final). PostgreSQL refuses to upsert one row twice in one statement.
       const unique = firstPerKey(outcomes, (o) => `${o.itemId}\u0000${o.repetition}`);
@@ -894,24 +976,26 @@ export class SqlStorage implements Storage {
       let succeeded = 0;
       let failed = 0;
       const changed = new Set<string>();
-      // One statement per chunk. Only a non-final row may change, so a re-delivered outcome can
-      // never count twice; RETURNING tells which rows did change.
+      // One statement per chunk. Only a row still claimed with the outcome's token may change, so a
+      // re-delivered or stale outcome can never land or count twice; RETURNING tells which changed.
       for (let i = 0; i < unique.length; i += 400) {
         const rows = unique
           .slice(i, i + 400)
           .map(
             (o) =>
-              sql`(${p(o.itemId, 'text')}, ${p(o.repetition, 'integer')}, ${p(o.status, 'text')}, ${p(o.attempt, 'integer')}, ${p(o.output === undefined ? null : JSON.stringify(o.output), 'text')}, ${p(enc(o.error), 'text')}, ${p(o.latencyMs, 'real')}, ${p(o.startedAt, 'text')}, ${p(o.completedAt, 'text')})`,
+              sql`(${p(o.itemId, 'text')}, ${p(o.repetition, 'integer')}, ${p(o.status, 'text')}, ${p(o.attempt, 'integer')}, ${p(o.output === undefined ? null : JSON.stringify(o.output), 'text')}, ${p(enc(o.error), 'text')}, ${p(o.latencyMs, 'real')}, ${p(o.startedAt, 'text')}, ${p(o.completedAt, 'text')}, ${p(o.claimToken, 'integer')}, ${p(o.workerId, 'text')})`,
           );
         // An upsert driven by the VALUES rows (a primary-key lookup each); the rows always exist
         // (planned), so the insert branch never fires. SQLite needs the `where true` to parse it.
         const r = await sql<{ item_id: string; repetition: number; status: string }>`
-          insert into run_items (item_id, repetition, status, attempt, output, error, latency_ms, started_at, completed_at, run_id, item_row_id)
+          insert into run_items (item_id, repetition, status, attempt, output, error, latency_ms, started_at, completed_at,
+            claim_token, worker_id, run_id, item_row_id)
           select v.*, ${p(runId, 'text')}, 0 from (values ${sql.join(rows)}) as v where true
           on conflict (run_id, item_id, repetition) do update set status = excluded.status, attempt = excluded.attempt,
             output = excluded.output, error = excluded.error, latency_ms = excluded.latency_ms,
-            started_at = excluded.started_at, completed_at = excluded.completed_at
-          where run_items.status in ('queued', 'running')
+            started_at = excluded.started_at, completed_at = excluded.completed_at, worker_id = excluded.worker_id,
+            lease_until = null
+          where run_items.status = 'running' and run_items.claim_token = excluded.claim_token
           returning item_id, repetition, status`.execute(trx);
         for (const row of r.rows) {
           changed.add(`${row.item_id}\u0000${row.repetition}`);
@@ -1064,6 +1148,7 @@ export class SqlStorage implements Storage {
         'ri.latency_ms',
         'ri.started_at',
         'ri.completed_at',
+        'ri.worker_id',
         'di.input',
         'di.ground_truth',
         'di.metadata',
@@ -1110,6 +1195,7 @@ export class SqlStorage implements Storage {
         latencyMs: r.latency_ms,
         startedAt: r.started_at,
         completedAt: r.completed_at,
+        workerId: r.worker_id,
         scores: byKey.get(key(r.item_id, Number(r.repetition))) ?? [],
       })),
       Number(n),

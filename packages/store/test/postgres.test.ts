@@ -1,4 +1,4 @@
-import { FencedError, type ItemOutcome, newId, RUN_DEFAULTS } from '@assay/core';
+import { type ItemOutcome, newId, RUN_DEFAULTS } from '@assay/core';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -51,8 +51,23 @@ describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
     while (cursor !== null) ({ cursor } = await storage.planRunItems(runId, cursor, 1000));
     return { runId, items };
   };
+  const tokens = new Map<string, number>();
+  /** Claims every item of a run for `workerId`, recording the claim tokens. */
+  const claimAll = async (storage: SqlStorage, runId: string, workerId: string, leaseMs = 60_000) => {
+    const ids: string[] = [];
+    for (;;) {
+      const batch = await storage.claimWork(runId, workerId, 1000, leaseMs);
+      if (!batch.length) return ids;
+      for (const c of batch) {
+        tokens.set(c.itemId, c.claimToken);
+        ids.push(c.itemId);
+      }
+    }
+  };
   const outcome = (itemId: string, status: 'succeeded' | 'failed', scorerId: string): ItemOutcome => ({
     itemId,
+    claimToken: tokens.get(itemId) ?? -1,
+    workerId: 'w',
     repetition: 0,
     status,
     attempt: 1,
@@ -98,7 +113,11 @@ describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
 
       const storage = process();
       const applied = await sql<{ name: string }>`select name from assay_migrations order by name`.execute(storage.db);
-      expect(applied.rows.map((r) => r.name)).toEqual(['0001_init', '0002_cancel_retry_idempotency']);
+      expect(applied.rows.map((r) => r.name)).toEqual([
+        '0001_init',
+        '0002_cancel_retry_idempotency',
+        '0003_item_claims',
+      ]);
       await storage.migrate(); // and again later: nothing to do
       const ds = await storage.createDataset({ name: 'after-migrate' });
       expect((await storage.addItems(ds.id, [{ input: 1 }])).version).toBe(1);
@@ -108,18 +127,17 @@ describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
     }
   });
 
-  it('counts each item once when two processes write the same outcomes under one fence', async () => {
+  it('counts each item once when two processes write the same outcomes under one claim', async () => {
     const a = connect();
     const b = connect();
     const { runId, items } = await seedRun(a, 600);
-    const fence = await a.acquireRun(runId);
+    await claimAll(a, runId, 'w');
     // A reports every item succeeded (scorer a), B failed (scorer b), in opposite orders, in
     // batches, at the same time: each item must end with exactly one of them, scores included.
     const write = async (storage: SqlStorage, ids: string[], status: 'succeeded' | 'failed', scorer: string) => {
       for (let i = 0; i < ids.length; i += 50) {
         await storage.writeOutcomes(
           runId,
-          fence,
           ids.slice(i, i + 50).map((id) => outcome(id, status, scorer)),
         );
       }
@@ -151,61 +169,37 @@ describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
     expect(scored.n).toBe(600);
   });
 
-  it('stops writers with the old fencing token at once when another process takes the run', async () => {
+  it('drops every outcome of a worker whose claims were taken over, and claims never overlap', async () => {
     const a = connect();
     const b = connect();
     const { runId, items } = await seedRun(a, 400);
     const ids = items.map((i) => i.id);
-    const old = await a.acquireRun(runId);
-    let batches = 0;
-    let takeOver!: () => void;
-    const busy = new Promise<void>((resolve) => {
-      takeOver = resolve;
-    });
-    const writer = async (storage: SqlStorage, mine: string[]) => {
-      for (let i = 0; i < mine.length; i += 5) {
-        try {
-          await storage.writeOutcomes(
-            runId,
-            old,
-            mine.slice(i, i + 5).map((id) => outcome(id, 'succeeded', 'a')),
-          );
-        } catch (e) {
-          if (e instanceof FencedError) return;
-          throw e;
-        }
-        if (++batches === 6) takeOver();
-      }
-    };
-    // The last two items are left for the new owner.
-    const writers = [writer(a, ids.slice(0, 199)), writer(b, ids.slice(199, 398))];
-    await busy;
-    const fresh = await b.acquireRun(runId);
-    // Every write with the old token committed before acquireRun returned, or never will.
-    const atTakeover = await finalCounts(a, runId);
-    await Promise.all(writers);
-    expect(await finalCounts(a, runId)).toEqual(atTakeover);
-    await expect(a.writeOutcomes(runId, old, [outcome(ids[399], 'succeeded', 'a')])).rejects.toBeInstanceOf(
-      FencedError,
-    );
-    expect(await a.writeOutcomes(runId, fresh, [outcome(ids[399], 'succeeded', 'a')])).toEqual({
-      succeeded: atTakeover.succeeded + 1,
-      failed: 0,
-    });
+    // A's lease runs out at once (one call: a loop would keep re-claiming its own expired items).
+    const first = await a.claimWork(runId, 'A', 1000, 1);
+    expect(first).toHaveLength(400);
+    const old = new Map(first.map((c) => [c.itemId, c.claimToken]));
+    await new Promise((r) => setTimeout(r, 5));
+    // Four processes reclaim concurrently: every item exactly once.
+    const c = connect();
+    const d = connect();
+    const grabbed = (await Promise.all([b, c, d, b].map((s, i) => claimAll(s, runId, `W${i}`)))).flat();
+    expect(grabbed).toHaveLength(400);
+    expect(new Set(grabbed).size).toBe(400);
+    const late = ids.map((id) => ({ ...outcome(id, 'succeeded', 'a'), claimToken: old.get(id)! }));
+    expect(await a.writeOutcomes(runId, late)).toEqual({ succeeded: 0, failed: 0 });
+    expect(
+      await b.writeOutcomes(
+        runId,
+        ids.map((id) => outcome(id, 'failed', 'b')),
+      ),
+    ).toEqual({ succeeded: 0, failed: 400 });
+    expect(await finalCounts(a, runId)).toEqual({ succeeded: 0, failed: 400 });
   });
 
-  it('plans 10,000 items and pages all pending work in key order', async () => {
+  it('plans 10,000 items and claims all of them in key order', async () => {
     const storage = connect();
     const { runId, items } = await seedRun(storage, 10_000);
-    const seen: string[] = [];
-    let after: { itemId: string; repetition: number } | null = null;
-    for (;;) {
-      const page = await storage.listPendingWork(runId, after, 1000);
-      if (!page.length) break;
-      seen.push(...page.map((w) => w.itemId));
-      const last = page[page.length - 1];
-      after = { itemId: last.itemId, repetition: last.repetition };
-    }
+    const seen = await claimAll(storage, runId, 'w');
     expect(seen).toHaveLength(10_000);
     // Byte order, as in SQLite (ids are COLLATE "C") and as JavaScript compares strings.
     expect(seen).toEqual(items.map((i) => i.id).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
@@ -228,9 +222,9 @@ describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
       storage.updateDataset(datasetId, { description: 'one connection' }),
     ]);
     await storage.deleteItems(datasetId, [items[1].id]);
-    const fence = await storage.acquireRun(runId);
+    await claimAll(storage, runId, 'w');
     await Promise.all([
-      storage.writeOutcomes(runId, fence, [outcome(items[0].id, 'failed', 'a')]),
+      storage.writeOutcomes(runId, [outcome(items[0].id, 'failed', 'a')]),
       storage.closePendingItems(runId, 'skipped'),
       storage.listResults(runId, { page: 0, perPage: 10 }),
     ]);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FencedError, type ItemOutcome, newId, RUN_DEFAULTS, type Storage } from '@assay/core';
+import { type ClaimedItem, type ItemOutcome, newId, RUN_DEFAULTS, type Storage } from '@assay/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage, createSqliteStorage } from '../src/index.js';
 import { createTestDatabase, describeWithService, pgAvailable, type ServiceCheck } from './services.js';
@@ -78,12 +78,25 @@ for (const adapter of ADAPTERS) {
       }
       return pages;
     };
+    /** Claim tokens of the items claimed last, by `itemId:repetition`. */
+    const tokens = new Map<string, number>();
+    const claimAll = async (runId: string, workerId = 'w', leaseMs = 60_000) => {
+      const all: ClaimedItem[] = [];
+      for (;;) {
+        const batch = await storage.claimWork(runId, workerId, 7, leaseMs);
+        if (!batch.length) return all;
+        for (const c of batch) tokens.set(`${c.itemId}:${c.repetition}`, c.claimToken);
+        all.push(...batch);
+      }
+    };
     const outcome = (
       itemId: string,
       status: 'succeeded' | 'failed',
       extra: Partial<ItemOutcome> = {},
     ): ItemOutcome => ({
       itemId,
+      claimToken: tokens.get(`${itemId}:${extra.repetition ?? 0}`) ?? -1,
+      workerId: 'w',
       repetition: 0,
       status,
       attempt: 1,
@@ -165,55 +178,80 @@ for (const adapter of ADAPTERS) {
       await storage.deleteItems(ds.id, [first.items[0].id]);
       expect(await planAll(runId)).toBeGreaterThan(4);
       await planAll(runId); // re-planning (a resumed planner) adds nothing
-      const work = await storage.listPendingWork(runId, null, 1000);
+      const work = await claimAll(runId);
       expect(work).toHaveLength(60);
       expect(new Set(work.map((w) => w.input))).toEqual(new Set(Array.from({ length: 30 }, (_, i) => i)));
       expect(work.filter((w) => w.repetition === 1)).toHaveLength(30);
-      // keyset paging: pages concatenate to the whole, in key order, without overlap
-      const paged = [];
-      let after: { itemId: string; repetition: number } | null = null;
-      for (;;) {
-        const page = await storage.listPendingWork(runId, after, 11);
-        if (!page.length) break;
-        paged.push(...page);
-        after = { itemId: page[page.length - 1].itemId, repetition: page[page.length - 1].repetition };
-      }
-      expect(paged.map((w) => `${w.itemId}:${w.repetition}`)).toEqual(work.map((w) => `${w.itemId}:${w.repetition}`));
+      expect(new Set(work.map((w) => `${w.itemId}:${w.repetition}`)).size).toBe(60);
+      expect(await storage.countUnfinished(runId)).toBe(60);
+      expect(await storage.claimWork(runId, 'other', 10, 60_000)).toEqual([]); // all held
     });
 
-    it('writes outcomes once, counts each once, and rejects a stale fencing token', async () => {
+    it('writes outcomes once, counts each once, and drops outcomes with a stale claim token', async () => {
       const ds = await storage.createDataset({ name: 'fence' });
       const { items, version } = await storage.addItems(ds.id, [{ input: 'a' }, { input: 'b' }, { input: 'c' }]);
       const runId = await newRun(ds.id, version);
       await planAll(runId);
-      const stale = await storage.acquireRun(runId);
-      const fence = await storage.acquireRun(runId);
-      expect(fence).toBeGreaterThan(stale);
-      await expect(storage.writeOutcomes(runId, stale, [outcome(items[0].id, 'succeeded')])).rejects.toBeInstanceOf(
-        FencedError,
-      );
+      // Worker A claims everything, then stops renewing: its lease runs out at once.
+      const stale = await storage.claimWork(runId, 'A', 10, 1);
+      expect(stale).toHaveLength(3);
+      await new Promise((r) => setTimeout(r, 5));
+      expect(await storage.listClaimOwners(runId)).toEqual(['A']);
+      const fresh = await claimAll(runId, 'B');
+      expect(fresh.map((c) => c.itemId).sort()).toEqual(items.map((i) => i.id).sort());
+      expect(fresh[0].claimToken).toBeGreaterThan(stale[0].claimToken);
+      expect(await storage.listClaimOwners(runId)).toEqual(['B']);
+      // A's late outcome is dropped: not stored, not counted.
+      const late = {
+        ...outcome(items[0].id, 'failed'),
+        claimToken: stale.find((c) => c.itemId === items[0].id)!.claimToken,
+      };
+      expect(await storage.writeOutcomes(runId, [late])).toEqual({ succeeded: 0, failed: 0 });
       expect(
-        await storage.writeOutcomes(runId, fence, [outcome(items[0].id, 'succeeded'), outcome(items[1].id, 'failed')]),
+        await storage.writeOutcomes(runId, [outcome(items[0].id, 'succeeded'), outcome(items[1].id, 'failed')]),
       ).toEqual({
         succeeded: 1,
         failed: 1,
       });
       // A re-delivered outcome for a finished item changes nothing.
-      expect(await storage.writeOutcomes(runId, fence, [outcome(items[0].id, 'failed')])).toEqual({
-        succeeded: 1,
-        failed: 1,
-      });
+      expect(await storage.writeOutcomes(runId, [outcome(items[0].id, 'failed')])).toEqual({ succeeded: 1, failed: 1 });
       const run = (await storage.getRun(runId))!;
       expect([run.succeededCount, run.failedCount]).toEqual([1, 1]);
-      const pending = await storage.listPendingWork(runId, null, 10);
-      expect(pending.map((p) => p.itemId)).toEqual([items[2].id]);
+      expect(await storage.countUnfinished(runId)).toBe(1);
+      // Heartbeat and hand-back of B's remaining claim.
+      expect(await storage.extendClaims(runId, 'B', 60_000)).toBe(1);
+      expect(await storage.extendClaims(runId, 'A', 60_000)).toBe(0);
+      expect(await storage.releaseClaims(runId, 'B')).toBe(1);
+      const again = await claimAll(runId, 'C');
+      expect(again.map((c) => c.itemId)).toEqual([items[2].id]);
       const results = await storage.listResults(runId, { page: 0, perPage: 10 });
       expect(results.pagination).toEqual({ total: 3, page: 0, perPage: 10, hasMore: false });
       const a = results.rows.find((r) => r.itemId === items[0].id)!;
-      expect(a).toMatchObject({ status: 'succeeded', input: 'a', output: { ok: items[0].id } });
+      expect(a).toMatchObject({ status: 'succeeded', input: 'a', output: { ok: items[0].id }, workerId: 'w' });
       expect(a.scores).toEqual([{ scorerId: 's', score: 1, reason: 'r', error: null }]);
       const failed = await storage.listResults(runId, { page: 0, perPage: 10, status: 'failed' });
       expect(failed.rows.map((r) => r.error?.message)).toEqual(['nope']);
+    });
+
+    it('claims by concurrent workers never overlap', async () => {
+      const ds = await storage.createDataset({ name: 'claims' });
+      const { version } = await storage.addItems(
+        ds.id,
+        Array.from({ length: 300 }, (_, i) => ({ input: i })),
+      );
+      const runId = await newRun(ds.id, version);
+      await planAll(runId, 50);
+      const grab = async (w: string) => {
+        const got: string[] = [];
+        for (;;) {
+          const batch = await storage.claimWork(runId, w, 9, 60_000);
+          if (!batch.length) return got;
+          got.push(...batch.map((c) => c.itemId));
+        }
+      };
+      const all = (await Promise.all(['w1', 'w2', 'w3', 'w4'].map(grab))).flat();
+      expect(all).toHaveLength(300);
+      expect(new Set(all).size).toBe(300);
     });
 
     it('summarizes counts, scorer means and pass rates, and latency percentiles from stored rows', async () => {
@@ -224,10 +262,9 @@ for (const adapter of ADAPTERS) {
       );
       const runId = await newRun(ds.id, version);
       await planAll(runId);
-      const fence = await storage.acquireRun(runId);
+      await claimAll(runId);
       await storage.writeOutcomes(
         runId,
-        fence,
         items.map((it, i) =>
           i < 18
             ? outcome(it.id, 'succeeded', {
@@ -291,7 +328,7 @@ for (const adapter of ADAPTERS) {
       const { items, version } = await storage.addItems(ds.id, [{ input: 'a' }, { input: 'b' }]);
       const runId = await newRun(ds.id, version);
       await planAll(runId);
-      const fence = await storage.acquireRun(runId);
+      await claimAll(runId);
       const first = outcome(items[0].id, 'succeeded', {
         latencyMs: 12.5,
         scores: [
@@ -302,7 +339,7 @@ for (const adapter of ADAPTERS) {
       const again = outcome(items[0].id, 'failed', {
         scores: [{ scorerId: 't', score: 1, reason: null, error: null }],
       });
-      expect(await storage.writeOutcomes(runId, fence, [first, again, outcome(items[1].id, 'failed')])).toEqual({
+      expect(await storage.writeOutcomes(runId, [first, again, outcome(items[1].id, 'failed')])).toEqual({
         succeeded: 1,
         failed: 1,
       });
@@ -316,8 +353,8 @@ for (const adapter of ADAPTERS) {
       const { items, version } = await storage.addItems(ds.id, [{ input: 'a' }, { input: 'b' }, { input: 'c' }]);
       const runId = await newRun(ds.id, version);
       await planAll(runId);
-      const fence = await storage.acquireRun(runId);
-      await storage.writeOutcomes(runId, fence, [
+      await claimAll(runId);
+      await storage.writeOutcomes(runId, [
         outcome(items[0].id, 'succeeded'),
         outcome(items[1].id, 'failed', {
           scores: [{ scorerId: 's', score: 0.5, reason: 'half', error: null }],
@@ -329,10 +366,10 @@ for (const adapter of ADAPTERS) {
       expect(await storage.transaction((tx) => tx.resetForRetry(runId))).toBe(2);
       const run = (await storage.getRun(runId))!;
       expect(run).toMatchObject({ status: 'running', succeededCount: 1, failedCount: 0, skippedCount: 0 });
-      const pending = await storage.listPendingWork(runId, null, 10);
+      const pending = await claimAll(runId);
       expect(pending.map((p) => p.itemId).sort()).toEqual([items[1].id, items[2].id].sort());
 
-      await storage.writeOutcomes(runId, fence, [
+      await storage.writeOutcomes(runId, [
         outcome(items[1].id, 'succeeded', { attempt: 2 }),
         outcome(items[2].id, 'succeeded', { attempt: 1, scores: [] }),
       ]);

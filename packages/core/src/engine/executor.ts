@@ -1,6 +1,6 @@
 import type { Scorer, Target } from '../config.js';
 import { isRetryable, retryAfterMs, serializeError, TimeoutError } from '../errors.js';
-import type { Clock, ItemOutcome, Storage, WorkItem } from '../ports.js';
+import type { ClaimedItem, Clock, ItemOutcome, Storage } from '../ports.js';
 import type { Run } from '../types.js';
 import { Semaphore } from './semaphore.js';
 import { OutcomeWriter, type WriterOptions } from './writer.js';
@@ -19,7 +19,12 @@ export interface ExecutorDeps {
 
 export interface ExecuteParams {
   run: Run;
-  fence: number;
+  /** Who claims the items (`host:pid:…#slot`); recorded on each result. */
+  workerId: string;
+  /** Items in flight at once for this execution. Default `run.options.maxConcurrency`. */
+  concurrency?: number;
+  /** Lease of claimed items; renewed every third of it while the execution lives. Default 15 000. */
+  leaseMs?: number;
   target: Target;
   scorers: Scorer[];
   /** Aborted when the worker loses the run (lease lost, shutdown): stop, record nothing more. */
@@ -93,8 +98,8 @@ function storable(output: unknown): unknown {
  */
 export async function executeItem(
   deps: ExecutorDeps,
-  p: Pick<ExecuteParams, 'run' | 'target' | 'scorers' | 'signal'>,
-  item: WorkItem,
+  p: Pick<ExecuteParams, 'run' | 'target' | 'scorers' | 'signal' | 'workerId'>,
+  item: ClaimedItem,
 ): Promise<ItemOutcome | null> {
   const { run, target, signal } = p;
   const { clock } = deps;
@@ -132,6 +137,8 @@ export async function executeItem(
       });
       return {
         itemId: item.itemId,
+        claimToken: item.claimToken,
+        workerId: p.workerId,
         repetition: item.repetition,
         status: 'succeeded',
         attempt,
@@ -157,6 +164,8 @@ export async function executeItem(
       }
       return {
         itemId: item.itemId,
+        claimToken: item.claimToken,
+        workerId: p.workerId,
         repetition: item.repetition,
         status: 'failed',
         attempt,
@@ -182,21 +191,26 @@ export interface ExecuteResult {
 }
 
 /**
- * Drives every pending item of a run through {@link executeItem} with at most
- * `run.options.maxConcurrency` in flight. Items are read page by page (never the whole run in
- * memory); outcomes are group-committed by an {@link OutcomeWriter} under the run's fencing token.
+ * Drives the items of a run through {@link executeItem}, claiming them from storage in batches
+ * (so several workers can share one run, and the run is never held in memory) with at most
+ * `concurrency` in flight. Outcomes are group-committed by an {@link OutcomeWriter}; each carries
+ * its claim token, so a worker that lost an item can never store it. Claim leases are renewed
+ * while this runs, and the claims not worked on are handed back when it stops early.
  *
- * Stops early when `signal` aborts (in-flight items are abandoned, nothing more is stored), when
- * `stopping` aborts (nothing new starts; in-flight items finish and are stored), or when
- * `maxConsecutiveFailures` items fail in a row (the circuit breaker: in-flight items are aborted).
+ * Returns when nothing is left to claim, or early when `signal` aborts (in-flight items are
+ * abandoned), when `stopping` aborts (nothing new starts; in-flight items finish and are stored),
+ * or when `maxConsecutiveFailures` items fail in a row (the circuit breaker).
  */
 export async function executeRun(
   deps: ExecutorDeps,
   p: ExecuteParams & { stopping?: AbortSignal },
 ): Promise<ExecuteResult> {
-  const concurrency = Math.max(1, p.run.options.maxConcurrency);
+  const { storage } = deps;
+  const runId = p.run.id;
+  const concurrency = Math.max(1, p.concurrency ?? p.run.options.maxConcurrency);
+  const leaseMs = p.leaseMs ?? 15_000;
   const breakAfter = p.run.options.maxConsecutiveFailures;
-  const writer = new OutcomeWriter(deps.storage, p.run.id, p.fence, deps.clock, (c) => p.onProgress?.(c), deps.writer);
+  const writer = new OutcomeWriter(storage, runId, deps.clock, (c) => p.onProgress?.(c), deps.writer);
   const circuit = new AbortController();
   const signal = AbortSignal.any([p.signal, circuit.signal]);
   const slots = new Semaphore(concurrency);
@@ -204,9 +218,11 @@ export async function executeRun(
   let failure: unknown = null;
   let consecutiveFailures = 0;
   let lastError: ExecuteResult['lastError'] = null;
-  const pageSize = Math.max(100, concurrency * 4);
-  let cursor: { itemId: string; repetition: number } | null = null;
   const halted = () => signal.aborted || p.stopping?.aborted || failure !== null;
+  const heartbeat = setInterval(
+    () => void storage.extendClaims(runId, p.workerId, leaseMs).catch(() => {}),
+    Math.max(50, Math.floor(leaseMs / 3)),
+  );
 
   const record = (outcome: ItemOutcome | null) => {
     if (!outcome || circuit.signal.aborted) return;
@@ -218,16 +234,19 @@ export async function executeRun(
     return writer.add(outcome);
   };
 
-  while (!halted()) {
-    const page = await deps.storage.listPendingWork(p.run.id, cursor, pageSize);
-    if (page.length === 0) break;
-    cursor = { itemId: page[page.length - 1].itemId, repetition: page[page.length - 1].repetition };
-    for (const item of page) {
+  let buffer: ClaimedItem[] = [];
+  try {
+    while (!halted()) {
+      if (buffer.length === 0) {
+        buffer = await storage.claimWork(runId, p.workerId, concurrency, leaseMs);
+        if (buffer.length === 0) break;
+      }
       await slots.acquire();
       if (halted()) {
         slots.release();
         break;
       }
+      const item = buffer.shift()!;
       const task = executeItem(deps, { ...p, signal }, item)
         .then(record)
         .catch((e) => {
@@ -239,11 +258,15 @@ export async function executeRun(
         });
       inFlight.add(task);
     }
+    await Promise.all(inFlight);
+    await writer.flush().catch((e) => {
+      failure ??= e;
+    });
+  } finally {
+    clearInterval(heartbeat);
   }
-  await Promise.all(inFlight);
-  await writer.flush().catch((e) => {
-    failure ??= e;
-  });
+  // Claimed but not finished here (never started, or abandoned): back to the queue at once.
+  if (buffer.length || halted()) await storage.releaseClaims(runId, p.workerId).catch(() => {});
   if (failure) throw failure;
   const stopped: StopReason = circuit.signal.aborted
     ? 'circuit'

@@ -1,28 +1,66 @@
-import type { Scorer } from '../config.js';
-import type { Clock, EventBus, JobContext, Storage } from '../ports.js';
+import { hostname } from 'node:os';
+import type { Scorer, Target } from '../config.js';
+import { newId } from '../ids.js';
+import type { Clock, EventBus, GivenUpJob, JobContext, JobQueue, RunPatch, Storage } from '../ports.js';
 import { FINAL_RUN_STATUSES, type Run, type RunSummary } from '../types.js';
 import { type ExecutorDeps, executeRun } from './executor.js';
 import type { Registry } from './registry.js';
 import { Semaphore } from './semaphore.js';
 
+/** Plans a run (pins items), then fans out its execution jobs. */
 export const RUN_JOB = 'run';
+/** Executes one slot of a run: claims and runs items until none is left. */
+export const RUN_EXEC_JOB = 'run.exec';
 export interface RunJobPayload {
   runId: string;
+}
+/**
+ * Deliveries of a run job before it is given up and the run fails. Generous: a worker crash
+ * (`kill -9`, OOM, a host going away) uses one up, and each delivery resumes where the last
+ * stopped; a handler error (the database unreachable) retries with backoff, up to ~20 minutes.
+ */
+export const RUN_JOB_MAX_ATTEMPTS = 25;
+export interface RunExecPayload {
+  runId: string;
+  slot: number;
 }
 
 export interface RunJobDeps extends Omit<ExecutorDeps, 'targetLimits'> {
   storage: Storage;
+  queue: JobQueue;
   registry: Registry;
   events: EventBus;
   clock: Clock;
+  /** Execution jobs per run: how many workers can share one run. Default 1 (embedded). */
+  slotsPerRun?: number;
+  /** Lease of claimed items in ms (how soon another worker takes over a dead worker's items). Default 15 000. */
+  itemLeaseMs?: number;
   /** How often a running run's row is checked for a cancel request, in ms. Default 250. */
   cancelPollMs?: number;
   /** Run-item rows created per planner transaction. Default 1 000. */
   planPageSize?: number;
-  log?: (message: string) => void;
+  /** This process's worker id; default `host:pid:random`. */
+  workerId?: string;
 }
 
 const iso = (clock: Clock) => new Date(clock.now()).toISOString();
+const HOST = hostname();
+
+/** A worker id names its host and pid, so a restarted process on the same host can tell the dead ones. */
+export const newWorkerId = () => `${HOST}:${process.pid}:${newId('w').slice(-6)}`;
+
+/** True for a worker id of a process on this host that no longer exists. */
+export function isDeadLocalWorker(workerId: string): boolean {
+  const [host, pidText] = workerId.split(':');
+  const pid = Number(pidText);
+  if (host !== HOST || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 /** Final status of a finished run: `failed` only when every item failed. */
 export function finalStatus(summary: RunSummary): { status: 'completed' | 'failed'; error: string | null } {
@@ -33,48 +71,99 @@ export function finalStatus(summary: RunSummary): { status: 'completed' | 'faile
 }
 
 /**
- * The handler of a run's job: plan (pin version, create run-item rows page by page), execute
- * (pending items only, so a re-delivered job resumes where the last owner stopped), finalize.
- * Every step is idempotent and rebuilt from the database, so any worker can pick any run up.
+ * The job handlers of a run. `run` plans it (pins the version, creates run-item rows page by
+ * page) and enqueues `slotsPerRun` × `run.exec`; each `run.exec` claims items until none is left
+ * and the last one to finish finalizes. Every step is idempotent and rebuilt from the database, so
+ * any worker can pick any run up after a crash, and a re-enqueued job is harmless.
  */
-export function createRunJobHandler(deps: RunJobDeps) {
+export function createRunJobHandlers(deps: RunJobDeps) {
   const targetLimits = new Map<string, Semaphore>();
   for (const t of deps.registry.targets.values()) {
     if (t.maxConcurrency) targetLimits.set(t.id, new Semaphore(t.maxConcurrency));
   }
-  const { storage, events, clock } = deps;
+  const { storage, events, clock, queue } = deps;
+  const slots = Math.max(1, deps.slotsPerRun ?? 1);
+  const workerId = deps.workerId ?? newWorkerId();
 
-  const setStatus = async (run: Run, status: Run['status'], extra: Parameters<Storage['updateRun']>[1] = {}) => {
-    await storage.updateRun(run.id, { status, ...extra });
-    events.publish({ type: 'run.status', runId: run.id, datasetId: run.datasetId, status, error: extra.error ?? null });
+  const setStatus = async (run: Run, status: Run['status'], patch: RunPatch = {}, ifStatus?: Run['status'][]) => {
+    const changed = await storage.updateRun(run.id, { status, ...patch }, ifStatus);
+    if (changed)
+      events.publish({
+        type: 'run.status',
+        runId: run.id,
+        datasetId: run.datasetId,
+        status,
+        error: patch.error ?? null,
+      });
+    return changed;
   };
 
-  const failRun = async (run: Run, error: string) => {
-    const summary = await storage.summarizeRun(run.id);
-    await setStatus(run, 'failed', { error, summary, completedAt: iso(clock) });
-  };
-
-  /** Ends a run whose executor stopped: remaining items closed, summary from the stored rows. */
+  /** Ends a run: remaining items closed as `close`, summary from the stored rows. Only a live run changes. */
   const finish = async (run: Run, status: Run['status'], error: string | null, close?: 'cancelled' | 'skipped') => {
     if (close) await storage.closePendingItems(run.id, close);
     const summary = await storage.summarizeRun(run.id);
-    await setStatus(run, status, { summary, error, completedAt: iso(clock) });
+    await setStatus(run, status, { summary, error, completedAt: iso(clock) }, ['pending', 'running']);
   };
 
-  return async function handleRunJob(job: JobContext): Promise<void> {
+  const resolve = async (run: Run): Promise<{ target: Target; scorers: Scorer[] } | null> => {
+    const target = deps.registry.targets.get(run.targetId);
+    const missing = run.scorerIds.filter((id) => !deps.registry.scorers.has(id));
+    if (target && !missing.length) {
+      return { target, scorers: run.scorerIds.map((id) => deps.registry.scorers.get(id)!) };
+    }
+    const what = !target ? `target '${run.targetId}'` : `scorer '${missing[0]}'`;
+    await finish(run, 'failed', `cannot run: ${what} is not configured in this worker's config`, 'skipped');
+    return null;
+  };
+
+  /** A job the queue gave up on (last attempt threw, or crashed its worker every time) ends its run. */
+  async function onGiveUp(job: GivenUpJob): Promise<void> {
+    if (job.name !== RUN_JOB && job.name !== RUN_EXEC_JOB) return;
+    const run = await storage.getRun((job.payload as RunJobPayload).runId);
+    if (!run || FINAL_RUN_STATUSES.includes(run.status)) return;
+    await finish(
+      run,
+      'failed',
+      `run could not be executed after ${job.attempts} attempts: ${job.error.message}`,
+      'skipped',
+    );
+  }
+
+  async function plan(job: JobContext): Promise<void> {
     const { runId } = job.payload as RunJobPayload;
+    const run = await storage.getRun(runId);
+    if (!run || FINAL_RUN_STATUSES.includes(run.status)) return;
+    if (run.cancelRequestedAt) return finish(run, 'cancelled', null, 'cancelled');
+    if (!(await resolve(run))) return;
+    if (run.status === 'pending' && !(await setStatus(run, 'running', { startedAt: iso(clock) }, ['pending']))) return;
+    if (!run.plannedAt) {
+      let cursor: string | null = '';
+      while (cursor !== null) {
+        if (job.signal.aborted) throw job.signal.reason;
+        if (job.stopping.aborted) throw job.stopping.reason;
+        ({ cursor } = await storage.planRunItems(run.id, cursor, deps.planPageSize ?? 1000));
+      }
+      const total = (await storage.countItems(run.datasetId, run.datasetVersion)) * run.options.repetitions;
+      await storage.updateRun(run.id, { plannedAt: iso(clock), totalItems: total });
+    }
+    for (let slot = 0; slot < slots; slot++) {
+      const payload: RunExecPayload = { runId, slot };
+      await queue.enqueue(RUN_EXEC_JOB, payload, {
+        dedupKey: `exec:${runId}:${slot}`,
+        maxAttempts: RUN_JOB_MAX_ATTEMPTS,
+      });
+    }
+  }
+
+  async function execute(job: JobContext): Promise<void> {
+    const { runId, slot } = job.payload as RunExecPayload;
     let run = await storage.getRun(runId);
     if (!run || FINAL_RUN_STATUSES.includes(run.status)) return;
     if (run.cancelRequestedAt) return finish(run, 'cancelled', null, 'cancelled');
-
-    const target = deps.registry.targets.get(run.targetId);
-    const missingScorers = run.scorerIds.filter((id) => !deps.registry.scorers.has(id));
-    if (!target || missingScorers.length) {
-      const what = !target ? `target '${run.targetId}'` : `scorer '${missingScorers[0]}'`;
-      await failRun(run, `cannot start: ${what} is not configured in this worker's config`);
-      return;
-    }
-    const scorers = run.scorerIds.map((id) => deps.registry.scorers.get(id)) as Scorer[];
+    if (!run.plannedAt) throw new Error(`run ${runId} is not planned yet`);
+    const resolved = await resolve(run);
+    if (!resolved) return;
+    const current = run;
 
     // Cancel arrives as an in-process event (embedded) or is seen by polling the run row.
     const cancel = new AbortController();
@@ -83,78 +172,77 @@ export function createRunJobHandler(deps: RunJobDeps) {
     const poll = setInterval(() => {
       storage
         .getRun(runId)
-        .then((r) => r?.cancelRequestedAt && onCancel())
+        .then((r) => (r?.cancelRequestedAt || (r && FINAL_RUN_STATUSES.includes(r.status))) && onCancel())
         .catch(() => {});
     }, deps.cancelPollMs ?? 250);
     try {
-      if (run.status === 'pending') {
-        const started = await storage.updateRun(run.id, { status: 'running', startedAt: iso(clock) }, ['pending']);
-        if (!started) return; // cancelled meanwhile
-        events.publish({ type: 'run.status', runId: run.id, datasetId: run.datasetId, status: 'running' });
-      }
-      if (!run.plannedAt) {
-        let cursor: string | null = '';
-        while (cursor !== null) {
-          if (job.signal.aborted) throw job.signal.reason;
-          if (job.stopping.aborted) throw job.stopping.reason;
-          ({ cursor } = await storage.planRunItems(run.id, cursor, deps.planPageSize ?? 1000));
+      for (;;) {
+        const result = await executeRun(
+          { ...deps, targetLimits },
+          {
+            run,
+            workerId: `${workerId}#${slot}`,
+            concurrency: Math.ceil(run.options.maxConcurrency / slots),
+            leaseMs: deps.itemLeaseMs,
+            target: resolved.target,
+            scorers: resolved.scorers,
+            signal: AbortSignal.any([job.signal, cancel.signal]),
+            stopping: job.stopping,
+            onProgress: (c) =>
+              events.publish({
+                type: 'run.progress',
+                runId,
+                datasetId: current.datasetId,
+                succeeded: c.succeeded,
+                failed: c.failed,
+                total: current.totalItems,
+              }),
+          },
+        );
+        if (job.signal.aborted) throw job.signal.reason;
+        if (cancel.signal.aborted) {
+          const latest = await storage.getRun(runId);
+          if (latest?.cancelRequestedAt) return finish(run, 'cancelled', null, 'cancelled');
+          return; // finalized by another slot
         }
-        const total = (await storage.countItems(run.datasetId, run.datasetVersion)) * run.options.repetitions;
-        await storage.updateRun(run.id, { plannedAt: iso(clock), totalItems: total });
+        if (result.stopped === 'circuit') {
+          const reason =
+            `circuit breaker: ${result.consecutiveFailures} items in a row failed on target '${run.targetId}'; ` +
+            `remaining items skipped. Last error: ${result.lastError?.message}`;
+          return finish(run, 'failed', reason, 'skipped');
+        }
+        const unfinished = await storage.countUnfinished(runId);
+        if (job.stopping.aborted) {
+          if (unfinished > 0)
+            throw new Error('worker is shutting down; the run is handed back with its unfinished items');
+        } else if (unfinished > 0) {
+          // Other executions hold the rest. Items of a dead process on this host are freed now,
+          // instead of when their lease runs out; otherwise the holder finishes and finalizes.
+          const dead = (await storage.listClaimOwners(runId)).filter(isDeadLocalWorker);
+          if (dead.length === 0) return;
+          for (const w of dead) await storage.releaseClaims(runId, w);
+          run = (await storage.getRun(runId)) ?? run;
+          continue;
+        }
+        return await finalize(run);
       }
-      run = (await storage.getRun(run.id))!;
-      const current = run;
-      const fence = await storage.acquireRun(run.id);
-      const result = await executeRun(
-        { ...deps, targetLimits },
-        {
-          run,
-          fence,
-          target,
-          scorers,
-          signal: AbortSignal.any([job.signal, cancel.signal]),
-          stopping: job.stopping,
-          onProgress: (c) =>
-            events.publish({
-              type: 'run.progress',
-              runId: current.id,
-              datasetId: current.datasetId,
-              succeeded: c.succeeded,
-              failed: c.failed,
-              total: current.totalItems,
-            }),
-        },
-      );
-      if (job.signal.aborted) throw job.signal.reason;
-      if (cancel.signal.aborted) return finish(run, 'cancelled', null, 'cancelled');
-      if (result.stopped === 'circuit') {
-        const reason =
-          `circuit breaker: ${result.consecutiveFailures} items in a row failed on target '${target.id}'; ` +
-          `remaining items skipped. Last error: ${result.lastError?.message}`;
-        return finish(run, 'failed', reason, 'skipped');
-      }
-      if (job.stopping.aborted && (await storage.listPendingWork(run.id, null, 1)).length > 0) {
-        throw new Error('worker is shutting down; the run is handed back with its pending items');
-      }
-      const summary = await storage.summarizeRun(run.id);
-      const { status, error } = finalStatus(summary);
-      let message = error;
-      if (status === 'failed') {
-        const first = await storage.listResults(run.id, { page: 0, perPage: 1, status: 'failed' });
-        const e = first.rows[0]?.error;
-        if (e) message = `${error}; first error: ${e.message}`;
-      }
-      await setStatus(run, status, { summary, error: message, completedAt: iso(clock) });
-    } catch (e) {
-      // On the queue's last delivery the run must still end in a final state, with the reason.
-      if (!job.signal.aborted && !job.stopping.aborted && job.attempt >= job.maxAttempts) {
-        await failRun(run, `run could not be executed: ${e instanceof Error ? e.message : String(e)}`).catch(() => {});
-        return;
-      }
-      throw e;
     } finally {
       clearInterval(poll);
       unsubscribe();
     }
-  };
+  }
+
+  async function finalize(run: Run) {
+    const summary = await storage.summarizeRun(run.id);
+    const { status, error } = finalStatus(summary);
+    let message = error;
+    if (status === 'failed') {
+      const first = await storage.listResults(run.id, { page: 0, perPage: 1, status: 'failed' });
+      const e = first.rows[0]?.error;
+      if (e) message = `${error}; first error: ${e.message}`;
+    }
+    await setStatus(run, status, { summary, error: message, completedAt: iso(clock) }, ['running']);
+  }
+
+  return { handlers: { [RUN_JOB]: plan, [RUN_EXEC_JOB]: execute }, onGiveUp, workerId };
 }

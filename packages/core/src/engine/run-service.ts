@@ -5,7 +5,7 @@ import type { EventBus, JobQueue, Storage } from '../ports.js';
 import { RUN_DEFAULTS, type TriggerRunInput } from '../schemas.js';
 import { FINAL_RUN_STATUSES, type Run } from '../types.js';
 import type { Registry } from './registry.js';
-import { RUN_JOB, type RunJobPayload } from './run-job.js';
+import { RUN_JOB, RUN_JOB_MAX_ATTEMPTS, type RunJobPayload } from './run-job.js';
 
 export interface RunServiceDeps {
   storage: Storage;
@@ -147,7 +147,7 @@ export function createRunService({ storage, queue, registry, events }: RunServic
           idempotency,
         });
         const payload: RunJobPayload = { runId: id };
-        await queue.enqueue(RUN_JOB, payload, { dedupKey: `run:${id}`, tx, maxAttempts: 10 });
+        await queue.enqueue(RUN_JOB, payload, { dedupKey: `run:${id}`, tx, maxAttempts: RUN_JOB_MAX_ATTEMPTS });
         return created;
       });
       events.publish({ type: 'run.status', runId: id, datasetId, status: 'pending' });
@@ -198,7 +198,7 @@ export function createRunService({ storage, queue, registry, events }: RunServic
         await queue.enqueue(RUN_JOB, { runId } satisfies RunJobPayload, {
           dedupKey: `run:${runId}`,
           tx,
-          maxAttempts: 10,
+          maxAttempts: RUN_JOB_MAX_ATTEMPTS,
         });
       });
       events.publish({ type: 'run.status', runId, datasetId, status: 'running' });

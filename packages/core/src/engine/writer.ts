@@ -1,4 +1,3 @@
-import { FencedError } from '../errors.js';
 import type { Clock, ItemOutcome, Storage } from '../ports.js';
 
 interface Pending {
@@ -18,8 +17,8 @@ export interface WriterOptions {
 
 /**
  * Group commit: outcomes finishing close together are stored in one transaction. `add` resolves
- * once its outcome is durable. A failed write is retried with backoff, never dropped; a fenced
- * write (another worker owns the run) is final and rejects every waiting outcome.
+ * once its outcome is durable. A failed write is retried with backoff, never dropped (outcomes are
+ * idempotent upserts); after `maxWriteAttempts` every waiting outcome is rejected.
  */
 export class OutcomeWriter {
   private buffer: Pending[] = [];
@@ -33,7 +32,6 @@ export class OutcomeWriter {
   constructor(
     private readonly storage: Storage,
     private readonly runId: string,
-    private readonly fence: number,
     private readonly clock: Clock,
     private readonly onFlushed: (counts: { succeeded: number; failed: number }) => void,
     opts: WriterOptions = {},
@@ -90,9 +88,9 @@ export class OutcomeWriter {
   private async writeWithRetry(outcomes: ItemOutcome[]) {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.storage.writeOutcomes(this.runId, this.fence, outcomes);
+        return await this.storage.writeOutcomes(this.runId, outcomes);
       } catch (e) {
-        if (e instanceof FencedError || attempt >= this.maxWriteAttempts) throw e;
+        if (attempt >= this.maxWriteAttempts) throw e;
         await this.clock.sleep(Math.min(2_000, 25 * 2 ** attempt) * (0.5 + this.clock.random() / 2));
       }
     }

@@ -130,4 +130,12 @@ export const postgresMigrations: Record<string, Migration> = {
       PRIMARY KEY (run_id, item_id, repetition, attempt)
     )`,
   ),
+  '0003_item_claims': statements(
+    'ALTER TABLE run_items ADD COLUMN claim_token integer NOT NULL DEFAULT 0',
+    'ALTER TABLE run_items ADD COLUMN lease_until bigint',
+    'ALTER TABLE run_items ADD COLUMN worker_id text',
+    'DROP INDEX run_items_by_status',
+    'CREATE INDEX run_items_claim ON run_items (run_id, status, item_id, repetition)',
+    'CREATE INDEX runs_active ON runs (status)',
+  ),
 };

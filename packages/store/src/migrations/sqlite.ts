@@ -123,4 +123,14 @@ export const sqliteMigrations: Record<string, Migration> = {
       PRIMARY KEY (run_id, item_id, repetition, attempt)
     ) WITHOUT ROWID`,
   ),
+  // Items are claimed by workers (so several can share a run): a lease, a fencing token per
+  // item, and the worker that holds or produced it.
+  '0003_item_claims': statements(
+    'ALTER TABLE run_items ADD COLUMN claim_token INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE run_items ADD COLUMN lease_until INTEGER',
+    'ALTER TABLE run_items ADD COLUMN worker_id TEXT',
+    'DROP INDEX run_items_by_status',
+    'CREATE INDEX run_items_claim ON run_items (run_id, status, item_id, repetition)',
+    'CREATE INDEX runs_active ON runs (status)',
+  ),
 };
