@@ -2,6 +2,11 @@ import { resolve } from 'node:path';
 import { createAssay, VERSION } from '@assay/server';
 import { serve } from '@hono/node-server';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { registerDatasetCommands } from './commands/datasets.js';
+import { registerItemCommands } from './commands/items.js';
+import { registerRegistryCommands } from './commands/registry.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerRunsCommands } from './commands/runs.js';
 import { CliError, loadConfig } from './load-config.js';
 import { seedDataset } from './seed.js';
 
@@ -117,6 +122,12 @@ program
     await assay.close();
     console.log(`[assay] database ${resolve(dataDir, 'assay.db')} is up to date`);
   });
+
+registerDatasetCommands(program);
+registerItemCommands(program);
+registerRunCommand(program);
+registerRunsCommands(program);
+registerRegistryCommands(program);
 
 try {
   await program.parseAsync(process.argv);

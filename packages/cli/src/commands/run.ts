@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import type { AssayClient, Dataset, Run, RunComparison, TriggerRunInput } from '@assay/client';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { intArg, jsonArg } from './datasets.js';
+import { EXIT, usage, usageExits } from './exit.js';
+import {
+  comparisonText,
+  evaluateGates,
+  type FailUnder,
+  type GateResult,
+  gatesText,
+  parseFailUnder,
+  parseReport,
+} from './gates.js';
+import { note, pc, printJson, summaryText } from './output.js';
+import { writeJsonReport, writeJunit } from './reports.js';
+import { findRun, latestCompletedRun, resolveDataset } from './resolve.js';
+import { type ConnectionOptions, connectionOptions, type Session, withSession } from './session.js';
+import { type InterruptAction, watchRun } from './watch.js';
+
+interface RunOptions extends ConnectionOptions {
+  target: string;
+  scorer: string[];
+  concurrency?: number;
+  repetitions?: number;
+  itemTimeout?: number;
+  maxRetries?: number;
+  name?: string;
+  metadata?: Record<string, unknown>;
+  datasetVersion?: number;
+  idempotencyKey?: string;
+  watch?: boolean;
+  failUnder: FailUnder[];
+  baseline?: string;
+  maxRegression: number;
+  maxFailed?: number;
+  report: { junit?: string; json?: string };
+  onInterrupt: InterruptAction;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const fraction = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be a number from 0 to 1`);
+  return n;
+};
+
+/** `--baseline RUN_ID | latest | name:NAME`, resolved before the run is triggered. */
+async function resolveBaseline(client: AssayClient, ds: Dataset, ref: string, targetId: string): Promise<Run> {
+  if (ref === 'latest') {
+    const r = await latestCompletedRun(client, ds.id, (x) => x.targetId === targetId);
+    if (!r) throw usage(`--baseline latest: dataset '${ds.name}' has no completed run of target '${targetId}' yet`);
+    return r;
+  }
+  if (ref.startsWith('name:')) {
+    const name = ref.slice(5);
+    const r = await latestCompletedRun(client, ds.id, (x) => x.name === name);
+    if (!r) throw usage(`--baseline ${ref}: dataset '${ds.name}' has no completed run named '${name}'`);
+    return r;
+  }
+  const r = await findRun(client, ref, ds.id).catch(() => findRun(client, ref));
+  if (r.status !== 'completed') throw usage(`--baseline ${ref}: that run is ${r.status}, not completed`);
+  return r;
+}
+
+/**
+ * Gates, comparison, reports and the exit code of a finished run: 3 when it failed or was
+ * cancelled, 1 when a gate failed, else 0.
+ */
+async function conclude(
+  session: Session,
+  ds: Dataset,
+  run: Run,
+  baseline: Run | undefined,
+  opts: RunOptions,
+): Promise<number> {
+  const { client } = session;
+  let comparison: RunComparison | undefined;
+  if (baseline) {
+    comparison = await client.compareRuns(
+      { datasetId: baseline.datasetId, runId: baseline.id },
+      { datasetId: run.datasetId, runId: run.id },
+    );
+  }
+  const gates: GateResult[] = evaluateGates(run, {
+    failUnder: opts.failUnder,
+    maxFailed: opts.maxFailed,
+    comparison,
+    maxRegression: opts.maxRegression,
+  });
+  const runOk = run.status === 'completed';
+  const gatesOk = gates.every((g) => g.passed);
+  const exitCode = !runOk ? EXIT.RUN_FAILED : gatesOk ? EXIT.OK : EXIT.GATE_FAILED;
+  const passed = exitCode === EXIT.OK;
+  if (opts.report.junit) await writeJunit(opts.report.junit, { client, run, dataset: ds, gates });
+  if (opts.report.json)
+    await writeJsonReport(opts.report.json, { run, dataset: ds, gates, comparison, passed, exitCode });
+  if (opts.json) {
+    printJson({ passed, exitCode, run, gates, comparison: comparison ?? null });
+  } else {
+    console.log(summaryText(run, ds.name));
+    if (comparison) {
+      console.log(`\n${pc.bold('Against baseline')} ${comparison.baseline.id}`);
+      console.log(comparisonText(comparison));
+    }
+    if (gates.length > 1) {
+      // more than the run's own status: the user asked for gates
+      console.log(`\n${pc.bold('Gates')}`);
+      console.log(gatesText(gates));
+    }
+    console.log(
+      passed
+        ? pc.green('\nPASS')
+        : pc.red(`\nFAIL (exit ${exitCode}: ${exitCode === EXIT.RUN_FAILED ? `run ${run.status}` : 'a gate failed'})`),
+    );
+  }
+  for (const [kind, file] of Object.entries(opts.report)) if (file) note(`${kind} report written to ${file}`);
+  return exitCode;
+}
+
+async function runCommand(session: Session, datasetRef: string, opts: RunOptions): Promise<number> {
+  const { client } = session;
+  const scorers = [...new Set(opts.scorer)];
+  for (const g of opts.failUnder) {
+    if (!scorers.includes(g.scorerId)) {
+      throw usage(
+        `--fail-under ${g.scorerId}=${g.threshold}: the run has no scorer '${g.scorerId}'; add --scorer ${g.scorerId}`,
+      );
+    }
+  }
+  const ds = await resolveDataset(client, datasetRef);
+  const baseline = opts.baseline ? await resolveBaseline(client, ds, opts.baseline, opts.target) : undefined;
+  const input: TriggerRunInput = {
+    targetId: opts.target,
+    scorerIds: scorers,
+    maxConcurrency: opts.concurrency,
+    repetitions: opts.repetitions,
+    itemTimeoutMs: opts.itemTimeout,
+    maxRetries: opts.maxRetries,
+    name: opts.name,
+    metadata: opts.metadata,
+    version: opts.datasetVersion,
+  };
+  // A key makes the trigger safe to retry on a flaky network: never two runs for one command.
+  const run = await client.triggerRun(ds.id, input, { idempotencyKey: opts.idempotencyKey ?? randomUUID() });
+  const wait = Boolean(
+    opts.watch ||
+      opts.failUnder.length ||
+      opts.baseline ||
+      opts.maxFailed !== undefined ||
+      opts.report.junit ||
+      opts.report.json ||
+      session.local,
+  );
+  if (!wait) {
+    if (opts.json) printJson(run);
+    else {
+      console.log(run.id);
+      note(
+        `run ${run.id} ${run.status} on dataset '${ds.name}' v${run.datasetVersion} (${run.totalItems} items) · follow it: assay runs watch ${run.id}`,
+      );
+    }
+    return EXIT.OK;
+  }
+  note(
+    `run ${run.id} on dataset '${ds.name}' v${run.datasetVersion} · target ${run.targetId}` +
+      (scorers.length ? ` · scorers ${scorers.join(', ')}` : '') +
+      (baseline ? ` · baseline ${baseline.id}` : '') +
+      (session.local ? ` · local (${session.where})` : ` · ${session.where}`),
+  );
+  const outcome = await watchRun(client, ds.id, run.id, {
+    bar: Boolean(opts.watch),
+    onInterrupt: opts.onInterrupt,
+    local: session.local,
+  });
+  if (outcome.detached) return EXIT.INTERRUPTED;
+  return conclude(session, ds, outcome.run, baseline, opts);
+}
+
+/** `assay run DATASET --target ID …`: trigger a run, optionally watch it and gate CI on it. */
+export function registerRunCommand(program: Command): void {
+  const run = connectionOptions(
+    program
+      .command('run')
+      .description(
+        'run a dataset through a target; with --watch show live progress and a summary; gate CI with --fail-under / --baseline (exit 0 pass, 1 gate failed, 2 usage or API error, 3 run failed or cancelled)',
+      )
+      .argument('<dataset>', 'dataset id or name')
+      .requiredOption('-t, --target <id>', 'target to run (`assay targets list`)')
+      .option('-s, --scorer <id>', 'scorer to apply; repeat for several (`assay scorers list`)', collect)
+      .option('-c, --concurrency <n>', 'items in flight at once (default 10)', intArg('--concurrency', 1, 1000))
+      .option('-r, --repetitions <n>', 'run every item this many times (default 1)', intArg('--repetitions', 1, 100))
+      .option('--item-timeout <ms>', 'per-item target timeout (default 60000)', intArg('--item-timeout', 1, 3_600_000))
+      .option('--max-retries <n>', 'retries of a retryable target error (default 2)', intArg('--max-retries', 0, 20))
+      .option('--name <name>', 'a name for the run (e.g. the branch), usable as --baseline name:NAME')
+      .option('--metadata <json>', 'a JSON object stored with the run (commit, PR, …)', jsonArg('--metadata'))
+      .option(
+        '--dataset-version <n>',
+        'run the dataset as it was at this version (default: latest)',
+        intArg('--dataset-version', 0),
+      )
+      .option('--idempotency-key <key>', 'same key + same options returns the existing run instead of a new one')
+      .option('-w, --watch', 'show a live progress bar until the run ends, then the summary')
+      .option(
+        '--fail-under <scorer=threshold>',
+        "exit 1 when the scorer's mean is below the threshold; repeatable (implies waiting)",
+        parseFailUnder,
+      )
+      .option(
+        '--baseline <run>',
+        'compare with this run (id, `latest` completed run of the target, or `name:NAME`); exit 1 on a regression',
+      )
+      .option(
+        '--max-regression <x>',
+        'largest drop of a scorer mean below the baseline that still passes',
+        fraction('--max-regression'),
+        0.02,
+      )
+      .option('--max-failed <n>', 'exit 1 when more than n items failed (target errors)', intArg('--max-failed', 0))
+      .option('--report <kind=file>', 'write a report: junit=FILE (JUnit XML) or json=FILE; repeatable', parseReport)
+      .addOption(
+        new Option('--on-interrupt <action>', 'what Ctrl-C does while waiting (ask needs a terminal; else detach)')
+          .choices(['ask', 'cancel', 'detach'])
+          .default('ask'),
+      ),
+  );
+  run.action(
+    withSession(true, (session, dataset: string, opts: Partial<RunOptions>) =>
+      runCommand(session, dataset, {
+        ...opts,
+        scorer: opts.scorer ?? [],
+        failUnder: opts.failUnder ?? [],
+        report: opts.report ?? {},
+      } as RunOptions),
+    ),
+  );
+  usageExits(run);
+}

@@ -1,0 +1,16 @@
+/**
+ * `@assay/client`: the typed SDK of the Assay HTTP API. Request and response types come from the
+ * server's own schemas (`@assay/core/api`); it needs only `fetch`, so it runs in Node 20+ and browsers.
+ */
+export {
+  AssayClient,
+  type AssayClientOptions,
+  type FetchLike,
+  type RequestOptions,
+  type TriggerOptions,
+  type WaitForRunOptions,
+} from './client.js';
+export { compareResults, compareSummaries, type ItemChange, type RunComparison, type ScorerDelta } from './compare.js';
+export { AssayApiError } from './errors.js';
+export type { ReconnectOptions, StreamRunOptions } from './stream.js';
+export * from './types.js';

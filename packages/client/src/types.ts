@@ -1,0 +1,122 @@
+import type {
+  Dataset,
+  DatasetItem,
+  DatasetVersion,
+  itemsQuerySchema,
+  Pagination,
+  pageQuerySchema,
+  RunItemAttempt,
+  RunResult,
+  RunStatus,
+  resultsQuerySchema,
+  Run as StoredRun,
+} from '@assay/core/api';
+import type { z } from 'zod';
+
+/** Request types come from the server's zod schemas (`@assay/core/api`), never copied by hand. */
+export type {
+  CreateDatasetInput,
+  Dataset,
+  DatasetItem,
+  DatasetVersion,
+  ItemError,
+  ItemInput,
+  ItemUpdate,
+  Pagination,
+  RunItemAttempt,
+  RunItemStatus,
+  RunOptions,
+  RunResult,
+  RunStatus,
+  RunSummary,
+  Score,
+  ScorerSummary,
+  TriggerRunInput,
+  UpdateDatasetInput,
+} from '@assay/core/api';
+
+/** `?page=&perPage=` (page from 0; perPage 1–1000, default 50). */
+export type PageParams = Partial<z.output<typeof pageQuerySchema>>;
+/** Items query: a page, optionally at an older `version`, optionally filtered by `search`. */
+export type ItemsQuery = Partial<z.output<typeof itemsQuerySchema>>;
+/** Results query: a page, optionally only results of one `status`. */
+export type ResultsQuery = Partial<z.output<typeof resultsQuerySchema>>;
+
+/** A run as the API returns it (the engine's internal bookkeeping left out). */
+export type Run = Omit<StoredRun, 'plannedAt'>;
+/** The 202 answer of trigger, cancel and retry: the run, with its id also as `runId`. */
+export type RunAccepted = Run & { runId: string };
+
+export interface DatasetList {
+  datasets: Dataset[];
+  pagination: Pagination;
+}
+export interface ItemList {
+  items: DatasetItem[];
+  pagination: Pagination;
+  /** The dataset version these items are valid at. */
+  version: number;
+}
+export interface VersionList {
+  versions: DatasetVersion[];
+  pagination: Pagination;
+}
+export interface RunList {
+  runs: Run[];
+  pagination: Pagination;
+}
+export interface ResultList {
+  results: RunResult[];
+  pagination: Pagination;
+}
+export interface AttemptList {
+  attempts: RunItemAttempt[];
+}
+export interface BatchAdded {
+  count: number;
+  version: number;
+  items: DatasetItem[];
+}
+
+export interface TargetInfo {
+  id: string;
+  type: string;
+  description: string | null;
+  maxConcurrency: number | null;
+}
+export interface ScorerInfo {
+  id: string;
+  description: string | null;
+  builtIn: boolean;
+}
+export interface Health {
+  status: 'ok';
+  storage?: string;
+  queue?: string;
+  worker?: boolean;
+  version?: string;
+  targets: number;
+  scorers: number;
+}
+
+/**
+ * One event of {@link AssayClient.streamRun}. After every (re)connect the first event is `run`,
+ * the full current state, so a consumer is never behind after a reconnect.
+ */
+export type RunStreamEvent =
+  | { type: 'run'; run: Run }
+  | { type: 'run.status'; runId: string; datasetId: string; status: RunStatus; error?: string | null }
+  | { type: 'run.progress'; runId: string; datasetId: string; succeeded: number; failed: number; total: number }
+  /** A cancel was requested; the final `run.status` follows once the worker has stopped. */
+  | { type: 'run.cancel'; runId: string; datasetId: string };
+
+/** What `waitForRun`'s `onProgress` receives: counts so far. */
+export interface RunProgress {
+  status: RunStatus;
+  succeeded: number;
+  failed: number;
+  /** Items × repetitions; 0 until the run is planned. */
+  total: number;
+  /** succeeded + failed. */
+  done: number;
+}
