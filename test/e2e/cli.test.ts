@@ -1,0 +1,185 @@
+/**
+ * The `assay` command line, run as a real child process: start-up checks, API key, config
+ * errors, migrate, seed, help.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server as NetServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  api,
+  freePort,
+  killAllChildren,
+  REPO_ROOT,
+  removeTempDirs,
+  runAssay,
+  sleepyConfig,
+  startServer,
+  tempDir,
+  waitExit,
+  withDb,
+  writeFile,
+} from './helpers.js';
+
+const netServers: NetServer[] = [];
+afterEach(async () => {
+  await killAllChildren();
+  await Promise.all(netServers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+afterAll(async () => {
+  await killAllChildren();
+  removeTempDirs();
+});
+
+describe('assay CLI', () => {
+  it('--help lists the serve and migrate commands', async () => {
+    const r = await runAssay(['--help']);
+    expect(r.code, r.output).toBe(0);
+    expect(r.stdout).toMatch(/^\s+serve\b/m);
+    expect(r.stdout).toMatch(/^\s+migrate\b/m);
+  });
+
+  it('refuses a non-loopback --host without ASSAY_API_KEY', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const r = await runAssay(['serve', '--host', '0.0.0.0', '--port', String(port), '--data-dir', join(dir, 'data')], {
+      cwd: dir,
+    });
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.code).not.toBeNull();
+    expect(r.stderr).toContain('ASSAY_API_KEY');
+
+    // The same through the HOST environment variable.
+    const viaEnv = await runAssay(['serve', '--port', String(port), '--data-dir', join(dir, 'data')], {
+      cwd: dir,
+      env: { HOST: '0.0.0.0' },
+    });
+    expect(viaEnv.code, viaEnv.output).not.toBe(0);
+    expect(viaEnv.code).not.toBeNull();
+    expect(viaEnv.stderr).toContain('ASSAY_API_KEY');
+  });
+
+  it('with ASSAY_API_KEY on 0.0.0.0, /api/datasets needs Authorization: Bearer <key>', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const key = 'e2e-secret-key-123';
+    const server = await startServer(port, ['--host', '0.0.0.0', '--data-dir', join(dir, 'data')], {
+      cwd: dir,
+      env: { ASSAY_API_KEY: key },
+    });
+    // Requests only ever go to 127.0.0.1.
+    expect(server.base).toBe(`http://127.0.0.1:${port}`);
+    const health = await api(server.base, 'GET', '/health');
+    expect(health.status).toBe(200);
+
+    const none = await api(server.base, 'GET', '/datasets');
+    expect(none.status).toBe(401);
+    expect(typeof none.json?.error?.code).toBe('string');
+    expect((await api(server.base, 'GET', '/datasets', undefined, { authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await api(server.base, 'GET', '/datasets', undefined, { authorization: key })).status).toBe(401);
+    expect((await api(server.base, 'POST', '/datasets', { name: 'nope' })).status).toBe(401);
+
+    const auth = { authorization: `Bearer ${key}` };
+    const ok = await api(server.base, 'GET', '/datasets', undefined, auth);
+    expect(ok.status).toBe(200);
+    expect(ok.json.datasets).toEqual([]);
+    const created = await api(server.base, 'POST', '/datasets', { name: 'authorized' }, auth);
+    expect(created.status).toBe(201);
+  }, 60_000);
+
+  it('--config with a missing file exits non-zero naming the file', async () => {
+    const dir = tempDir();
+    const r = await runAssay(
+      ['serve', '--config', 'missing.mjs', '--port', String(await freePort()), '--data-dir', join(dir, 'data')],
+      { cwd: dir },
+    );
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.code).not.toBeNull();
+    expect(r.stderr).toContain('missing.mjs');
+  });
+
+  it('a config whose target has no run exits non-zero naming targets[0].run', async () => {
+    const dir = tempDir();
+    const config = writeFile(
+      dir,
+      'bad.config.mjs',
+      `export default { targets: [{ id: 'no-run', type: 'function' }], scorers: [] };\n`,
+    );
+    const r = await runAssay(
+      ['serve', '--config', config, '--port', String(await freePort()), '--data-dir', join(dir, 'data')],
+      { cwd: dir },
+    );
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.code).not.toBeNull();
+    expect(r.stderr).toContain('targets[0].run');
+  });
+
+  it('migrate --data-dir creates the database and exits 0 (and again on an existing one)', async () => {
+    const dir = tempDir();
+    const dataDir = join(dir, 'fresh', 'nested');
+    expect(existsSync(dataDir)).toBe(false);
+    const r = await runAssay(['migrate', '--data-dir', dataDir], { cwd: dir });
+    expect(r.code, r.output).toBe(0);
+    expect(existsSync(join(dataDir, 'assay.db'))).toBe(true);
+    const tables = withDb(dataDir, (db) =>
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all(),
+    ) as string[];
+    expect(tables).toEqual(expect.arrayContaining(['datasets', 'dataset_items', 'runs', 'run_items', 'scores']));
+
+    const again = await runAssay(['migrate', '--data-dir', dataDir], { cwd: dir });
+    expect(again.code, again.output).toBe(0);
+    withDb(dataDir, (db) => expect(db.pragma('integrity_check', { simple: true })).toBe('ok'));
+  }, 60_000);
+
+  it('--port already in use exits non-zero with a clear message', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const blocker = createServer();
+    netServers.push(blocker);
+    await new Promise<void>((ok, fail) => {
+      blocker.once('error', fail);
+      blocker.listen(port, '127.0.0.1', () => ok());
+    });
+    const r = await runAssay(
+      ['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(dir, 'data'), '--no-worker'],
+      { cwd: dir },
+    );
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.code).not.toBeNull();
+    expect(r.stderr).toContain(String(port));
+    expect(r.stderr).toMatch(/already in use/i);
+  });
+
+  it('--seed creates the dataset once; a restart does not duplicate it', async () => {
+    const dir = tempDir();
+    const dataDir = join(dir, 'data');
+    const config = sleepyConfig(dir, 1);
+    const seedFile = 'examples/demo-dataset.json';
+    const seed = JSON.parse(readFileSync(join(REPO_ROOT, seedFile), 'utf8')) as { name: string; items: unknown[] };
+    const port = await freePort();
+    // Relative --seed path, resolved against the working directory (the repository root).
+    const args = ['--config', config, '--data-dir', dataDir, '--host', '127.0.0.1', '--seed', seedFile];
+
+    const check = async (base: string) => {
+      const list = await api(base, 'GET', '/datasets?perPage=100');
+      expect(list.status).toBe(200);
+      const named = list.json.datasets.filter((d: any) => d.name === seed.name);
+      expect(named).toHaveLength(1);
+      expect(list.json.datasets).toHaveLength(1);
+      const items = await api(base, 'GET', `/datasets/${named[0].id}/items?perPage=100`);
+      expect(items.status).toBe(200);
+      expect(items.json.pagination.total).toBe(seed.items.length);
+      return named[0].id as string;
+    };
+
+    let server = await startServer(port, args, { cwd: REPO_ROOT });
+    const firstId = await check(server.base);
+    server.killGroup('SIGTERM');
+    expect((await waitExit(server, 15_000)).code).toBe(0);
+
+    server = await startServer(port, args, { cwd: REPO_ROOT });
+    expect(await check(server.base)).toBe(firstId);
+    server.killGroup('SIGTERM');
+    expect((await waitExit(server, 15_000)).code).toBe(0);
+  }, 60_000);
+});
