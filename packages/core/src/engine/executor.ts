@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Scorer, Target } from '../config.js';
 import { isRetryable, retryAfterMs, serializeError, TimeoutError } from '../errors.js';
 import type { ClaimedItem, Clock, ItemOutcome, Storage } from '../ports.js';
@@ -213,7 +214,9 @@ export async function executeRun(
   const writer = new OutcomeWriter(storage, runId, deps.clock, (c) => p.onProgress?.(c), deps.writer);
   const circuit = new AbortController();
   const signal = AbortSignal.any([p.signal, circuit.signal]);
+  setMaxListeners(0, signal); // one listener per item in flight: not a leak
   const slots = new Semaphore(concurrency);
+  const unstored = new Semaphore(Math.max(500, concurrency * 4));
   const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
   let consecutiveFailures = 0;
@@ -234,26 +237,49 @@ export async function executeRun(
     return writer.add(outcome);
   };
 
+  // Claims come in batches of 2 × `concurrency`; the next batch is claimed while the current one runs
+  // (claim ahead), so slots never wait for a claim transaction.
   let buffer: ClaimedItem[] = [];
+  let ahead: Promise<ClaimedItem[]> | null = null;
+  const claim = () => storage.claimWork(runId, p.workerId, concurrency * 2, leaseMs);
   try {
     while (!halted()) {
       if (buffer.length === 0) {
-        buffer = await storage.claimWork(runId, p.workerId, concurrency, leaseMs);
+        buffer = await (ahead ?? claim());
+        ahead = null;
         if (buffer.length === 0) break;
       }
+      if (!ahead && buffer.length <= concurrency) {
+        // After the items being started now (setImmediate): SQLite commits block the event loop.
+        ahead = new Promise((r) => setImmediate(r)).then(claim);
+        ahead.catch(() => {}); // awaited above or in `finally`
+      }
+      // A concurrency slot is held while the target and scorers run; an `unstored` permit until the
+      // outcome is durable, so the group commit can batch beyond `concurrency` yet stays bounded.
+      await unstored.acquire();
       await slots.acquire();
       if (halted()) {
         slots.release();
+        unstored.release();
         break;
       }
       const item = buffer.shift()!;
       const task = executeItem(deps, { ...p, signal }, item)
-        .then(record)
+        .then(
+          (outcome) => {
+            slots.release();
+            return record(outcome);
+          },
+          (e) => {
+            slots.release();
+            throw e;
+          },
+        )
         .catch((e) => {
           failure ??= e;
         })
         .finally(() => {
-          slots.release();
+          unstored.release();
           inFlight.delete(task);
         });
       inFlight.add(task);
@@ -264,6 +290,7 @@ export async function executeRun(
     });
   } finally {
     clearInterval(heartbeat);
+    if (ahead) buffer.push(...(await ahead.catch(() => [])));
   }
   // Claimed but not finished here (never started, or abandoned): back to the queue at once.
   if (buffer.length || halted()) await storage.releaseClaims(runId, p.workerId).catch(() => {});

@@ -136,23 +136,31 @@ export function createRunJobHandlers(deps: RunJobDeps) {
     if (run.cancelRequestedAt) return finish(run, 'cancelled', null, 'cancelled');
     if (!(await resolve(run))) return;
     if (run.status === 'pending' && !(await setStatus(run, 'running', { startedAt: iso(clock) }, ['pending']))) return;
+    // Execution starts once the first page is planned: items are claimed while the rest is planned.
+    const startExecution = async () => {
+      for (let slot = 0; slot < slots; slot++) {
+        const payload: RunExecPayload = { runId, slot };
+        await queue.enqueue(RUN_EXEC_JOB, payload, {
+          dedupKey: `exec:${runId}:${slot}`,
+          maxAttempts: RUN_JOB_MAX_ATTEMPTS,
+        });
+      }
+    };
     if (!run.plannedAt) {
+      const pageSize = deps.planPageSize ?? 1000;
       let cursor: string | null = '';
-      while (cursor !== null) {
+      for (let page = 0; cursor !== null; page++) {
         if (job.signal.aborted) throw job.signal.reason;
         if (job.stopping.aborted) throw job.stopping.reason;
-        ({ cursor } = await storage.planRunItems(run.id, cursor, deps.planPageSize ?? 1000));
+        // A small first page, so the first results come at once even for a huge dataset.
+        const size = page === 0 ? Math.min(100, pageSize) : pageSize;
+        ({ cursor } = await storage.planRunItems(run.id, cursor, size));
+        if (page === 0) await startExecution();
       }
       const total = (await storage.countItems(run.datasetId, run.datasetVersion)) * run.options.repetitions;
       await storage.updateRun(run.id, { plannedAt: iso(clock), totalItems: total });
     }
-    for (let slot = 0; slot < slots; slot++) {
-      const payload: RunExecPayload = { runId, slot };
-      await queue.enqueue(RUN_EXEC_JOB, payload, {
-        dedupKey: `exec:${runId}:${slot}`,
-        maxAttempts: RUN_JOB_MAX_ATTEMPTS,
-      });
-    }
+    await startExecution(); // again after a crash, or when the first enqueue was lost (a no-op otherwise)
   }
 
   async function execute(job: JobContext): Promise<void> {
@@ -160,7 +168,6 @@ export function createRunJobHandlers(deps: RunJobDeps) {
     let run = await storage.getRun(runId);
     if (!run || FINAL_RUN_STATUSES.includes(run.status)) return;
     if (run.cancelRequestedAt) return finish(run, 'cancelled', null, 'cancelled');
-    if (!run.plannedAt) throw new Error(`run ${runId} is not planned yet`);
     const resolved = await resolve(run);
     if (!resolved) return;
     const current = run;
@@ -200,6 +207,15 @@ export function createRunJobHandlers(deps: RunJobDeps) {
           },
         );
         if (job.signal.aborted) throw job.signal.reason;
+        if (!cancel.signal.aborted && result.stopped !== 'circuit' && !run.plannedAt) {
+          // The planner is still creating run items: wait for more of them.
+          run = (await storage.getRun(runId)) ?? run;
+          if (!run.plannedAt) {
+            if (job.stopping.aborted) throw new Error('worker is shutting down while the run is being planned');
+            await clock.sleep(20, cancel.signal).catch(() => {});
+          }
+          continue;
+        }
         if (cancel.signal.aborted) {
           const latest = await storage.getRun(runId);
           if (latest?.cancelRequestedAt) return finish(run, 'cancelled', null, 'cancelled');

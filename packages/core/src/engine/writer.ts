@@ -9,7 +9,7 @@ interface Pending {
 export interface WriterOptions {
   /** Outcomes per transaction at most. Default 500. */
   maxBatch?: number;
-  /** How long an outcome may wait for companions before a flush, in ms. Default 2. */
+  /** How long an outcome may wait for companions before a flush, in ms. Default 10. */
   flushMs?: number;
   /** Tries of a failed write before giving up (the run job then retries). Default 8. */
   maxWriteAttempts?: number;
@@ -37,7 +37,7 @@ export class OutcomeWriter {
     opts: WriterOptions = {},
   ) {
     this.maxBatch = opts.maxBatch ?? 500;
-    this.flushMs = opts.flushMs ?? 2;
+    this.flushMs = opts.flushMs ?? 10;
     this.maxWriteAttempts = opts.maxWriteAttempts ?? 8;
   }
 
