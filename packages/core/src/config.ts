@@ -22,8 +22,13 @@ export interface Target<I = any, O = unknown> {
   id: string;
   type: TargetType;
   description?: string;
-  /** Max calls in flight across all runs in this worker process (fair sharing). */
+  /**
+   * Max calls in flight across all runs: per worker process embedded; across all workers together
+   * when scaled out (a Redis semaphore).
+   */
   maxConcurrency?: number;
+  /** At most `max` calls started per `perMs` window, across all runs and workers (a provider's quota). */
+  rateLimit?: { max: number; perMs: number };
   run(input: I, ctx: TargetContext): Promise<O> | O;
 }
 
@@ -90,6 +95,12 @@ export function validateConfig(raw: unknown, source = 'config'): Required<AssayC
       !(Number.isInteger(target.maxConcurrency) && (target.maxConcurrency as number) > 0)
     )
       fail(`${at}.maxConcurrency must be a positive integer`);
+    if (target.rateLimit !== undefined) {
+      const r = target.rateLimit as Record<string, unknown> | null;
+      const positive = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+      if (typeof r !== 'object' || r === null || !positive(r.max) || !positive(r.perMs))
+        fail(`${at}.rateLimit must be { max, perMs } with positive integers (e.g. { max: 60, perMs: 60000 })`);
+    }
   });
   const seenScorers = new Set<string>();
   (scorers as unknown[]).forEach((s, i) => {
