@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createAssay, VERSION } from '@assay/server';
+import { createAssay, migrateDatabase, redactUrl, VERSION } from '@assay/server';
 import { serve } from '@hono/node-server';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerDatasetCommands } from './commands/datasets.js';
@@ -24,11 +24,66 @@ const program = new Command('assay')
   .version(VERSION)
   .showHelpAfterError();
 
-program
-  .command('serve')
-  .description('serve the HTTP API (and run the worker in the same process unless --no-worker)')
-  .option('--config <file>', 'config file (default: assay.config.{ts,mjs,js} in this folder)')
-  .option('--data-dir <dir>', 'folder of the SQLite database', '.assay')
+/** Where the data lives: PostgreSQL + Redis from the environment, else the SQLite file in `dataDir`. */
+function deployment(dataDir: string) {
+  return {
+    dataDir: resolve(dataDir),
+    databaseUrl: process.env.ASSAY_DATABASE_URL || undefined,
+    redisUrl: process.env.ASSAY_REDIS_URL || undefined,
+    redisPrefix: process.env.ASSAY_REDIS_PREFIX || undefined,
+  };
+}
+
+function describeDeployment(d: ReturnType<typeof deployment>): string {
+  return d.databaseUrl
+    ? `storage postgres ${redactUrl(d.databaseUrl)}; queue bullmq ${redactUrl(d.redisUrl ?? '')}`
+    : `storage sqlite ${resolve(d.dataDir, 'assay.db')}; queue embedded`;
+}
+
+/** Options every process that runs work takes. */
+function workerOptions(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'config file (default: assay.config.{ts,mjs,js} in this folder)')
+    .option('--data-dir <dir>', 'folder of the SQLite database (unset ASSAY_DATABASE_URL)', '.assay')
+    .addOption(
+      new Option('--concurrency <n>', 'jobs (run plans and run slots) this worker executes at once')
+        .env('ASSAY_WORKER_CONCURRENCY')
+        .default(8)
+        .argParser(int('--concurrency', 1, 1000)),
+    )
+    .option(
+      '--lease-ms <ms>',
+      "job and item lease: how soon a crashed worker's work is taken over",
+      int('--lease-ms', 100, 3_600_000),
+      15_000,
+    )
+    .option(
+      '--shutdown-timeout <ms>',
+      'how long SIGTERM waits for in-flight work',
+      int('--shutdown-timeout', 0, 3_600_000),
+      10_000,
+    );
+}
+
+/** SIGTERM / SIGINT: stop claiming, let in-flight work finish (up to the timeout), hand back the rest, exit 0. */
+function onShutdown(timeoutMs: number, close: (timeoutMs: number) => Promise<void>) {
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    console.log(`[assay] ${signal}: stopping (up to ${timeoutMs} ms for in-flight work)`);
+    await close(timeoutMs);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+workerOptions(
+  program
+    .command('serve')
+    .description('serve the HTTP API (and run the worker in the same process unless --no-worker)'),
+)
   .addOption(
     new Option('--port <n>', 'port to listen on')
       .env('PORT')
@@ -40,20 +95,8 @@ program
       .env('HOST')
       .default('127.0.0.1'),
   )
-  .option('--no-worker', 'serve the API only; run the worker elsewhere')
+  .option('--no-worker', 'serve the API only; run workers elsewhere (assay worker)')
   .option('--seed <file>', 'create the dataset in this JSON file { name, items } unless one of that name exists')
-  .option(
-    '--lease-ms <ms>',
-    "job lease: how soon a crashed worker's run is taken over",
-    int('--lease-ms', 100, 3_600_000),
-    15_000,
-  )
-  .option(
-    '--shutdown-timeout <ms>',
-    'how long SIGTERM waits for in-flight work',
-    int('--shutdown-timeout', 0, 3_600_000),
-    10_000,
-  )
   .action(async (opts) => {
     const apiKey = process.env.ASSAY_API_KEY || undefined;
     if (!LOOPBACK.has(opts.host) && !apiKey) {
@@ -63,14 +106,16 @@ program
       );
     }
     const { config, path } = await loadConfig(opts.config);
-    const dataDir = resolve(opts.dataDir);
+    const where = deployment(opts.dataDir);
     const assay = await createAssay({
       config,
-      dataDir,
+      ...where,
       worker: opts.worker,
       apiKey,
       leaseMs: opts.leaseMs,
-      workerConcurrency: opts.concurrentRuns,
+      workerConcurrency: opts.concurrency,
+    }).catch((e) => {
+      throw new CliError(e instanceof Error ? e.message : String(e));
     });
     if (opts.seed) {
       const s = await seedDataset(assay.storage, resolve(opts.seed));
@@ -97,30 +142,49 @@ program
     console.log(
       `[assay] config ${path ?? '(none: built-in scorers only)'}; ${assay.registry.targets.size} targets, ${assay.registry.scorers.size} scorers`,
     );
-    console.log(`[assay] storage sqlite ${resolve(dataDir, 'assay.db')}; worker ${opts.worker ? 'on' : 'off'}`);
+    console.log(`[assay] ${describeDeployment(where)}; worker ${opts.worker ? `on (${assay.workerId})` : 'off'}`);
     console.log(`[assay] listening on http://${host}:${port}  (API under /api)`);
-    let closing = false;
-    const shutdown = async (signal: string) => {
-      if (closing) return;
-      closing = true;
-      console.log(`[assay] ${signal}: stopping (up to ${opts.shutdownTimeout} ms for in-flight work)`);
+    onShutdown(opts.shutdownTimeout, async (ms) => {
       server.close();
-      await assay.close(opts.shutdownTimeout);
-      process.exit(0);
-    };
-    process.on('SIGTERM', () => void shutdown('SIGTERM'));
-    process.on('SIGINT', () => void shutdown('SIGINT'));
+      await assay.close(ms);
+    });
   });
+
+workerOptions(
+  program
+    .command('worker')
+    .description(
+      'run jobs without serving HTTP: with ASSAY_DATABASE_URL and ASSAY_REDIS_URL on any number of machines, or on the SQLite file of this machine',
+    ),
+).action(async (opts) => {
+  const { config, path } = await loadConfig(opts.config);
+  const where = deployment(opts.dataDir);
+  const assay = await createAssay({
+    config,
+    ...where,
+    worker: true,
+    leaseMs: opts.leaseMs,
+    workerConcurrency: opts.concurrency,
+  }).catch((e) => {
+    throw new CliError(e instanceof Error ? e.message : String(e));
+  });
+  console.log(
+    `[assay] config ${path ?? '(none: built-in scorers only)'}; ${assay.registry.targets.size} targets, ${assay.registry.scorers.size} scorers`,
+  );
+  console.log(`[assay] ${describeDeployment(where)}`);
+  console.log(`[assay] worker ${assay.workerId} running up to ${opts.concurrency} jobs at once`);
+  onShutdown(opts.shutdownTimeout, (ms) => assay.close(ms));
+});
 
 program
   .command('migrate')
-  .description('create or upgrade the database schema, then exit')
+  .description('create or upgrade the database schema (SQLite file, or PostgreSQL with ASSAY_DATABASE_URL), then exit')
   .option('--data-dir <dir>', 'folder of the SQLite database', '.assay')
   .action(async (opts) => {
-    const dataDir = resolve(opts.dataDir);
-    const assay = await createAssay({ config: { targets: [] }, dataDir, worker: false });
-    await assay.close();
-    console.log(`[assay] database ${resolve(dataDir, 'assay.db')} is up to date`);
+    const what = await migrateDatabase(deployment(opts.dataDir)).catch((e) => {
+      throw new CliError(e instanceof Error ? e.message : String(e));
+    });
+    console.log(`[assay] database ${what} is up to date`);
   });
 
 registerDatasetCommands(program);

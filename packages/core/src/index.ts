@@ -1,5 +1,6 @@
 export * from './config.js';
 export { type ExecutorDeps, executeItem, executeRun, scoreItem } from './engine/executor.js';
+export { abortableSleep, createLocalLimiter, type TargetLimiter } from './engine/limits.js';
 export { createRegistry, type Registry } from './engine/registry.js';
 export {
   createRunJobHandlers,

@@ -1,3 +1,3 @@
 export { type AppDeps, type AssayApp, createApp } from './app.js';
 export { errorBody } from './http.js';
-export { type Assay, type AssayOptions, createAssay, VERSION } from './runtime.js';
+export { type Assay, type AssayOptions, createAssay, migrateDatabase, redactUrl, VERSION } from './runtime.js';

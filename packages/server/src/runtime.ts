@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import {
   type AssayConfig,
   type Clock,
+  createLocalLimiter,
   createMemoryEventBus,
   createRegistry,
   createRunJobHandlers,
@@ -12,6 +13,7 @@ import {
   RUN_JOB_MAX_ATTEMPTS,
   type RunJobPayload,
   systemClock,
+  type TargetLimiter,
   type Worker,
   type WriterOptions,
 } from '@assay/core';
@@ -19,6 +21,7 @@ import { BullJobQueue, SqliteJobQueue } from '@assay/queue';
 import { createPostgresStorage, openSqlite, SqlStorage, sqliteAdapter } from '@assay/store';
 import { createApp } from './app.js';
 import { createRedisEventBus } from './redis-events.js';
+import { createRedisLimiter } from './redis-limits.js';
 
 export interface AssayOptions {
   config: AssayConfig;
@@ -81,11 +84,16 @@ function adapters(opts: AssayOptions, clock: Clock) {
       retryBaseMs: opts.jobRetryBaseMs,
     });
     const events = createRedisEventBus(opts.redisUrl, { channel: `${opts.redisPrefix ?? 'assay'}:events` });
+    const limiter = createRedisLimiter(opts.redisUrl, { prefix: opts.redisPrefix });
     return {
       storage,
       queue: queue as JobQueue,
       events: events as EventBus,
-      closeEvents: () => events.close(),
+      limiter: limiter as TargetLimiter,
+      closeEvents: async () => {
+        await events.close();
+        await limiter.close?.();
+      },
       scaleOut: true,
     };
   }
@@ -101,6 +109,7 @@ function adapters(opts: AssayOptions, clock: Clock) {
     storage,
     queue: queue as JobQueue,
     events: createMemoryEventBus(),
+    limiter: createLocalLimiter(),
     closeEvents: async () => {},
     scaleOut: false,
   };
@@ -112,7 +121,7 @@ function adapters(opts: AssayOptions, clock: Clock) {
  */
 export async function createAssay(opts: AssayOptions) {
   const clock = opts.clock ?? systemClock;
-  const { storage, queue, events, closeEvents, scaleOut } = adapters(opts, clock);
+  const { storage, queue, events, limiter, closeEvents, scaleOut } = adapters(opts, clock);
   await storage.migrate();
   const migratable = queue as JobQueue & { migrate?: () => Promise<void> };
   if (migratable.migrate) await migratable.migrate();
@@ -137,6 +146,7 @@ export async function createAssay(opts: AssayOptions) {
       registry,
       events,
       clock,
+      limiter,
       slotsPerRun: opts.slotsPerRun ?? (scaleOut ? 4 : 1),
       itemLeaseMs: opts.leaseMs,
       retryBaseMs: opts.retryBaseMs,
@@ -183,3 +193,43 @@ export async function createAssay(opts: AssayOptions) {
   };
 }
 export type Assay = Awaited<ReturnType<typeof createAssay>>;
+
+/**
+ * Creates or upgrades the schema and exits: the SQLite file (and its queue table) under
+ * `dataDir`, or PostgreSQL when `databaseUrl` is set (Redis is not needed for this). Returns a
+ * description of what was migrated.
+ */
+export async function migrateDatabase(opts: Pick<AssayOptions, 'dataDir' | 'databaseUrl'>): Promise<string> {
+  if (opts.databaseUrl) {
+    if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl))
+      throw new Error('ASSAY_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite file)');
+    const storage = createPostgresStorage({ connectionString: opts.databaseUrl });
+    try {
+      await storage.migrate();
+    } finally {
+      await storage.close();
+    }
+    return `postgres ${redactUrl(opts.databaseUrl)}`;
+  }
+  const file = join(opts.dataDir ?? '.assay', 'assay.db');
+  const { db } = openSqlite({ file });
+  const storage = new SqlStorage(db, sqliteAdapter);
+  try {
+    await storage.migrate();
+    await new SqliteJobQueue(db).migrate();
+  } finally {
+    await storage.close();
+  }
+  return `sqlite ${file}`;
+}
+
+/** A connection URL without its password, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}

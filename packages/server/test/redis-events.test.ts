@@ -1,26 +1,9 @@
-import { createConnection } from 'node:net';
 import type { RunEvent } from '@assay/core';
 import { describe, expect, it } from 'vitest';
 import { createRedisEventBus } from '../src/redis-events.js';
+import { REDIS_URL, servicesUp } from './services.js';
 
-const REDIS_URL = process.env.ASSAY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const s = createConnection({ host: hostname, port: Number(port || 6379) });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-const up = await reachable(REDIS_URL);
-if (!up && process.env.ASSAY_REQUIRE_SERVICES === '1')
-  throw new Error(`Redis is required (ASSAY_REQUIRE_SERVICES=1) but ${REDIS_URL} is unreachable`);
-if (!up) console.warn(`[skip] Redis event-bus tests: no Redis at ${REDIS_URL}`);
+const up = await servicesUp('Redis event-bus tests', { redis: true });
 
 describe.skipIf(!up)('Redis event bus', () => {
   it('delivers events published by one process to subscribers of another', async () => {

@@ -3,14 +3,15 @@ import type { Scorer, Target } from '../config.js';
 import { isRetryable, retryAfterMs, serializeError, TimeoutError } from '../errors.js';
 import type { ClaimedItem, Clock, ItemOutcome, Storage } from '../ports.js';
 import type { Run } from '../types.js';
+import type { TargetLimiter } from './limits.js';
 import { Semaphore } from './semaphore.js';
 import { OutcomeWriter, type WriterOptions } from './writer.js';
 
 export interface ExecutorDeps {
   storage: Storage;
   clock: Clock;
-  /** Per-target limits shared by every run in this process (a target's `maxConcurrency`). */
-  targetLimits?: Map<string, Semaphore>;
+  /** A target's `maxConcurrency` and `rateLimit`, shared by every run (per process, or across workers). */
+  limiter?: TargetLimiter;
   /** First retry delay of a retryable target error, in ms (doubles per try, with jitter). Default 500. */
   retryBaseMs?: number;
   /** Longest retry delay in ms. Default 30 000. */
@@ -106,14 +107,14 @@ export async function executeItem(
   const { clock } = deps;
   const base = deps.retryBaseMs ?? 500;
   const max = deps.retryMaxMs ?? 30_000;
-  const limit = deps.targetLimits?.get(target.id);
   const startedAt = new Date(clock.now()).toISOString();
   let attempt = item.attempt;
   for (let tryNo = 1; ; tryNo++) {
     attempt++;
-    const t0 = performance.now();
+    let t0 = performance.now();
     try {
-      if (limit) await limit.acquire();
+      const release = deps.limiter ? await deps.limiter.acquire(target, signal) : undefined;
+      t0 = performance.now(); // latency is the target's, not the wait for its limits
       let output: unknown;
       try {
         output = await withTimeout(run.options.itemTimeoutMs, signal, (s) =>
@@ -126,7 +127,7 @@ export async function executeItem(
           }),
         );
       } finally {
-        limit?.release();
+        release?.();
       }
       const latencyMs = performance.now() - t0;
       const stored = storable(output);

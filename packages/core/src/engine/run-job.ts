@@ -4,8 +4,8 @@ import { newId } from '../ids.js';
 import type { Clock, EventBus, GivenUpJob, JobContext, JobQueue, RunPatch, Storage } from '../ports.js';
 import { FINAL_RUN_STATUSES, type Run, type RunSummary } from '../types.js';
 import { type ExecutorDeps, executeRun } from './executor.js';
+import { createLocalLimiter } from './limits.js';
 import type { Registry } from './registry.js';
-import { Semaphore } from './semaphore.js';
 
 /** Plans a run (pins items), then fans out its execution jobs. */
 export const RUN_JOB = 'run';
@@ -25,7 +25,7 @@ export interface RunExecPayload {
   slot: number;
 }
 
-export interface RunJobDeps extends Omit<ExecutorDeps, 'targetLimits'> {
+export interface RunJobDeps extends ExecutorDeps {
   storage: Storage;
   queue: JobQueue;
   registry: Registry;
@@ -77,10 +77,7 @@ export function finalStatus(summary: RunSummary): { status: 'completed' | 'faile
  * any worker can pick any run up after a crash, and a re-enqueued job is harmless.
  */
 export function createRunJobHandlers(deps: RunJobDeps) {
-  const targetLimits = new Map<string, Semaphore>();
-  for (const t of deps.registry.targets.values()) {
-    if (t.maxConcurrency) targetLimits.set(t.id, new Semaphore(t.maxConcurrency));
-  }
+  const limiter = deps.limiter ?? createLocalLimiter();
   const { storage, events, clock, queue } = deps;
   const slots = Math.max(1, deps.slotsPerRun ?? 1);
   const workerId = deps.workerId ?? newWorkerId();
@@ -185,7 +182,7 @@ export function createRunJobHandlers(deps: RunJobDeps) {
     try {
       for (;;) {
         const result = await executeRun(
-          { ...deps, targetLimits },
+          { ...deps, limiter },
           {
             run,
             workerId: `${workerId}#${slot}`,

@@ -1,0 +1,154 @@
+/**
+ * The scale-out deployment as real processes: one `assay serve --no-worker` and three
+ * `assay worker`s on PostgreSQL + BullMQ/Redis. One worker is killed with SIGKILL mid-run.
+ */
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PG_URL, REDIS_URL, servicesUp } from '../../packages/server/test/services.js';
+import {
+  allResults,
+  api,
+  type Child,
+  createDataset,
+  doneCount,
+  freePort,
+  getRun,
+  killAllChildren,
+  removeTempDirs,
+  runAssay,
+  sleepyConfig,
+  spawnAssay,
+  startServer,
+  tempDir,
+  waitExit,
+  waitFor,
+  waitRunFinal,
+} from './helpers.js';
+
+const up = await servicesUp('scale-out e2e', { redis: true, postgres: true });
+const DB = `assay_e2e_scale_${process.pid}`;
+const dbUrl = () => {
+  const u = new URL(PG_URL);
+  u.pathname = `/${DB}`;
+  return u.toString();
+};
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+afterAll(async () => {
+  await killAllChildren();
+  removeTempDirs();
+  if (up) await admin((c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)).catch(() => {});
+});
+
+const pidOf = (workerId: string) => Number(workerId.split(':')[1]);
+
+describe.skipIf(!up)('scale-out: 1 API + 3 workers on PostgreSQL and Redis', () => {
+  it('a worker killed with SIGKILL mid-run: the run completes, one result per item, several workers produced results', async () => {
+    await admin(async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+      await c.query(`CREATE DATABASE ${DB}`);
+    });
+    const dir = tempDir();
+    const config = sleepyConfig(dir, 20);
+    const env = {
+      ASSAY_DATABASE_URL: dbUrl(),
+      ASSAY_REDIS_URL: REDIS_URL,
+      ASSAY_REDIS_PREFIX: `assay-e2e-${process.pid}-${Date.now()}`,
+    };
+
+    // PostgreSQL without Redis is refused with a message that says what to set.
+    const half = await runAssay(['worker', '--config', config], {
+      cwd: dir,
+      env: { ASSAY_DATABASE_URL: env.ASSAY_DATABASE_URL },
+    });
+    expect(half.code).toBe(2);
+    expect(half.stderr).toContain('ASSAY_REDIS_URL');
+
+    const migrated = await runAssay(['migrate'], { cwd: dir, env });
+    expect(migrated.code, migrated.output).toBe(0);
+    expect(migrated.stdout).toContain('postgres');
+
+    const port = await freePort();
+    const server = await startServer(port, ['--no-worker', '--config', config], { cwd: dir, env });
+    const workers: Child[] = [];
+    for (let i = 0; i < 3; i++) {
+      workers.push(
+        spawnAssay(['worker', '--config', config, '--lease-ms', '2000', '--concurrency', '4'], { cwd: dir, env }),
+      );
+    }
+    for (const w of workers) {
+      await waitFor(
+        async () => w.stdout(),
+        (out) => out.includes('running up to'),
+        { what: 'a worker to start', ms: 20_000 },
+      );
+    }
+
+    const ITEMS = 2_000;
+    const ds = await createDataset(
+      server.base,
+      'scale',
+      Array.from({ length: ITEMS }, (_, i) => ({ input: { answer: `a${i}` }, groundTruth: `a${i}` })),
+    );
+
+    // Live progress through the API process, which runs no worker: the events come over Redis.
+    const sse = new AbortController();
+    let events = '';
+    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+      targetId: 'sleepy',
+      scorerIds: ['exact'],
+      maxConcurrency: 16,
+    });
+    expect(trig.status).toBe(202);
+    expect(trig.json.status).toBe('pending');
+    const runId: string = trig.json.runId;
+    void fetch(`${server.base}/api/datasets/${ds.id}/runs/${runId}/events`, { signal: sse.signal })
+      .then(async (r) => {
+        for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) events += Buffer.from(chunk);
+      })
+      .catch(() => {});
+
+    // Kill, mid-run, a worker that has produced results.
+    await waitFor(
+      () => getRun(server.base, ds.id, runId),
+      (r) => doneCount(r) >= ITEMS / 5,
+      { what: 'a fifth of the run', ms: 60_000, every: 25 },
+    );
+    const first = await api(server.base, 'GET', `/datasets/${ds.id}/runs/${runId}/results?page=0&perPage=100`);
+    const producing = new Set(first.json.results.map((r: { workerId: string }) => pidOf(r.workerId)));
+    const victim = workers.find((w) => producing.has(w.pid)) ?? workers[0];
+    expect(doneCount(await getRun(server.base, ds.id, runId))).toBeLessThan(ITEMS);
+    victim.killGroup('SIGKILL');
+    expect((await waitExit(victim, 10_000)).signal).toBe('SIGKILL');
+
+    const run = await waitRunFinal(server.base, ds.id, runId, 90_000);
+    expect(run.status).toBe('completed');
+    expect(run.succeededCount).toBe(ITEMS);
+    expect(run.failedCount).toBe(0);
+
+    const results = await allResults(server.base, ds.id, runId);
+    expect(results).toHaveLength(ITEMS);
+    expect(new Set(results.map((r) => `${r.itemId}:${r.repetition}`)).size).toBe(ITEMS);
+    expect(results.every((r) => r.status === 'succeeded' && r.output === r.input?.answer)).toBe(true);
+    const byWorker = new Map<number, number>();
+    for (const r of results) byWorker.set(pidOf(r.workerId), (byWorker.get(pidOf(r.workerId)) ?? 0) + 1);
+    expect(byWorker.size).toBeGreaterThanOrEqual(2);
+    for (const pid of byWorker.keys()) expect(workers.map((w) => w.pid)).toContain(pid);
+
+    await waitFor(
+      async () => events,
+      (e) => e.includes('run.progress') && e.includes('completed'),
+      { what: 'progress and the final status over SSE from the API process', ms: 10_000 },
+    );
+    sse.abort();
+  }, 180_000);
+});
