@@ -62,6 +62,12 @@ function workerOptions(cmd: Command): Command {
       'how long SIGTERM waits for in-flight work',
       int('--shutdown-timeout', 0, 3_600_000),
       10_000,
+    )
+    .option(
+      '--reconcile-ms <ms>',
+      'scaled out: how often to re-enqueue the jobs of unfinished runs whose jobs went missing (a Redis restart)',
+      int('--reconcile-ms', 100, 3_600_000),
+      10_000,
     );
 }
 
@@ -113,6 +119,7 @@ workerOptions(
       worker: opts.worker,
       apiKey,
       leaseMs: opts.leaseMs,
+      reconcileMs: opts.reconcileMs,
       workerConcurrency: opts.concurrency,
     }).catch((e) => {
       throw new CliError(e instanceof Error ? e.message : String(e));
@@ -164,6 +171,7 @@ workerOptions(
     ...where,
     worker: true,
     leaseMs: opts.leaseMs,
+    reconcileMs: opts.reconcileMs,
     workerConcurrency: opts.concurrency,
   }).catch((e) => {
     throw new CliError(e instanceof Error ? e.message : String(e));

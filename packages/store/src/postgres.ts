@@ -77,8 +77,13 @@ export function openPostgres(opts: PostgresOptions): { db: Kysely<DB>; pool: pg.
     application_name: 'assay',
     types,
   });
-  // Without a listener an idle connection's error would crash the process.
-  pool.on('error', opts.onPoolError ?? (() => {}));
+  // Without a listener a connection's error would crash the process: the pool listens on idle
+  // connections; a connection that is checked out (between two statements of a transaction) when
+  // the server goes away emits on the client itself. Its statements then fail (and are retried by
+  // the caller), and the pool discards it when it is released.
+  const onError = opts.onPoolError ?? (() => {});
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return { db, pool };
 }

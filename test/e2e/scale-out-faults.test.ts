@@ -1,0 +1,159 @@
+/**
+ * Infrastructure faults under a scaled-out run: Redis killed and restarted empty (no
+ * persistence: every queued job is gone), then PostgreSQL refusing and dropping connections for
+ * a few seconds. The processes are never restarted; the run must still complete with exactly one
+ * result per item. Uses a private redis-server on its own port, so other suites are unaffected.
+ */
+import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PG_URL, servicesUp } from '../../packages/server/test/services.js';
+import {
+  allResults,
+  api,
+  type Child,
+  createDataset,
+  doneCount,
+  freePort,
+  getRun,
+  killAllChildren,
+  removeTempDirs,
+  runAssay,
+  sleep,
+  sleepyConfig,
+  spawnAssay,
+  startServer,
+  tempDir,
+  waitFor,
+  waitRunFinal,
+} from './helpers.js';
+
+const up = await servicesUp('scale-out fault e2e', { redis: true, postgres: true });
+const DB = `assay_e2e_faults_${process.pid}`;
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:`port`. */
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = createConnection({ port, host: '127.0.0.1' });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+
+/** A throwaway redis-server without persistence on `port`; `kill()` is a SIGKILL. */
+async function startRedis(port: number) {
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise((r) => proc.once('exit', r));
+  await waitFor(() => listening(port), Boolean, { what: `redis-server on port ${port}`, ms: 10_000 });
+  return {
+    async kill() {
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
+
+afterAll(async () => {
+  await killAllChildren();
+  await redis?.kill();
+  removeTempDirs();
+  if (up) await admin((c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)).catch(() => {});
+});
+
+describe.skipIf(!up)('scale-out faults (real processes, never restarted)', () => {
+  it('Redis restarted empty mid-run, then PostgreSQL dropping connections for 3 s: the run completes exactly once', async () => {
+    await admin(async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+      await c.query(`CREATE DATABASE ${DB}`);
+    });
+    const redisPort = await freePort();
+    redis = await startRedis(redisPort);
+    const dbUrl = new URL(PG_URL);
+    dbUrl.pathname = `/${DB}`;
+    const env = {
+      ASSAY_DATABASE_URL: dbUrl.toString(),
+      ASSAY_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    };
+    const dir = tempDir();
+    const config = sleepyConfig(dir, 20);
+    expect((await runAssay(['migrate'], { cwd: dir, env })).code).toBe(0);
+    const port = await freePort();
+    const server = await startServer(port, ['--no-worker', '--config', config], { cwd: dir, env });
+    const workerArgs = ['worker', '--config', config, '--lease-ms', '2000', '--reconcile-ms', '500'];
+    const workers: Child[] = [spawnAssay(workerArgs, { cwd: dir, env }), spawnAssay(workerArgs, { cwd: dir, env })];
+    for (const w of workers)
+      await waitFor(
+        async () => w.stdout(),
+        (o) => o.includes('running up to'),
+        { what: 'a worker to start' },
+      );
+
+    const ITEMS = 1_500;
+    const ds = await createDataset(
+      server.base,
+      'faults',
+      Array.from({ length: ITEMS }, (_, i) => ({ input: { answer: `a${i}` }, groundTruth: `a${i}` })),
+    );
+    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+      targetId: 'sleepy',
+      scorerIds: ['exact'],
+      maxConcurrency: 8,
+    });
+    expect(trig.status).toBe(202);
+    const runId: string = trig.json.runId;
+    const progress = (n: number, what: string) =>
+      waitFor(
+        () => getRun(server.base, ds.id, runId),
+        (r) => doneCount(r) >= n,
+        { what, ms: 60_000, every: 50 },
+      );
+
+    // 1. Redis dies and comes back empty: every job is lost; the reconciler re-enqueues the run.
+    await progress(ITEMS * 0.15, 'the run to get going');
+    await redis.kill();
+    await sleep(1_000);
+    redis = await startRedis(redisPort);
+    await progress(doneCount(await getRun(server.base, ds.id, runId)) + 100, 'progress after the Redis restart');
+
+    // 2. PostgreSQL refuses new connections and drops the open ones for 3 s.
+    await admin(async (c) => {
+      await c.query(`ALTER DATABASE ${DB} WITH ALLOW_CONNECTIONS false`);
+      await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [DB]);
+    });
+    await sleep(3_000);
+    await admin((c) => c.query(`ALTER DATABASE ${DB} WITH ALLOW_CONNECTIONS true`));
+
+    const run = await waitRunFinal(server.base, ds.id, runId, 60_000).catch((e) => {
+      const logs = workers.map((w, i) => `--- worker ${i} ---\n${w.output().slice(-4000)}`).join('\n');
+      throw new Error(`${e.message}\n${logs}`);
+    });
+    expect(run.status).toBe('completed');
+    expect(run.succeededCount).toBe(ITEMS);
+    const results = await allResults(server.base, ds.id, runId);
+    expect(results).toHaveLength(ITEMS);
+    expect(new Set(results.map((r) => r.itemId)).size).toBe(ITEMS);
+    expect(results.every((r) => r.status === 'succeeded')).toBe(true);
+    // Nobody was restarted: the same processes reconnected.
+    expect(server.isRunning()).toBe(true);
+    expect(workers.every((w) => w.isRunning())).toBe(true);
+  }, 240_000);
+});
