@@ -23,6 +23,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { errorBody, parseBody, parseQuery, sendError } from './http.js';
+import { mountUi } from './static.js';
 
 export interface AppDeps {
   storage: Storage;
@@ -34,6 +35,8 @@ export interface AppDeps {
   /** Largest accepted request body in bytes. Default 32 MiB. */
   maxBodyBytes?: number;
   info?: { storage: string; queue: string; worker: boolean; version: string };
+  /** Folder of the built web UI served at `/` (default packages/ui/dist); `false` serves none. */
+  uiDir?: string | false;
 }
 
 /**
@@ -280,6 +283,7 @@ export function createApp(deps: AppDeps) {
   );
 
   app.route('/api', api);
+  if (deps.uiDir !== false) mountUi(app, deps.uiDir);
   return app;
 }
 export type AssayApp = ReturnType<typeof createApp>;
