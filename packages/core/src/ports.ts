@@ -185,7 +185,43 @@ export interface Storage {
   writeOutcomes(runId: string, outcomes: ItemOutcome[]): Promise<{ succeeded: number; failed: number }>;
   /** Recomputes counts and the summary from run-item rows and scores. */
   summarizeRun(runId: string): Promise<RunSummary>;
-  listResults(runId: string, q: PageQuery & { status?: RunItemStatus }): Promise<Page<RunResult>>;
+  /** Ordered by (itemId, repetition), or by one scorer's score (`sortScorer`, missing scores last). */
+  listResults(
+    runId: string,
+    q: PageQuery & { status?: RunItemStatus; sortScorer?: string; order?: 'asc' | 'desc' },
+  ): Promise<Page<RunResult>>;
+
+  // ── analysis (run page cards, compare) ──
+  /** Per-scorer count, mean, pass rate and a histogram of `bins` equal bins over [0, 1]. */
+  scoreStats(runId: string, bins: number): Promise<ScorerStats[]>;
+  /**
+   * A page of a run's results without payloads (status and scores only), ordered by
+   * (itemId, repetition), after `after` (keyset paging: flat memory and cost for any run size).
+   */
+  listResultKeys(
+    runId: string,
+    after: { itemId: string; repetition: number } | null,
+    limit: number,
+  ): Promise<ResultKey[]>;
+}
+
+export interface ScorerStats {
+  scorerId: string;
+  /** Scores with a value. */
+  count: number;
+  mean: number | null;
+  /** Share of scores ≥ 0.5. */
+  passRate: number | null;
+  errors: number;
+  /** Counts per bin: bin i holds scores in [i/bins, (i+1)/bins); below 0 goes to the first, 1 and above to the last. */
+  histogram: number[];
+}
+
+export interface ResultKey {
+  itemId: string;
+  repetition: number;
+  status: RunItemStatus;
+  scores: { scorerId: string; score: number | null }[];
 }
 
 /** What a job handler sees: never a queue library's job object or a database row. */

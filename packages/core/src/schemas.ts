@@ -59,7 +59,22 @@ export const itemsQuerySchema = pageQuerySchema.extend({
 });
 export const resultsQuerySchema = pageQuerySchema.extend({
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'skipped']).optional(),
+  /** Sort by this scorer's score (results without one last) instead of by (itemId, repetition). */
+  sortScorer: text().min(1).max(200).optional(),
+  /** Direction of the score sort. Default `asc` (worst first). */
+  order: z.enum(['asc', 'desc']).optional(),
 });
+
+/** `POST /datasets/:id/compare`: run A is the baseline, B the candidate. */
+export const compareRunsSchema = z.strictObject({
+  runIdA: text().min(1, 'runIdA is required'),
+  runIdB: text().min(1, 'runIdB is required'),
+  /** A scorer regresses when its mean drops by more than this (one number, or per scorer id). Default 0. */
+  thresholds: z.union([z.number().min(0).max(1e9), z.record(text(), z.number().min(0).max(1e9))]).optional(),
+  /** Changed items returned, regressions first. Default 50. */
+  limit: z.number().int().min(0).max(500).optional(),
+});
+export type CompareRunsInput = z.infer<typeof compareRunsSchema>;
 
 /** Defaults a run's options take when the trigger omits them. */
 export const RUN_DEFAULTS = {

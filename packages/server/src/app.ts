@@ -22,6 +22,7 @@ import {
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
+import { registerAnalysisRoutes } from './compare.js';
 import { errorBody, parseBody, parseQuery, sendError } from './http.js';
 import { mountUi } from './static.js';
 
@@ -281,6 +282,8 @@ export function createApp(deps: AppDeps) {
       })),
     }),
   );
+
+  registerAnalysisRoutes(api, storage);
 
   app.route('/api', api);
   if (deps.uiDir !== false) mountUi(app, deps.uiDir);

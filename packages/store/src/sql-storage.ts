@@ -13,6 +13,7 @@ import {
   notFound,
   type Page,
   type PageQuery,
+  type ResultKey,
   RUN_DEFAULTS,
   type Run,
   type RunItemAttempt,
@@ -20,6 +21,7 @@ import {
   type RunPatch,
   type RunResult,
   type RunSummary,
+  type ScorerStats,
   type Storage,
   type StorageTx,
   type UpdateDatasetInput,
@@ -1130,7 +1132,10 @@ export class SqlStorage implements Storage {
     };
   }
 
-  async listResults(runId: string, q: PageQuery & { status?: RunItemStatus }): Promise<Page<RunResult>> {
+  async listResults(
+    runId: string,
+    q: PageQuery & { status?: RunItemStatus; sortScorer?: string; order?: 'asc' | 'desc' },
+  ): Promise<Page<RunResult>> {
     const base = () => {
       let b = this.db.selectFrom('run_items as ri').where('ri.run_id', '=', runId);
       if (q.status) b = b.where('ri.status', '=', q.status);
@@ -1153,6 +1158,18 @@ export class SqlStorage implements Storage {
         'di.ground_truth',
         'di.metadata',
       ])
+      .$if(q.sortScorer !== undefined, (qb) =>
+        qb
+          .leftJoin('scores as ss', (j) =>
+            j
+              .onRef('ss.run_id', '=', 'ri.run_id')
+              .onRef('ss.item_id', '=', 'ri.item_id')
+              .onRef('ss.repetition', '=', 'ri.repetition')
+              .on('ss.scorer_id', '=', q.sortScorer!),
+          )
+          .orderBy(sql`ss.score is null`)
+          .orderBy('ss.score', q.order ?? 'asc'),
+      )
       .orderBy('ri.item_id')
       .orderBy('ri.repetition')
       .limit(q.perPage)
@@ -1201,5 +1218,103 @@ export class SqlStorage implements Storage {
       Number(n),
       q,
     );
+  }
+
+  // ── analysis (UI run page and compare) ──
+
+  async scoreStats(runId: string, bins: number): Promise<ScorerStats[]> {
+    // One pass over the run's scores: a CASE per bin keeps it portable across SQLite and PostgreSQL.
+    const binCols = Array.from({ length: bins }, (_, i) => {
+      const lo = i === 0 ? null : i / bins;
+      const hi = i === bins - 1 ? null : (i + 1) / bins;
+      const cond =
+        lo === null && hi === null
+          ? sql`score is not null`
+          : lo === null
+            ? sql`score < ${hi}`
+            : hi === null
+              ? sql`score >= ${lo}`
+              : sql`score >= ${lo} and score < ${hi}`;
+      return sql<number>`sum(case when ${cond} then 1 else 0 end)`.as(`b${i}`);
+    });
+    const rows = await this.db
+      .selectFrom('scores')
+      .select([
+        'scorer_id',
+        sql<number | null>`avg(score)`.as('mean'),
+        sql<number>`sum(case when score >= 0.5 then 1 else 0 end)`.as('passed'),
+        sql<number>`count(score)`.as('n'),
+        sql<number>`sum(case when error is not null then 1 else 0 end)`.as('errors'),
+        ...binCols,
+      ])
+      .where('run_id', '=', runId)
+      .groupBy('scorer_id')
+      .orderBy('scorer_id')
+      .execute();
+    return rows.map((r) => {
+      const n = Number(r.n);
+      const rec = r as unknown as Record<string, unknown>;
+      return {
+        scorerId: r.scorer_id,
+        count: n,
+        mean: r.mean === null ? null : Number(r.mean),
+        passRate: n ? Number(r.passed) / n : null,
+        errors: Number(r.errors ?? 0),
+        histogram: Array.from({ length: bins }, (_, i) => Number(rec[`b${i}`] ?? 0)),
+      };
+    });
+  }
+
+  async listResultKeys(
+    runId: string,
+    after: { itemId: string; repetition: number } | null,
+    limit: number,
+  ): Promise<ResultKey[]> {
+    const rows = await this.db
+      .selectFrom('run_items')
+      .select(['item_id', 'repetition', 'status'])
+      .where('run_id', '=', runId)
+      .$if(after !== null, (qb) =>
+        qb.where((eb) =>
+          eb.or([
+            eb('item_id', '>', after!.itemId),
+            eb.and([eb('item_id', '=', after!.itemId), eb('repetition', '>', after!.repetition)]),
+          ]),
+        ),
+      )
+      .orderBy('item_id')
+      .orderBy('repetition')
+      .limit(limit)
+      .execute();
+    if (rows.length === 0) return [];
+    const first = rows[0]!;
+    const last = rows[rows.length - 1]!;
+    const scores = await this.db
+      .selectFrom('scores')
+      .select(['item_id', 'repetition', 'scorer_id', 'score'])
+      .where('run_id', '=', runId)
+      .where('item_id', '>=', first.item_id)
+      .where('item_id', '<=', last.item_id)
+      .orderBy('scorer_id')
+      .execute();
+    const key = (itemId: string, rep: number) => `${itemId}\u0000${rep}`;
+    const byKey = new Map<string, ResultKey>();
+    const out = rows.map((r) => {
+      const k: ResultKey = {
+        itemId: r.item_id,
+        repetition: Number(r.repetition),
+        status: r.status as RunItemStatus,
+        scores: [],
+      };
+      byKey.set(key(k.itemId, k.repetition), k);
+      return k;
+    });
+    for (const s of scores) {
+      byKey.get(key(s.item_id, Number(s.repetition)))?.scores.push({
+        scorerId: s.scorer_id,
+        score: s.score === null ? null : Number(s.score),
+      });
+    }
+    return out;
   }
 }

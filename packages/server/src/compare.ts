@@ -1,0 +1,235 @@
+import {
+  AssayError,
+  type CompareRunsInput,
+  compareRunsSchema,
+  notFound,
+  type ResultKey,
+  type Run,
+  type RunItemStatus,
+  type ScorerStats,
+  type Storage,
+} from '@assay/core';
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { parseBody, parseQuery } from './http.js';
+
+/** Results read per page while comparing (two pages in memory at a time, whatever the run size). */
+const PAGE = 1000;
+
+export interface ScorerComparison {
+  scorerId: string;
+  a: { mean: number | null; passRate: number | null; count: number };
+  b: { mean: number | null; passRate: number | null; count: number };
+  /** B − A of the means; null unless both are known. */
+  delta: number | null;
+  threshold: number;
+  /** B's mean is lower than A's by more than the threshold. */
+  regressed: boolean;
+}
+
+export interface ChangedItem {
+  itemId: string;
+  repetition: number;
+  /** `regression`: some score dropped by more than its threshold, or the item stopped succeeding. */
+  change: 'regression' | 'improvement';
+  /** The largest drop (negative) or, for an improvement, the largest gain over the compared scorers. */
+  delta: number;
+  a: { status: RunItemStatus; output: unknown; error: unknown };
+  b: { status: RunItemStatus; output: unknown; error: unknown };
+  input: unknown;
+  groundTruth: unknown;
+  scores: { scorerId: string; a: number | null; b: number | null; delta: number | null }[];
+}
+
+export interface RunComparisonResult {
+  runA: Omit<Run, 'plannedAt'>;
+  runB: Omit<Run, 'plannedAt'>;
+  scorers: ScorerComparison[];
+  counts: {
+    matched: number;
+    regressed: number;
+    improved: number;
+    unchanged: number;
+    onlyInA: number;
+    onlyInB: number;
+  };
+  /** Regressions (largest drop first), then improvements (largest gain first); at most `limit`. */
+  items: ChangedItem[];
+}
+
+const cmpKey = (x: ResultKey, y: ResultKey) =>
+  x.itemId < y.itemId ? -1 : x.itemId > y.itemId ? 1 : x.repetition - y.repetition;
+
+/** Keeps the `n` entries with the smallest `rank`, in order; memory stays O(n). */
+class TopN<T> {
+  readonly rows: { rank: number; value: T }[] = [];
+  constructor(private readonly n: number) {}
+  add(rank: number, value: T) {
+    if (this.n === 0) return;
+    if (this.rows.length === this.n && rank >= this.rows[this.rows.length - 1]!.rank) return;
+    let i = this.rows.length;
+    while (i > 0 && this.rows[i - 1]!.rank > rank) i--;
+    this.rows.splice(i, 0, { rank, value });
+    if (this.rows.length > this.n) this.rows.pop();
+  }
+}
+
+async function* keys(storage: Storage, runId: string): AsyncGenerator<ResultKey> {
+  let after: { itemId: string; repetition: number } | null = null;
+  for (;;) {
+    const page = await storage.listResultKeys(runId, after, PAGE);
+    yield* page;
+    if (page.length < PAGE) return;
+    const last = page[page.length - 1]!;
+    after = { itemId: last.itemId, repetition: last.repetition };
+  }
+}
+
+/**
+ * Compares run B against baseline A: per-scorer means (regressed when B drops by more than the
+ * threshold), and a merge-join of both runs' results by (itemId, repetition), read page by page, that
+ * keeps only the `limit` largest regressions and improvements.
+ */
+export async function compareRuns(
+  storage: Storage,
+  datasetId: string,
+  input: CompareRunsInput,
+): Promise<RunComparisonResult> {
+  const load = async (runId: string) => {
+    const run = await storage.getRun(runId);
+    if (!run || run.datasetId !== datasetId) throw notFound('Run', runId);
+    const { plannedAt: _p, ...visible } = run;
+    return visible;
+  };
+  const [runA, runB] = await Promise.all([load(input.runIdA), load(input.runIdB)]);
+  const thresholdOf = (scorerId: string) =>
+    typeof input.thresholds === 'number' ? input.thresholds : (input.thresholds?.[scorerId] ?? 0);
+  const limit = input.limit ?? 50;
+
+  const [statsA, statsB] = await Promise.all([storage.scoreStats(runA.id, 1), storage.scoreStats(runB.id, 1)]);
+  const byA = new Map(statsA.map((s) => [s.scorerId, s]));
+  const byB = new Map(statsB.map((s) => [s.scorerId, s]));
+  const scorerIds = [...new Set([...runA.scorerIds, ...runB.scorerIds, ...byA.keys(), ...byB.keys()])].sort();
+  const side = (s: ScorerStats | undefined) => ({
+    mean: s?.mean ?? null,
+    passRate: s?.passRate ?? null,
+    count: s?.count ?? 0,
+  });
+  const scorers: ScorerComparison[] = scorerIds.map((scorerId) => {
+    const a = side(byA.get(scorerId));
+    const b = side(byB.get(scorerId));
+    const delta = a.mean === null || b.mean === null ? null : b.mean - a.mean;
+    const threshold = thresholdOf(scorerId);
+    return { scorerId, a, b, delta, threshold, regressed: delta !== null && delta < -threshold };
+  });
+
+  // Item by item: only the scorers both runs used.
+  const common = runA.scorerIds.filter((id) => runB.scorerIds.includes(id));
+  const counts = { matched: 0, regressed: 0, improved: 0, unchanged: 0, onlyInA: 0, onlyInB: 0 };
+  const regressions = new TopN<{ a: ResultKey; b: ResultKey; delta: number }>(limit);
+  const improvements = new TopN<{ a: ResultKey; b: ResultKey; delta: number }>(limit);
+  const itA = keys(storage, runA.id);
+  const itB = keys(storage, runB.id);
+  let a = (await itA.next()).value as ResultKey | undefined;
+  let b = (await itB.next()).value as ResultKey | undefined;
+  while (a || b) {
+    const c = !a ? 1 : !b ? -1 : cmpKey(a, b);
+    if (c < 0) {
+      counts.onlyInA++;
+      a = (await itA.next()).value as ResultKey | undefined;
+      continue;
+    }
+    if (c > 0) {
+      counts.onlyInB++;
+      b = (await itB.next()).value as ResultKey | undefined;
+      continue;
+    }
+    counts.matched++;
+    let worst = 0;
+    let best = 0;
+    let regressed = false;
+    let improved = false;
+    for (const id of common) {
+      const x = a!.scores.find((s) => s.scorerId === id)?.score ?? null;
+      const y = b!.scores.find((s) => s.scorerId === id)?.score ?? null;
+      if (x === y) continue;
+      // A score that appeared or disappeared counts as a change from 0.
+      const d = (y ?? 0) - (x ?? 0);
+      const t = thresholdOf(id);
+      if (d < -t || (y === null && x !== null && d <= 0)) regressed = true;
+      if (d > t || (x === null && y !== null && d >= 0)) improved = true;
+      worst = Math.min(worst, d);
+      best = Math.max(best, d);
+    }
+    if (a!.status === 'succeeded' && b!.status !== 'succeeded') {
+      regressed = true;
+      worst = Math.min(worst, -1);
+    } else if (a!.status !== 'succeeded' && b!.status === 'succeeded') {
+      improved = true;
+      best = Math.max(best, 1);
+    }
+    if (regressed) {
+      counts.regressed++;
+      regressions.add(worst, { a: a!, b: b!, delta: worst });
+    } else if (improved) {
+      counts.improved++;
+      improvements.add(-best, { a: a!, b: b!, delta: best });
+    } else counts.unchanged++;
+    a = (await itA.next()).value as ResultKey | undefined;
+    b = (await itB.next()).value as ResultKey | undefined;
+  }
+
+  const chosen = [
+    ...regressions.rows.map((r) => ({ ...r.value, change: 'regression' as const })),
+    ...improvements.rows.map((r) => ({ ...r.value, change: 'improvement' as const })),
+  ].slice(0, limit);
+  const items: ChangedItem[] = [];
+  for (const c of chosen) {
+    // Outputs side by side: only for the few items shown.
+    const [attA, attB, item] = await Promise.all([
+      storage.listAttempts(runA.id, c.a.itemId),
+      storage.listAttempts(runB.id, c.b.itemId),
+      storage.getItem(datasetId, c.a.itemId, runB.datasetVersion),
+    ]);
+    const cur = (list: typeof attA) => list.find((x) => x.current && x.repetition === c.a.repetition);
+    const ra = cur(attA);
+    const rb = cur(attB);
+    items.push({
+      itemId: c.a.itemId,
+      repetition: c.a.repetition,
+      change: c.change,
+      delta: c.delta,
+      a: { status: c.a.status, output: ra?.output ?? null, error: ra?.error ?? null },
+      b: { status: c.b.status, output: rb?.output ?? null, error: rb?.error ?? null },
+      input: item?.input ?? null,
+      groundTruth: item?.groundTruth ?? null,
+      scores: common.map((id) => {
+        const x = c.a.scores.find((s) => s.scorerId === id)?.score ?? null;
+        const y = c.b.scores.find((s) => s.scorerId === id)?.score ?? null;
+        return { scorerId: id, a: x, b: y, delta: x === null || y === null ? null : y - x };
+      }),
+    });
+  }
+  return { runA, runB, scorers, counts, items };
+}
+
+const scoreStatsQuery = z.object({ bins: z.coerce.number().int().min(1).max(100).default(10) });
+
+/** `POST /datasets/:id/compare` and `GET /datasets/:id/runs/:runId/scores` (per-scorer stats + histogram). */
+export function registerAnalysisRoutes(api: Hono, storage: Storage): void {
+  api.post('/datasets/:id/compare', async (c) => {
+    const id = c.req.param('id');
+    if (!(await storage.getDataset(id))) throw notFound('Dataset', id);
+    const input = await parseBody(c, compareRunsSchema);
+    if (input.runIdA === input.runIdB) {
+      throw new AssayError('VALIDATION_ERROR', 'runIdA and runIdB must be two different runs', 400);
+    }
+    return c.json(await compareRuns(storage, id, input));
+  });
+  api.get('/datasets/:id/runs/:runId/scores', async (c) => {
+    const run = await storage.getRun(c.req.param('runId'));
+    if (!run || run.datasetId !== c.req.param('id')) throw notFound('Run', c.req.param('runId'));
+    const { bins } = parseQuery(c, scoreStatsQuery);
+    return c.json({ bins, scorers: await storage.scoreStats(run.id, bins) });
+  });
+}
