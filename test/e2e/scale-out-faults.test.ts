@@ -6,9 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PG_URL, servicesUp } from '../../packages/server/test/services.js';
+import { dropDatabase, freshDatabase, pgAdmin, servicesUp } from '../../packages/server/test/services.js';
 import {
   allResults,
   api,
@@ -31,16 +30,6 @@ import {
 
 const up = await servicesUp('scale-out fault e2e', { redis: true, postgres: true });
 const DB = `assay_e2e_faults_${process.pid}`;
-
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 /** True when something accepts TCP connections on 127.0.0.1:`port`. */
 const listening = (port: number) =>
@@ -76,21 +65,16 @@ afterAll(async () => {
   await killAllChildren();
   await redis?.kill();
   removeTempDirs();
-  if (up) await admin((c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)).catch(() => {});
+  if (up) await dropDatabase(DB);
 });
 
 describe.skipIf(!up)('scale-out faults (real processes, never restarted)', () => {
   it('Redis restarted empty mid-run, then PostgreSQL dropping connections for 3 s: the run completes exactly once', async () => {
-    await admin(async (c) => {
-      await c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-      await c.query(`CREATE DATABASE ${DB}`);
-    });
+    const databaseUrl = await freshDatabase(DB);
     const redisPort = await freePort();
     redis = await startRedis(redisPort);
-    const dbUrl = new URL(PG_URL);
-    dbUrl.pathname = `/${DB}`;
     const env = {
-      ASSAY_DATABASE_URL: dbUrl.toString(),
+      ASSAY_DATABASE_URL: databaseUrl,
       ASSAY_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     };
     const dir = tempDir();
@@ -135,12 +119,12 @@ describe.skipIf(!up)('scale-out faults (real processes, never restarted)', () =>
     await progress(doneCount(await getRun(server.base, ds.id, runId)) + 100, 'progress after the Redis restart');
 
     // 2. PostgreSQL refuses new connections and drops the open ones for 3 s.
-    await admin(async (c) => {
+    await pgAdmin(async (c) => {
       await c.query(`ALTER DATABASE ${DB} WITH ALLOW_CONNECTIONS false`);
       await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [DB]);
     });
     await sleep(3_000);
-    await admin((c) => c.query(`ALTER DATABASE ${DB} WITH ALLOW_CONNECTIONS true`));
+    await pgAdmin((c) => c.query(`ALTER DATABASE ${DB} WITH ALLOW_CONNECTIONS true`));
 
     const run = await waitRunFinal(server.base, ds.id, runId, 60_000).catch((e) => {
       const logs = workers.map((w, i) => `--- worker ${i} ---\n${w.output().slice(-4000)}`).join('\n');

@@ -2,9 +2,8 @@
  * The scale-out deployment as real processes: one `assay serve --no-worker` and three
  * `assay worker`s on PostgreSQL + BullMQ/Redis. One worker is killed with SIGKILL mid-run.
  */
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PG_URL, REDIS_URL, servicesUp } from '../../packages/server/test/services.js';
+import { dropDatabase, freshDatabase, REDIS_URL, servicesUp } from '../../packages/server/test/services.js';
 import {
   allResults,
   api,
@@ -27,40 +26,22 @@ import {
 
 const up = await servicesUp('scale-out e2e', { redis: true, postgres: true });
 const DB = `assay_e2e_scale_${process.pid}`;
-const dbUrl = () => {
-  const u = new URL(PG_URL);
-  u.pathname = `/${DB}`;
-  return u.toString();
-};
-
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 afterAll(async () => {
   await killAllChildren();
   removeTempDirs();
-  if (up) await admin((c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)).catch(() => {});
+  if (up) await dropDatabase(DB);
 });
 
 const pidOf = (workerId: string) => Number(workerId.split(':')[1]);
 
 describe.skipIf(!up)('scale-out: 1 API + 3 workers on PostgreSQL and Redis', () => {
   it('a worker killed with SIGKILL mid-run: the run completes, one result per item, several workers produced results', async () => {
-    await admin(async (c) => {
-      await c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-      await c.query(`CREATE DATABASE ${DB}`);
-    });
+    const databaseUrl = await freshDatabase(DB);
     const dir = tempDir();
     const config = sleepyConfig(dir, 20);
     const env = {
-      ASSAY_DATABASE_URL: dbUrl(),
+      ASSAY_DATABASE_URL: databaseUrl,
       ASSAY_REDIS_URL: REDIS_URL,
       ASSAY_REDIS_PREFIX: `assay-e2e-${process.pid}-${Date.now()}`,
     };

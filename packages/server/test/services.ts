@@ -1,4 +1,5 @@
 import { createConnection } from 'node:net';
+import pg from 'pg';
 
 /**
  * The PostgreSQL and Redis the scale-out tests use. Without them (a laptop) those suites skip
@@ -34,3 +35,28 @@ export async function servicesUp(what: string, needs: { redis?: boolean; postgre
   console.warn(`[skip] ${what}: no ${missing.join(' and no ')}`);
   return false;
 }
+
+/** Runs `fn` with a client connected to the PostgreSQL admin database (`PG_URL`). */
+export async function pgAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A fresh, empty database `name` (dropped first if it exists); returns its URL. */
+export async function freshDatabase(name: string): Promise<string> {
+  await pgAdmin(async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${name}`);
+  });
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export const dropDatabase = (name: string) =>
+  pgAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).catch(() => {});
