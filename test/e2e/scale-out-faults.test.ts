@@ -91,7 +91,7 @@ describe.skipIf(!up)('scale-out faults (real processes, never restarted)', () =>
         { what: 'a worker to start' },
       );
 
-    const ITEMS = 1_500;
+    const ITEMS = 3_000;
     const ds = await createDataset(
       server.base,
       'faults',
@@ -114,9 +114,24 @@ describe.skipIf(!up)('scale-out faults (real processes, never restarted)', () =>
     // 1. Redis dies and comes back empty: every job is lost; the reconciler re-enqueues the run.
     await progress(ITEMS * 0.15, 'the run to get going');
     await redis.kill();
+    // A trigger while Redis is down still answers 202 pending: the run row is durable in
+    // PostgreSQL, and its job is enqueued when Redis is back (or by the reconciler).
+    const small = await createDataset(
+      server.base,
+      'during-outage',
+      Array.from({ length: 20 }, (_, i) => ({ input: { answer: `b${i}` }, groundTruth: `b${i}` })),
+    );
+    const duringOutage = await api(server.base, 'POST', `/datasets/${small.id}/runs`, {
+      targetId: 'sleepy',
+      scorerIds: ['exact'],
+    });
+    expect(duringOutage.status).toBe(202);
+    expect(duringOutage.json.status).toBe('pending');
     await sleep(1_000);
     redis = await startRedis(redisPort);
-    await progress(doneCount(await getRun(server.base, ds.id, runId)) + 100, 'progress after the Redis restart');
+    const before = doneCount(await getRun(server.base, ds.id, runId));
+    expect(before).toBeLessThan(ITEMS); // the PostgreSQL fault below must hit a live run
+    await progress(Math.min(ITEMS, before + 100), 'progress after the Redis restart');
 
     // 2. PostgreSQL refuses new connections and drops the open ones for 3 s.
     await pgAdmin(async (c) => {
@@ -136,6 +151,9 @@ describe.skipIf(!up)('scale-out faults (real processes, never restarted)', () =>
     expect(results).toHaveLength(ITEMS);
     expect(new Set(results.map((r) => r.itemId)).size).toBe(ITEMS);
     expect(results.every((r) => r.status === 'succeeded')).toBe(true);
+    const other = await waitRunFinal(server.base, small.id, duringOutage.json.runId, 60_000);
+    expect(other.status).toBe('completed');
+    expect(other.succeededCount).toBe(20);
     // Nobody was restarted: the same processes reconnected.
     expect(server.isRunning()).toBe(true);
     expect(workers.every((w) => w.isRunning())).toBe(true);

@@ -286,6 +286,12 @@ export interface Worker {
 /** The job-queue port: the embedded SQLite lease table, or BullMQ on Redis. */
 export interface JobQueue {
   readonly kind: string;
+  /**
+   * True when `enqueue` joins the storage transaction passed as `tx` (the embedded queue: same
+   * SQLite file). False for a queue in another system (Redis): callers enqueue after their commit
+   * and rely on the reconciler when that enqueue is lost.
+   */
+  readonly joinsTransactions: boolean;
   enqueue(name: string, payload: unknown, opts?: EnqueueOptions): Promise<{ id: string; deduplicated: boolean }>;
   work(handlers: Record<string, JobHandler>, opts?: WorkerOptions): Worker;
   close(): Promise<void>;

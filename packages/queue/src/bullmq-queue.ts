@@ -116,6 +116,7 @@ interface Delivery {
  */
 export class BullJobQueue implements JobQueue {
   readonly kind = 'bullmq';
+  readonly joinsTransactions = false;
   private readonly connection: RedisConnection & { maxRetriesPerRequest: null };
   private readonly prefix: string;
   private readonly concurrency: number;

@@ -74,6 +74,7 @@ const migrations = {
  */
 export class SqliteJobQueue implements JobQueue {
   readonly kind = 'sqlite';
+  readonly joinsTransactions = true;
   private readonly wake = new EventEmitter();
   private readonly leaseMs: number;
   private readonly pollMs: number;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AssayError, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
-import type { EventBus, JobQueue, Storage } from '../ports.js';
+import type { EventBus, JobQueue, Storage, StorageTx } from '../ports.js';
 import { RUN_DEFAULTS, type TriggerRunInput } from '../schemas.js';
 import { FINAL_RUN_STATUSES, type Run } from '../types.js';
 import type { Registry } from './registry.js';
@@ -14,10 +14,6 @@ export interface RunServiceDeps {
   events: EventBus;
 }
 
-/**
- * Triggers runs. O(1) in the dataset's size: it validates, reads the dataset row, and inserts the
- * run row and its job in one transaction; the worker does everything else.
- */
 /** A stable hash of a trigger body, insensitive to key order. */
 function hashOf(value: unknown): string {
   const canonical = (v: unknown): unknown =>
@@ -35,7 +31,35 @@ function hashOf(value: unknown): string {
     .digest('hex');
 }
 
+/**
+ * Triggers, cancels and retries runs. The trigger is O(1) in the dataset's size: it validates,
+ * reads the dataset row, and inserts the run row and its job in one transaction (embedded); the
+ * worker does everything else.
+ */
 export function createRunService({ storage, queue, registry, events }: RunServiceDeps) {
+  const enqueueRun = (runId: string, tx?: StorageTx) =>
+    queue.enqueue(RUN_JOB, { runId } satisfies RunJobPayload, {
+      dedupKey: `run:${runId}`,
+      tx,
+      maxAttempts: RUN_JOB_MAX_ATTEMPTS,
+    });
+
+  /**
+   * A queue in another system (Redis) is written after the run row commits. The run is durable
+   * already: if the queue is slow or unreachable, the answer does not wait more than 2 s for it,
+   * and the workers' reconciler enqueues the job once the queue is back.
+   */
+  const enqueueAfterCommit = async (runId: string) => {
+    let timer: NodeJS.Timeout | undefined;
+    const enqueued = enqueueRun(runId).catch((e) => {
+      console.error(
+        `[assay] run ${runId}: job not enqueued yet (${e instanceof Error ? e.message : e}); the reconciler will`,
+      );
+    });
+    await Promise.race([enqueued, new Promise((r) => (timer = setTimeout(r, 2_000)))]);
+    clearTimeout(timer);
+  };
+
   const runOf = async (datasetId: string, runId: string) => {
     const run = await storage.getRun(runId);
     if (!run || run.datasetId !== datasetId) throw notFound('Run', runId);
@@ -146,10 +170,10 @@ export function createRunService({ storage, queue, registry, events }: RunServic
           totalItems: items * options.repetitions,
           idempotency,
         });
-        const payload: RunJobPayload = { runId: id };
-        await queue.enqueue(RUN_JOB, payload, { dedupKey: `run:${id}`, tx, maxAttempts: RUN_JOB_MAX_ATTEMPTS });
+        if (queue.joinsTransactions) await enqueueRun(id, tx);
         return created;
       });
+      if (!queue.joinsTransactions) await enqueueAfterCommit(id);
       events.publish({ type: 'run.status', runId: id, datasetId, status: 'pending' });
       return run;
     },
@@ -195,12 +219,9 @@ export function createRunService({ storage, queue, registry, events }: RunServic
       await storage.transaction(async (tx) => {
         const n = await tx.resetForRetry(runId);
         if (n === 0) throw conflict(`run '${runId}' has no failed, cancelled or skipped items to retry`);
-        await queue.enqueue(RUN_JOB, { runId } satisfies RunJobPayload, {
-          dedupKey: `run:${runId}`,
-          tx,
-          maxAttempts: RUN_JOB_MAX_ATTEMPTS,
-        });
+        if (queue.joinsTransactions) await enqueueRun(runId, tx);
       });
+      if (!queue.joinsTransactions) await enqueueAfterCommit(runId);
       events.publish({ type: 'run.status', runId, datasetId, status: 'running' });
       return (await storage.getRun(runId))!;
     },
