@@ -1,0 +1,95 @@
+import { AssayApiError, AssayClient } from '@assay/client';
+
+const KEY_STORAGE = 'assay.apiKey';
+
+export function apiKey(): string | undefined {
+  try {
+    return localStorage.getItem(KEY_STORAGE) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function setApiKey(key: string) {
+  localStorage.setItem(KEY_STORAGE, key);
+  client = makeClient();
+}
+
+function makeClient() {
+  return new AssayClient({ url: window.location.origin, apiKey: apiKey(), retries: 1 });
+}
+
+/** The typed SDK, pointed at the server that serves this page. */
+export let client = makeClient();
+
+/** Message of any error, as the UI shows it (an API error carries the server's own message). */
+export function messageOf(e: unknown): string {
+  if (AssayApiError.is(e)) return e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+export function codeOf(e: unknown): string | undefined {
+  return AssayApiError.is(e) ? e.code : undefined;
+}
+export function detailsOf(e: unknown): unknown {
+  return AssayApiError.is(e) ? e.details : undefined;
+}
+
+/** Raw JSON call for routes the SDK has no method for (scores, compare). */
+export async function call<T>(method: string, path: string, body?: unknown, query?: Record<string, unknown>) {
+  const res = await client.raw(method, path, { body, query, retry: method === 'GET' });
+  return (await res.json()) as T;
+}
+
+export interface ScorerStats {
+  scorerId: string;
+  count: number;
+  mean: number | null;
+  passRate: number | null;
+  errors: number;
+  histogram: number[];
+}
+
+export interface ScorerComparison {
+  scorerId: string;
+  a: { mean: number | null; passRate: number | null; count: number };
+  b: { mean: number | null; passRate: number | null; count: number };
+  delta: number | null;
+  threshold: number;
+  regressed: boolean;
+}
+export interface ChangedItem {
+  itemId: string;
+  repetition: number;
+  change: 'regression' | 'improvement';
+  delta: number;
+  a: { status: string; output: unknown; error: unknown };
+  b: { status: string; output: unknown; error: unknown };
+  input: unknown;
+  groundTruth: unknown;
+  scores: { scorerId: string; a: number | null; b: number | null; delta: number | null }[];
+}
+export interface Comparison {
+  runA: import('@assay/client').Run;
+  runB: import('@assay/client').Run;
+  scorers: ScorerComparison[];
+  counts: { matched: number; regressed: number; improved: number; unchanged: number; onlyInA: number; onlyInB: number };
+  items: ChangedItem[];
+}
+
+export const FINAL = new Set(['completed', 'failed', 'cancelled']);
+
+export const fmt = {
+  num: (n: number | null | undefined, digits = 3) =>
+    n === null || n === undefined || Number.isNaN(n) ? '—' : Number(n.toFixed(digits)).toString(),
+  pct: (n: number | null | undefined) => (n === null || n === undefined ? '—' : `${(n * 100).toFixed(1)}%`),
+  date: (s: string | null | undefined) => (s ? new Date(s).toLocaleString() : '—'),
+  ms: (n: number | null | undefined) =>
+    n === null || n === undefined ? '—' : n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(2)} s`,
+  json: (v: unknown) => (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v)),
+  pretty: (v: unknown) => (v === undefined ? '' : JSON.stringify(v, null, 2)),
+  short: (v: unknown, n = 80) => {
+    const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+    return s.length > n ? `${s.slice(0, n)}…` : s;
+  },
+};

@@ -1,0 +1,191 @@
+import { type ReactNode, useEffect, useRef, useState } from 'react';
+import { codeOf, detailsOf, messageOf, setApiKey } from './api';
+
+export function Loading({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <div className="loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" /> {label}
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <div className="empty">{children}</div>;
+}
+
+/** An API error with its message (and field details), never a blank page. */
+export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  const [key, setKey] = useState('');
+  const code = codeOf(error);
+  const details = detailsOf(error);
+  return (
+    <div className="error" role="alert">
+      <strong>{code ? `${code}: ` : 'Error: '}</strong>
+      {messageOf(error)}
+      {Array.isArray(details) && details.length > 0 && (
+        <ul>
+          {details.slice(0, 20).map((d: { path?: string; message?: string }) => (
+            <li key={`${d.path}-${d.message}`}>
+              {d.path ? <code>{d.path}</code> : null} {d.message ?? JSON.stringify(d)}
+            </li>
+          ))}
+        </ul>
+      )}
+      {code === 'UNAUTHORIZED' && (
+        <form
+          className="row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setApiKey(key);
+            window.location.reload();
+          }}
+        >
+          <label>
+            API key <input type="password" value={key} onChange={(e) => setKey(e.target.value)} />
+          </label>
+          <button type="submit">Use key</button>
+        </form>
+      )}
+      {onRetry && (
+        <button type="button" className="link" onClick={onRetry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** A modal dialog (native `<dialog>`: focus moves inside, Esc closes, the page behind is inert). */
+export function Modal({
+  title,
+  onClose,
+  children,
+  wide,
+}: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  wide?: boolean;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+    return () => d?.close();
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      className={wide ? 'modal wide' : 'modal'}
+      aria-label={title}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+    >
+      <header>
+        <h2 className="dialog-title">{title}</h2>
+        <button type="button" className="icon" aria-label="Close" onClick={onClose}>
+          ×
+        </button>
+      </header>
+      <div className="modal-body">{children}</div>
+    </dialog>
+  );
+}
+
+/** A side panel over the page (a modal dialog too, so it is keyboard reachable and Esc closes it). */
+export function Drawer({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+    return () => d?.close();
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      className="drawer"
+      aria-label={title}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+    >
+      <header>
+        <h2 className="dialog-title">{title}</h2>
+        <button type="button" className="icon" aria-label="Close" onClick={onClose}>
+          ×
+        </button>
+      </header>
+      <div className="drawer-body">{children}</div>
+    </dialog>
+  );
+}
+
+export function Pager({
+  page,
+  perPage,
+  total,
+  onPage,
+}: {
+  page: number;
+  perPage: number;
+  total: number;
+  onPage: (p: number) => void;
+}) {
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  return (
+    <nav className="pager" aria-label="Pagination">
+      <button type="button" disabled={page === 0} onClick={() => onPage(0)}>
+        « First
+      </button>
+      <button type="button" disabled={page === 0} onClick={() => onPage(page - 1)}>
+        ‹ Prev
+      </button>
+      <span>
+        Page {page + 1} of {pages} · {total.toLocaleString()} rows
+      </span>
+      <button type="button" disabled={page + 1 >= pages} onClick={() => onPage(page + 1)}>
+        Next ›
+      </button>
+      <button type="button" disabled={page + 1 >= pages} onClick={() => onPage(pages - 1)}>
+        Last »
+      </button>
+    </nav>
+  );
+}
+
+export function Status({ status }: { status: string }) {
+  return (
+    <span className={`status status-${status}`} data-status={status}>
+      {status}
+    </span>
+  );
+}
+
+export function Json({ value, label }: { value: unknown; label?: string }) {
+  return (
+    <pre className="json" data-label={label}>
+      {value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value, null, 2)}
+    </pre>
+  );
+}
+
+/** Bars of a score histogram over [0, 1]. */
+export function Histogram({ bins, label }: { bins: number[]; label: string }) {
+  const max = Math.max(1, ...bins);
+  return (
+    <div className="histogram" role="img" aria-label={`${label} score histogram: ${bins.join(', ')}`}>
+      {bins.map((n, i) => (
+        <div
+          // biome-ignore lint/suspicious/noArrayIndexKey: bins are positional
+          key={i}
+          className="bar"
+          title={`${(i / bins.length).toFixed(1)}–${((i + 1) / bins.length).toFixed(1)}: ${n}`}
+          style={{ height: `${(n / max) * 100}%` }}
+        />
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,186 @@
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, useLocation, useSearch } from 'wouter';
+import { type Comparison, call, client, fmt } from '../api';
+import { Empty, ErrorBox, Json, Loading, Status } from '../components';
+
+export function ComparePage({ datasetId }: { datasetId: string }) {
+  const params = new URLSearchParams(useSearch());
+  const [, navigate] = useLocation();
+  const a = params.get('a') ?? '';
+  const b = params.get('b') ?? '';
+  const threshold = params.get('threshold') ?? '0';
+  const [thr, setThr] = useState(threshold);
+  const runs = useQuery({
+    queryKey: ['runs', datasetId, 0, 100],
+    queryFn: () => client.listRuns(datasetId, { perPage: 100 }),
+  });
+  const cmp = useQuery({
+    queryKey: ['compare', datasetId, a, b, threshold],
+    enabled: !!a && !!b && a !== b,
+    queryFn: () =>
+      call<Comparison>('POST', `/datasets/${datasetId}/compare`, {
+        runIdA: a,
+        runIdB: b,
+        thresholds: Number(threshold) || 0,
+        limit: 50,
+      }),
+  });
+  const go = (next: { a?: string; b?: string; threshold?: string }) => {
+    const p = new URLSearchParams({ a, b, threshold, ...next });
+    navigate(`/datasets/${datasetId}/compare?${p}`, { replace: true });
+  };
+  const label = (id: string) => {
+    const r = runs.data?.runs.find((x) => x.id === id);
+    return r ? `${r.name ?? r.id} · ${r.targetId} · ${r.status}` : id;
+  };
+  return (
+    <section>
+      <nav className="crumbs">
+        <Link href="/">Datasets</Link> / <Link href={`/datasets/${datasetId}?tab=runs`}>Runs</Link> /
+      </nav>
+      <h1>Compare runs</h1>
+      <form
+        className="toolbar"
+        onSubmit={(e) => {
+          e.preventDefault();
+          go({ threshold: thr });
+        }}
+      >
+        {runs.isError && <ErrorBox error={runs.error} />}
+        <label className="inline">
+          A (baseline)
+          <select aria-label="Run A" value={a} onChange={(e) => go({ a: e.target.value })}>
+            <option value="">choose…</option>
+            {a && !runs.data?.runs.some((r) => r.id === a) && <option value={a}>{a}</option>}
+            {runs.data?.runs.map((r) => (
+              <option key={r.id} value={r.id}>
+                {label(r.id)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="inline">
+          B (candidate)
+          <select aria-label="Run B" value={b} onChange={(e) => go({ b: e.target.value })}>
+            <option value="">choose…</option>
+            {b && !runs.data?.runs.some((r) => r.id === b) && <option value={b}>{b}</option>}
+            {runs.data?.runs.map((r) => (
+              <option key={r.id} value={r.id}>
+                {label(r.id)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="inline">
+          Regression threshold
+          <input
+            type="number"
+            min={0}
+            step="any"
+            value={thr}
+            onChange={(e) => setThr(e.target.value)}
+            aria-label="Regression threshold"
+            style={{ width: '6em' }}
+          />
+        </label>
+        <button type="submit">Apply</button>
+      </form>
+      {!a || !b ? (
+        <Empty>Choose two runs: A is the baseline, B the candidate.</Empty>
+      ) : a === b ? (
+        <Empty>Choose two different runs.</Empty>
+      ) : cmp.isPending ? (
+        <Loading label="Comparing…" />
+      ) : cmp.isError ? (
+        <ErrorBox error={cmp.error} onRetry={() => cmp.refetch()} />
+      ) : (
+        <>
+          <table className="table" aria-label="Scorer comparison">
+            <thead>
+              <tr>
+                <th>Scorer</th>
+                <th className="num">A mean</th>
+                <th className="num">B mean</th>
+                <th className="num">Delta</th>
+                <th className="num">A pass rate</th>
+                <th className="num">B pass rate</th>
+                <th>Verdict</th>
+              </tr>
+            </thead>
+            <tbody>
+              {cmp.data.scorers.map((s) => (
+                <tr key={s.scorerId} className={s.regressed ? 'row-failed' : ''}>
+                  <td>{s.scorerId}</td>
+                  <td className="num">{fmt.num(s.a.mean)}</td>
+                  <td className="num">{fmt.num(s.b.mean)}</td>
+                  <td className={`num ${s.delta !== null && s.delta < 0 ? 'bad-text' : s.delta ? 'ok-text' : ''}`}>
+                    {s.delta === null ? '—' : `${s.delta > 0 ? '+' : ''}${fmt.num(s.delta)}`}
+                  </td>
+                  <td className="num">{fmt.pct(s.a.passRate)}</td>
+                  <td className="num">{fmt.pct(s.b.passRate)}</td>
+                  <td>
+                    {s.regressed ? (
+                      <span className="status status-failed">regressed</span>
+                    ) : s.delta === null ? (
+                      <span className="muted">not comparable</span>
+                    ) : (
+                      <span className="status status-completed">ok</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="muted" data-testid="compare-counts">
+            {cmp.data.counts.matched.toLocaleString()} results matched · {cmp.data.counts.regressed.toLocaleString()}{' '}
+            regressed · {cmp.data.counts.improved.toLocaleString()} improved ·{' '}
+            {cmp.data.counts.unchanged.toLocaleString()} unchanged
+            {cmp.data.counts.onlyInA + cmp.data.counts.onlyInB > 0 &&
+              ` · ${cmp.data.counts.onlyInA} only in A, ${cmp.data.counts.onlyInB} only in B`}
+          </p>
+          <h2>Items that changed most</h2>
+          {cmp.data.items.length === 0 ? (
+            <Empty>No item changed.</Empty>
+          ) : (
+            <div className="changes">
+              {cmp.data.items.map((it) => (
+                <article key={`${it.itemId}-${it.repetition}`} className={`change change-${it.change}`}>
+                  <header>
+                    <span className={`status ${it.change === 'regression' ? 'status-failed' : 'status-completed'}`}>
+                      {it.change}
+                    </span>{' '}
+                    <code>{it.itemId}</code>
+                    {it.repetition ? ` #${it.repetition}` : ''} · Δ {it.delta > 0 ? '+' : ''}
+                    {fmt.num(it.delta)} ·{' '}
+                    {it.scores.map((s) => `${s.scorerId}: ${fmt.num(s.a)} → ${fmt.num(s.b)}`).join(' · ')}
+                  </header>
+                  <div className="side-by-side">
+                    <div>
+                      <h4>Input</h4>
+                      <Json value={it.input} />
+                      <h4>Ground truth</h4>
+                      <Json value={it.groundTruth} />
+                    </div>
+                    <div>
+                      <h4>
+                        A output <Status status={it.a.status} />
+                      </h4>
+                      <Json value={it.a.error ?? it.a.output} />
+                    </div>
+                    <div>
+                      <h4>
+                        B output <Status status={it.b.status} />
+                      </h4>
+                      <Json value={it.b.error ?? it.b.output} />
+                    </div>
+                  </div>
+                </article>
+              ))}
+            </div>
+          )}
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,475 @@
+import type { Dataset, DatasetItem } from '@assay/client';
+import { Validator } from '@cfworker/json-schema';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import Papa from 'papaparse';
+import { useEffect, useState } from 'react';
+import { Link, useLocation, useSearch } from 'wouter';
+import { client, fmt, messageOf } from '../api';
+import { Empty, ErrorBox, Loading, Modal, Pager, Status } from '../components';
+import { ImportDialog } from './ImportDialog';
+import { RunDialog } from './RunDialog';
+
+const PER_PAGE = 50;
+
+function parseJson(text: string, what: string, required: boolean): { value?: unknown; error?: string } {
+  if (!text.trim()) return required ? { error: `${what} is required` } : {};
+  try {
+    return { value: JSON.parse(text) };
+  } catch (e) {
+    return { error: `${what} is not valid JSON: ${(e as Error).message}` };
+  }
+}
+
+function schemaErrors(schema: Record<string, unknown> | null, value: unknown, what: string): string[] {
+  if (!schema || value === undefined) return [];
+  const r = new Validator(schema as never, '2020-12', false).validate(value);
+  return r.valid ? [] : r.errors.map((e) => `${what} ${e.instanceLocation}: ${e.error}`);
+}
+
+function ItemEditor({ dataset, item, onClose }: { dataset: Dataset; item: DatasetItem | null; onClose: () => void }) {
+  const [input, setInput] = useState(item ? fmt.pretty(item.input) : '');
+  const [gt, setGt] = useState(item && item.groundTruth !== null ? fmt.pretty(item.groundTruth) : '');
+  const [meta, setMeta] = useState(item?.metadata ? fmt.pretty(item.metadata) : '');
+  const [externalId, setExternalId] = useState(item?.externalId ?? '');
+  const [errors, setErrors] = useState<string[]>([]);
+  const qc = useQueryClient();
+  const save = useMutation({
+    mutationFn: (body: { input: unknown; groundTruth?: unknown; metadata?: Record<string, unknown> | null }) => {
+      const payload = { ...body, externalId: externalId || null };
+      return item
+        ? client.updateItem(dataset.id, item.id, payload)
+        : client.addItem(dataset.id, payload as Parameters<typeof client.addItem>[1]);
+    },
+    onSuccess: () => {
+      qc.invalidateQueries({ queryKey: ['items', dataset.id] });
+      qc.invalidateQueries({ queryKey: ['dataset', dataset.id] });
+      qc.invalidateQueries({ queryKey: ['versions', dataset.id] });
+      onClose();
+    },
+  });
+  return (
+    <Modal title={item ? 'Edit item' : 'Add item'} onClose={onClose} wide>
+      <form
+        className="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const i = parseJson(input, 'Input', true);
+          const g = parseJson(gt, 'Ground truth', false);
+          const m = parseJson(meta, 'Metadata', false);
+          const errs = [i.error, g.error, m.error].filter((x): x is string => !!x);
+          if (m.value !== undefined && (m.value === null || typeof m.value !== 'object' || Array.isArray(m.value)))
+            errs.push('Metadata must be a JSON object');
+          if (!errs.length) {
+            errs.push(...schemaErrors(dataset.inputSchema, i.value, 'input'));
+            errs.push(...schemaErrors(dataset.groundTruthSchema, g.value, 'groundTruth'));
+          }
+          setErrors(errs);
+          if (errs.length) return;
+          save.mutate({
+            input: i.value,
+            groundTruth: g.value,
+            metadata: (m.value as Record<string, unknown> | undefined) ?? null,
+          });
+        }}
+      >
+        <label>
+          Input (JSON)
+          <textarea rows={6} value={input} onChange={(e) => setInput(e.target.value)} className="mono" />
+        </label>
+        <label>
+          Ground truth (JSON, optional)
+          <textarea rows={4} value={gt} onChange={(e) => setGt(e.target.value)} className="mono" />
+        </label>
+        <label>
+          Metadata (JSON object, optional)
+          <textarea rows={3} value={meta} onChange={(e) => setMeta(e.target.value)} className="mono" />
+        </label>
+        <label>
+          External id (optional)
+          <input value={externalId} onChange={(e) => setExternalId(e.target.value)} />
+        </label>
+        {(dataset.inputSchema || dataset.groundTruthSchema) && (
+          <p className="muted small">Checked against the dataset's JSON schemas before saving.</p>
+        )}
+        {errors.length > 0 && (
+          <ul className="error" role="alert">
+            {errors.map((e) => (
+              <li key={e}>{e}</li>
+            ))}
+          </ul>
+        )}
+        {save.isError && <ErrorBox error={save.error} />}
+        <div className="actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={save.isPending}>
+            {save.isPending ? 'Saving…' : 'Save'}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+async function exportItems(dataset: Dataset, format: 'jsonl' | 'csv', version: number | undefined) {
+  const parts: string[] = [];
+  let header = true;
+  for await (const it of client.iterateItems(dataset.id, { version })) {
+    const row = {
+      id: it.id,
+      externalId: it.externalId,
+      input: it.input,
+      groundTruth: it.groundTruth,
+      metadata: it.metadata,
+    };
+    if (format === 'jsonl') parts.push(`${JSON.stringify(row)}\n`);
+    else {
+      const cells = {
+        id: row.id,
+        externalId: row.externalId ?? '',
+        input: JSON.stringify(row.input),
+        groundTruth: row.groundTruth === null ? '' : JSON.stringify(row.groundTruth),
+        metadata: row.metadata === null ? '' : JSON.stringify(row.metadata),
+      };
+      parts.push(`${Papa.unparse([cells], { header })}\r\n`);
+      header = false;
+    }
+  }
+  const blob = new Blob(parts, { type: format === 'jsonl' ? 'application/x-ndjson' : 'text/csv' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `${dataset.name.replace(/[^\w.-]+/g, '_')}-v${version ?? dataset.version}.${format}`;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+function ItemsTab({ dataset }: { dataset: Dataset }) {
+  const [page, setPage] = useState(0);
+  const [search, setSearch] = useState('');
+  const [applied, setApplied] = useState('');
+  const [version, setVersion] = useState<number | undefined>(undefined);
+  const [editing, setEditing] = useState<DatasetItem | null | 'new'>(null);
+  const [importing, setImporting] = useState(false);
+  const [exporting, setExporting] = useState<string | null>(null);
+  const qc = useQueryClient();
+  useEffect(() => {
+    const t = setTimeout(() => {
+      setApplied(search.trim());
+      setPage(0);
+    }, 300);
+    return () => clearTimeout(t);
+  }, [search]);
+  const q = useQuery({
+    queryKey: ['items', dataset.id, page, applied, version],
+    queryFn: () => client.listItems(dataset.id, { page, perPage: PER_PAGE, search: applied || undefined, version }),
+    placeholderData: keepPreviousData,
+  });
+  const del = useMutation({
+    mutationFn: (id: string) => client.deleteItem(dataset.id, id),
+    onSuccess: () => {
+      qc.invalidateQueries({ queryKey: ['items', dataset.id] });
+      qc.invalidateQueries({ queryKey: ['dataset', dataset.id] });
+      qc.invalidateQueries({ queryKey: ['versions', dataset.id] });
+    },
+  });
+  const readOnly = version !== undefined && version !== dataset.version;
+  return (
+    <section>
+      <div className="toolbar">
+        <input
+          type="search"
+          placeholder="Search items…"
+          aria-label="Search items"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
+        <label className="inline">
+          Version
+          <select
+            aria-label="Version"
+            value={version ?? ''}
+            onChange={(e) => {
+              setVersion(e.target.value === '' ? undefined : Number(e.target.value));
+              setPage(0);
+            }}
+          >
+            <option value="">latest (v{dataset.version})</option>
+            {Array.from({ length: dataset.version }, (_, i) => dataset.version - 1 - i).map((v) => (
+              <option key={v} value={v}>
+                v{v}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="spacer" />
+        <button type="button" onClick={() => setEditing('new')} disabled={readOnly}>
+          Add item
+        </button>
+        <button type="button" onClick={() => setImporting(true)}>
+          Import CSV / JSONL
+        </button>
+        {(['jsonl', 'csv'] as const).map((f) => (
+          <button
+            key={f}
+            type="button"
+            disabled={exporting !== null}
+            onClick={() => {
+              setExporting(`Exporting ${f.toUpperCase()}…`);
+              exportItems(dataset, f, version)
+                .then(() => setExporting(null))
+                .catch((e) => setExporting(`Export failed: ${messageOf(e)}`));
+            }}
+          >
+            Export {f.toUpperCase()}
+          </button>
+        ))}
+      </div>
+      {exporting && <p className="muted small">{exporting}</p>}
+      {q.isPending ? (
+        <Loading />
+      ) : q.isError ? (
+        <ErrorBox error={q.error} onRetry={() => q.refetch()} />
+      ) : q.data.items.length === 0 ? (
+        <Empty>
+          {applied ? `No items match “${applied}”.` : 'No items yet. Add one or import a CSV / JSONL file.'}
+        </Empty>
+      ) : (
+        <>
+          <table className="table" aria-label="Items">
+            <thead>
+              <tr>
+                <th>Id</th>
+                <th>Input</th>
+                <th>Ground truth</th>
+                <th>Metadata</th>
+                <th className="num">Version</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {q.data.items.map((it) => (
+                <tr key={it.id}>
+                  <td className="mono small">{it.externalId ?? it.id}</td>
+                  <td className="mono small">{fmt.short(it.input)}</td>
+                  <td className="mono small">{fmt.short(it.groundTruth, 50)}</td>
+                  <td className="mono small">{fmt.short(it.metadata, 40)}</td>
+                  <td className="num">{it.version}</td>
+                  <td className="row-actions">
+                    <button type="button" className="link" disabled={readOnly} onClick={() => setEditing(it)}>
+                      Edit
+                    </button>
+                    <button
+                      type="button"
+                      className="link danger"
+                      disabled={readOnly || del.isPending}
+                      onClick={() => {
+                        if (window.confirm('Delete this item? (Older versions keep it.)')) del.mutate(it.id);
+                      }}
+                    >
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager page={page} perPage={PER_PAGE} total={q.data.pagination.total} onPage={setPage} />
+        </>
+      )}
+      {del.isError && <ErrorBox error={del.error} />}
+      {editing && (
+        <ItemEditor dataset={dataset} item={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />
+      )}
+      {importing && <ImportDialog dataset={dataset} onClose={() => setImporting(false)} />}
+    </section>
+  );
+}
+
+function RunsTab({ dataset }: { dataset: Dataset }) {
+  const [page, setPage] = useState(0);
+  const [a, setA] = useState<string | null>(null);
+  const [b, setB] = useState<string | null>(null);
+  const [, navigate] = useLocation();
+  const q = useQuery({
+    queryKey: ['runs', dataset.id, page, PER_PAGE],
+    queryFn: () => client.listRuns(dataset.id, { page, perPage: PER_PAGE }),
+    placeholderData: keepPreviousData,
+    refetchInterval: (query) =>
+      query.state.data?.runs.some((r) => r.status === 'pending' || r.status === 'running') ? 2000 : false,
+  });
+  if (q.isPending) return <Loading />;
+  if (q.isError) return <ErrorBox error={q.error} onRetry={() => q.refetch()} />;
+  if (q.data.runs.length === 0) return <Empty>No runs yet. Start one with “New run”.</Empty>;
+  return (
+    <section>
+      <div className="toolbar">
+        <span className="muted">Pick a baseline (A) and a candidate (B) to compare.</span>
+        <span className="spacer" />
+        <button
+          type="button"
+          className="primary"
+          disabled={!a || !b || a === b}
+          onClick={() => navigate(`/datasets/${dataset.id}/compare?a=${a}&b=${b}`)}
+        >
+          Compare A → B
+        </button>
+      </div>
+      <table className="table" aria-label="Runs">
+        <thead>
+          <tr>
+            <th>A</th>
+            <th>B</th>
+            <th>Run</th>
+            <th>Status</th>
+            <th>Target</th>
+            <th>Scorers (mean)</th>
+            <th className="num">Done / total</th>
+            <th className="num">Failed</th>
+            <th className="num">Version</th>
+            <th>Created</th>
+          </tr>
+        </thead>
+        <tbody>
+          {q.data.runs.map((r) => (
+            <tr key={r.id}>
+              <td>
+                <input
+                  type="radio"
+                  name="run-a"
+                  aria-label={`Baseline A: ${r.name ?? r.id}`}
+                  checked={a === r.id}
+                  onChange={() => setA(r.id)}
+                />
+              </td>
+              <td>
+                <input
+                  type="radio"
+                  name="run-b"
+                  aria-label={`Candidate B: ${r.name ?? r.id}`}
+                  checked={b === r.id}
+                  onChange={() => setB(r.id)}
+                />
+              </td>
+              <td>
+                <Link href={`/datasets/${dataset.id}/runs/${r.id}`}>{r.name ?? r.id}</Link>
+              </td>
+              <td>
+                <Status status={r.status} />
+              </td>
+              <td>{r.targetId}</td>
+              <td className="small">
+                {(r.summary?.scorers ?? []).map((s) => `${s.scorerId} ${fmt.num(s.mean)}`).join(' · ') || '—'}
+              </td>
+              <td className="num">
+                {(r.succeededCount + r.failedCount).toLocaleString()} / {r.totalItems.toLocaleString()}
+              </td>
+              <td className="num">{r.failedCount.toLocaleString()}</td>
+              <td className="num">{r.datasetVersion}</td>
+              <td>{fmt.date(r.createdAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Pager page={page} perPage={PER_PAGE} total={q.data.pagination.total} onPage={setPage} />
+    </section>
+  );
+}
+
+function VersionsTab({ dataset }: { dataset: Dataset }) {
+  const [page, setPage] = useState(0);
+  const q = useQuery({
+    queryKey: ['versions', dataset.id, page],
+    queryFn: () => client.listVersions(dataset.id, { page, perPage: PER_PAGE }),
+    placeholderData: keepPreviousData,
+  });
+  if (q.isPending) return <Loading />;
+  if (q.isError) return <ErrorBox error={q.error} onRetry={() => q.refetch()} />;
+  if (q.data.versions.length === 0) return <Empty>No versions yet: the dataset has never had items.</Empty>;
+  return (
+    <section>
+      <table className="table" aria-label="Versions">
+        <thead>
+          <tr>
+            <th className="num">Version</th>
+            <th className="num">Added</th>
+            <th className="num">Updated</th>
+            <th className="num">Deleted</th>
+            <th>When</th>
+          </tr>
+        </thead>
+        <tbody>
+          {q.data.versions.map((v) => (
+            <tr key={v.version}>
+              <td className="num">v{v.version}</td>
+              <td className="num">{v.added.toLocaleString()}</td>
+              <td className="num">{v.updated.toLocaleString()}</td>
+              <td className="num">{v.deleted.toLocaleString()}</td>
+              <td>{fmt.date(v.createdAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Pager page={page} perPage={PER_PAGE} total={q.data.pagination.total} onPage={setPage} />
+    </section>
+  );
+}
+
+export function DatasetPage({ datasetId }: { datasetId: string }) {
+  const search = useSearch();
+  const [, navigate] = useLocation();
+  const tab = new URLSearchParams(search).get('tab') ?? 'items';
+  const [running, setRunning] = useState(false);
+  const q = useQuery({ queryKey: ['dataset', datasetId], queryFn: () => client.getDataset(datasetId) });
+  if (q.isPending) return <Loading />;
+  if (q.isError) return <ErrorBox error={q.error} onRetry={() => q.refetch()} />;
+  const ds = q.data;
+  const tabs = [
+    ['items', `Items (${ds.itemCount.toLocaleString()})`],
+    ['runs', 'Runs'],
+    ['versions', 'Versions'],
+  ] as const;
+  return (
+    <section>
+      <nav className="crumbs">
+        <Link href="/">Datasets</Link> /
+      </nav>
+      <div className="page-head">
+        <div>
+          <h1>{ds.name}</h1>
+          <p className="muted small">
+            {ds.description ? `${ds.description} · ` : ''}version {ds.version} · updated {fmt.date(ds.updatedAt)}
+            {ds.inputSchema || ds.groundTruthSchema ? ' · has JSON schemas' : ''}
+          </p>
+        </div>
+        <button type="button" className="primary" onClick={() => setRunning(true)} disabled={ds.itemCount === 0}>
+          New run
+        </button>
+      </div>
+      <div className="tabs" role="tablist">
+        {tabs.map(([id, label]) => (
+          <button
+            key={id}
+            type="button"
+            role="tab"
+            aria-selected={tab === id}
+            className={tab === id ? 'tab active' : 'tab'}
+            onClick={() => navigate(`/datasets/${datasetId}?tab=${id}`, { replace: true })}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
+      {tab === 'runs' ? (
+        <RunsTab dataset={ds} />
+      ) : tab === 'versions' ? (
+        <VersionsTab dataset={ds} />
+      ) : (
+        <ItemsTab dataset={ds} />
+      )}
+      {running && <RunDialog dataset={ds} onClose={() => setRunning(false)} />}
+    </section>
+  );
+}

@@ -1,0 +1,143 @@
+import type { Dataset } from '@assay/client';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useLocation } from 'wouter';
+import { client } from '../api';
+import { ErrorBox, Loading, Modal } from '../components';
+
+/** Trigger a run; closes as soon as the API answers 202 and opens the run page (which shows `pending`). */
+export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () => void }) {
+  const targets = useQuery({ queryKey: ['targets'], queryFn: () => client.listTargets() });
+  const scorers = useQuery({ queryKey: ['scorers'], queryFn: () => client.listScorers() });
+  const [targetId, setTargetId] = useState('');
+  const [scorerIds, setScorerIds] = useState<string[]>([]);
+  const [version, setVersion] = useState(String(dataset.version));
+  const [concurrency, setConcurrency] = useState('10');
+  const [repetitions, setRepetitions] = useState('1');
+  const [timeoutS, setTimeoutS] = useState('60');
+  const [name, setName] = useState('');
+  const [, navigate] = useLocation();
+  const qc = useQueryClient();
+  const target = targetId || targets.data?.[0]?.id || '';
+  const trigger = useMutation({
+    mutationFn: () =>
+      client.triggerRun(dataset.id, {
+        targetId: target,
+        scorerIds,
+        version: Number(version),
+        maxConcurrency: Number(concurrency),
+        repetitions: Number(repetitions),
+        itemTimeoutMs: Math.round(Number(timeoutS) * 1000),
+        name: name || undefined,
+      }),
+    onSuccess: (run) => {
+      const { runId: _r, ...visible } = run;
+      qc.setQueryData(['run', dataset.id, run.runId], visible);
+      qc.invalidateQueries({ queryKey: ['runs', dataset.id] });
+      onClose();
+      navigate(`/datasets/${dataset.id}/runs/${run.runId}`);
+    },
+  });
+  return (
+    <Modal title="New run" onClose={onClose}>
+      {targets.isPending || scorers.isPending ? (
+        <Loading />
+      ) : targets.isError ? (
+        <ErrorBox error={targets.error} onRetry={() => targets.refetch()} />
+      ) : scorers.isError ? (
+        <ErrorBox error={scorers.error} onRetry={() => scorers.refetch()} />
+      ) : (
+        <form
+          className="form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            trigger.mutate();
+          }}
+        >
+          <label>
+            Target
+            <select value={target} onChange={(e) => setTargetId(e.target.value)} required>
+              {targets.data.length === 0 && <option value="">No targets configured</option>}
+              {targets.data.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.id} ({t.type}){t.description ? ` — ${t.description}` : ''}
+                </option>
+              ))}
+            </select>
+          </label>
+          <fieldset>
+            <legend>Scorers</legend>
+            {scorers.data.map((s) => (
+              <label key={s.id} className="check">
+                <input
+                  type="checkbox"
+                  checked={scorerIds.includes(s.id)}
+                  onChange={(e) =>
+                    setScorerIds(e.target.checked ? [...scorerIds, s.id] : scorerIds.filter((x) => x !== s.id))
+                  }
+                />
+                {s.id}
+                {s.description && <span className="muted small"> — {s.description}</span>}
+              </label>
+            ))}
+          </fieldset>
+          <div className="grid3">
+            <label>
+              Dataset version
+              <input
+                type="number"
+                min={0}
+                max={dataset.version}
+                value={version}
+                onChange={(e) => setVersion(e.target.value)}
+              />
+            </label>
+            <label>
+              Concurrency
+              <input
+                type="number"
+                min={1}
+                max={1000}
+                value={concurrency}
+                onChange={(e) => setConcurrency(e.target.value)}
+              />
+            </label>
+            <label>
+              Repetitions
+              <input
+                type="number"
+                min={1}
+                max={100}
+                value={repetitions}
+                onChange={(e) => setRepetitions(e.target.value)}
+              />
+            </label>
+            <label>
+              Item timeout (s)
+              <input
+                type="number"
+                min={0.001}
+                step="any"
+                value={timeoutS}
+                onChange={(e) => setTimeoutS(e.target.value)}
+              />
+            </label>
+            <label>
+              Name (optional)
+              <input value={name} onChange={(e) => setName(e.target.value)} />
+            </label>
+          </div>
+          {trigger.isError && <ErrorBox error={trigger.error} />}
+          <div className="actions">
+            <button type="button" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="submit" className="primary" disabled={trigger.isPending || !target}>
+              {trigger.isPending ? 'Starting…' : 'Start run'}
+            </button>
+          </div>
+        </form>
+      )}
+    </Modal>
+  );
+}
