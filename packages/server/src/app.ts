@@ -243,19 +243,52 @@ export function createApp(deps: AppDeps) {
       // The current state first, so a client that connects late is never behind.
       const current = await runOf(run.datasetId, run.id);
       await stream.writeSSE({ event: 'run', data: JSON.stringify(current) });
-      let done = ['completed', 'failed', 'cancelled'].includes(current.status);
+      const FINAL = ['completed', 'failed', 'cancelled'];
+      let done = FINAL.includes(current.status);
+      // What the client has seen, so the stored row can fill in events the bus did not deliver
+      // (a worker in another process without Redis, pub/sub messages lost in a Redis restart).
+      let seen = { status: current.status, done: current.succeededCount + current.failedCount };
+      let quietSince = Date.now();
       while (!done && !stream.aborted) {
         if (queue.length === 0) {
           await new Promise<void>((r) => {
             wake = r;
-            setTimeout(r, 15_000).unref();
+            setTimeout(r, 1_000).unref();
           });
           wake = null;
-          if (queue.length === 0 && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' });
+        }
+        if (queue.length === 0 && !stream.aborted) {
+          const row = await storage.getRun(run.id);
+          if (row && row.succeededCount + row.failedCount !== seen.done)
+            queue.push({
+              type: 'run.progress',
+              runId: row.id,
+              datasetId: row.datasetId,
+              succeeded: row.succeededCount,
+              failed: row.failedCount,
+              total: row.totalItems,
+            });
+          if (row && row.status !== seen.status)
+            queue.push({
+              type: 'run.status',
+              runId: row.id,
+              datasetId: row.datasetId,
+              status: row.status,
+              error: row.error,
+            });
+        }
+        if (queue.length === 0 && !stream.aborted && Date.now() - quietSince >= 15_000) {
+          await stream.writeSSE({ event: 'ping', data: '{}' });
+          quietSince = Date.now();
         }
         for (const e of queue.splice(0)) {
+          quietSince = Date.now();
           await stream.writeSSE({ event: e.type, data: JSON.stringify(e) });
-          if (e.type === 'run.status' && ['completed', 'failed', 'cancelled'].includes(e.status)) done = true;
+          if (e.type === 'run.progress') seen = { ...seen, done: e.succeeded + e.failed };
+          if (e.type === 'run.status') {
+            seen = { ...seen, status: e.status };
+            if (FINAL.includes(e.status)) done = true;
+          }
         }
       }
       unsubscribe();

@@ -1,0 +1,75 @@
+/**
+ * The embedded default with separate processes: `assay serve --no-worker` and two `assay worker`s
+ * on the same SQLite file (no services). Live progress reaches the API's SSE clients although the
+ * workers run in other processes without Redis: the stream falls back to the stored run row.
+ */
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  allResults,
+  api,
+  createDataset,
+  freePort,
+  killAllChildren,
+  removeTempDirs,
+  sleepyConfig,
+  spawnAssay,
+  startServer,
+  tempDir,
+  waitFor,
+  waitRunFinal,
+} from './helpers.js';
+
+afterAll(async () => {
+  await killAllChildren();
+  removeTempDirs();
+});
+
+describe('embedded: one API process and two worker processes on one SQLite file', () => {
+  it('runs complete, results are stored once, and SSE on the API sees progress and the final status', async () => {
+    const dir = tempDir();
+    const config = sleepyConfig(dir, 10);
+    const dataDir = join(dir, 'data');
+    const common = ['--config', config, '--data-dir', dataDir];
+    const port = await freePort();
+    const server = await startServer(port, ['--no-worker', ...common], { cwd: dir });
+    const workers = [spawnAssay(['worker', ...common], { cwd: dir }), spawnAssay(['worker', ...common], { cwd: dir })];
+    for (const w of workers)
+      await waitFor(
+        async () => w.stdout(),
+        (o) => o.includes('running up to'),
+        { what: 'a worker to start' },
+      );
+
+    const ITEMS = 300;
+    const ds = await createDataset(
+      server.base,
+      'embedded-workers',
+      Array.from({ length: ITEMS }, (_, i) => ({ input: { answer: `a${i}` }, groundTruth: `a${i}` })),
+    );
+    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+      targetId: 'sleepy',
+      scorerIds: ['exact'],
+      maxConcurrency: 4,
+    });
+    expect(trig.status).toBe(202);
+    const runId: string = trig.json.runId;
+
+    let events = '';
+    const sse = fetch(`${server.base}/api/datasets/${ds.id}/runs/${runId}/events`).then(async (r) => {
+      for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) events += Buffer.from(chunk);
+    });
+
+    const run = await waitRunFinal(server.base, ds.id, runId, 60_000);
+    expect(run.status).toBe('completed');
+    expect(run.succeededCount).toBe(ITEMS);
+    const results = await allResults(server.base, ds.id, runId);
+    expect(new Set(results.map((r) => r.itemId)).size).toBe(ITEMS);
+    expect(results.every((r) => workers.some((w) => r.workerId.split(':')[1] === String(w.pid)))).toBe(true);
+
+    // The stream ends by itself after the final status, which it learnt from the stored row.
+    await sse;
+    expect(events).toContain('event: run.progress');
+    expect(events).toMatch(/event: run\.status\ndata: .*"status":"completed"/);
+  }, 90_000);
+});
