@@ -1,0 +1,316 @@
+/**
+ * The web UI end to end: headless Chromium (Debian's package, driven by playwright-core) against a
+ * real `assay serve` child process on a temporary data directory. The API server runs without a
+ * worker, so a new run stays `pending` until the test starts an `assay worker` on the same SQLite
+ * file; the page then learns about progress by polling (the worker's events live in another
+ * process), which is the fallback path of the live run page.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  api,
+  type Child,
+  freePort,
+  killAllChildren,
+  REPO_ROOT,
+  removeTempDirs,
+  type Server,
+  spawnAssay,
+  startServer,
+  tempDir,
+  writeFile,
+} from '../e2e/helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = join(REPO_ROOT, 'docs/screenshots');
+const UI_DIST = join(REPO_ROOT, 'packages/ui/dist/index.html');
+
+let dir: string;
+let flag: string;
+let server: Server;
+let worker: Child | undefined;
+let context: BrowserContext;
+let page: Page;
+let datasetId = '';
+let failedRunId = '';
+
+const config = (flagFile: string) => `
+import { existsSync } from 'node:fs';
+const sleep = (ms, signal) => new Promise((res, rej) => {
+  if (signal?.aborted) return rej(signal.reason);
+  const t = setTimeout(res, ms);
+  signal?.addEventListener('abort', () => { clearTimeout(t); rej(signal.reason); });
+});
+const FLAG = ${JSON.stringify(flagFile)};
+export default {
+  targets: [
+    { id: 'good', type: 'function', description: 'answers every item right', run: async (q) => 'ans-' + q },
+    { id: 'worse', type: 'function', description: 'gets q2, q4 and q6 wrong',
+      run: async (q) => (/[246]$/.test(String(q)) ? 'wrong' : 'ans-' + q) },
+    { id: 'flaky', type: 'agent', description: 'fails q2 and q5 while the flag file exists',
+      run: async (q) => {
+        if (existsSync(FLAG) && /[25]$/.test(String(q))) {
+          throw Object.assign(new Error('planned failure for ' + q), { retryable: false });
+        }
+        return 'ans-' + q;
+      } },
+    { id: 'slow', type: 'workflow', description: 'takes a minute per item', run: async (q, ctx) => { await sleep(60000, ctx.signal); return 'ans-' + q; } },
+  ],
+  scorers: [
+    { id: 'match', description: '1 when the output equals the ground truth',
+      score: ({ output, groundTruth }) => ({ score: output === groundTruth ? 1 : 0, reason: output === groundTruth ? 'equal' : 'differs' }) },
+  ],
+};
+`;
+
+const CSV = [
+  'question,expected,topic',
+  'q1,ans-q1,geo',
+  'q2,ans-q2,geo',
+  'q3,ans-q3,math',
+  ',ans-missing,math', // no input: the validation report flags it
+  'q4,ans-q4,math',
+  'q5,ans-q5,art',
+  'q6,ans-q6,art',
+].join('\n');
+
+async function shot(name: string) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+async function startWorker() {
+  if (worker?.isRunning()) return;
+  worker = spawnAssay(['worker', '--config', join(dir, 'assay.config.mjs'), '--data-dir', join(dir, 'data')]);
+}
+
+/** Opens the run dialog and starts a run of `target` with the `match` scorer. */
+async function startRun(target: string) {
+  await page.goto(`${server.base}/datasets/${datasetId}`);
+  await page.getByRole('button', { name: 'New run' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New run' });
+  await dialog.getByLabel('Target').selectOption(target);
+  await dialog.getByRole('checkbox', { name: /^match —/ }).check();
+  await dialog.getByRole('button', { name: 'Start run' }).click();
+  await page.waitForURL(/\/runs\/run_/);
+  await dialog.waitFor({ state: 'hidden' });
+  return page.url().split('/runs/')[1]!;
+}
+
+/** Waits until the table labelled `name` shows `n` body rows. */
+const rowsOf = (name: string, n: number) =>
+  page.waitForFunction(`document.querySelectorAll('table[aria-label="${name}"] tbody tr').length === ${n}`);
+
+const expectText = async (text: string | RegExp, timeout = 20_000) =>
+  page.getByText(text).first().waitFor({ state: 'visible', timeout });
+
+describe.skipIf(!existsSync(CHROMIUM))('web UI in headless Chromium', () => {
+  beforeAll(async () => {
+    if (!existsSync(UI_DIST)) {
+      execFileSync('npm', ['run', 'build', '-w', '@assay/ui'], { cwd: REPO_ROOT, stdio: 'ignore' });
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    dir = tempDir('assay-ui-');
+    flag = join(dir, 'fail-flag');
+    writeFile(dir, 'fail-flag', 'on');
+    writeFile(dir, 'assay.config.mjs', config(flag));
+    server = await startServer(await freePort(), [
+      '--config',
+      join(dir, 'assay.config.mjs'),
+      '--data-dir',
+      join(dir, 'data'),
+      '--no-worker',
+    ]);
+    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 720 },
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(20_000);
+  }, 120_000);
+
+  afterEach(async (ctx) => {
+    // A failing step leaves a picture of the page behind, for the person reading the failure.
+    if (ctx.task.result?.state === 'fail' && page) {
+      const file = join(tmpdir(), `assay-ui-failure-${ctx.task.name.replace(/\W+/g, '-').slice(0, 40)}.png`);
+      await page.screenshot({ path: file }).catch(() => {});
+      console.error(`[ui test] screenshot of the failing page: ${file}`);
+    }
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await killAllChildren();
+    removeTempDirs();
+  });
+
+  it('serves the UI at / with SPA fallback, and a missing page shows the API error, not a blank page', async () => {
+    const index = await fetch(`${server.base}/datasets/whatever`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toContain('text/html');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const asset = (await index.text()).match(/\/assets\/[^"]+\.js/)![0];
+    const a = await fetch(server.base + asset);
+    expect(a.headers.get('content-type')).toContain('text/javascript');
+    expect(a.headers.get('cache-control')).toContain('immutable');
+    expect((await fetch(`${server.base}/assets/missing.js`)).status).toBe(404);
+    const apiMiss = await fetch(`${server.base}/api/nope`);
+    expect(apiMiss.status).toBe(404);
+    expect(((await apiMiss.json()) as any).error.code).toBe('NOT_FOUND');
+
+    await page.goto(`${server.base}/datasets/ds_does_not_exist`);
+    await expectText("Dataset 'ds_does_not_exist' not found");
+    await page.goto(`${server.base}/`);
+    await expectText('No datasets yet');
+  });
+
+  it('creates a dataset and imports a CSV (preview, mapping, validation report, batch insert)', async () => {
+    await page.getByRole('button', { name: 'New dataset' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New dataset' });
+    await dialog.getByLabel('Name').fill('capitals-e2e');
+    await dialog.getByLabel('Description').fill('made by the UI test');
+    await dialog.getByRole('button', { name: 'Create dataset' }).click();
+    await page.waitForURL(/\/datasets\/ds_/);
+    datasetId = page.url().split('/datasets/')[1]!.split(/[?#]/)[0]!;
+    await expectText('No items yet');
+
+    await page.getByRole('button', { name: 'Import CSV / JSONL' }).click();
+    const imp = page.getByRole('dialog', { name: 'Import items' });
+    await imp
+      .locator('input[type=file]')
+      .setInputFiles({ name: 'items.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
+    await imp.getByLabel('Map column question').waitFor();
+    // The guesses: question → input, expected → groundTruth, topic → metadata.
+    expect(await imp.getByLabel('Map column question').inputValue()).toBe('input');
+    expect(await imp.getByLabel('Map column expected').inputValue()).toBe('groundTruth');
+    await imp.getByLabel('Map column topic').selectOption('metadata');
+    await imp.getByRole('button', { name: 'Validate' }).click();
+    await imp.getByTestId('valid-count').waitFor();
+    expect(await imp.getByTestId('valid-count').textContent()).toBe('6');
+    expect(await imp.getByTestId('invalid-count').textContent()).toBe('1');
+    await imp.getByText('row 4: input is empty').waitFor();
+    await shot('import-dialog');
+    await imp.getByRole('button', { name: 'Import 6 items' }).click();
+    await imp.getByText('dataset is at version 1').waitFor();
+    await imp.getByRole('button', { name: 'Close' }).last().click();
+
+    await page.getByRole('tab', { name: 'Items (6)' }).waitFor();
+    const rows = page.getByRole('table', { name: 'Items' }).locator('tbody tr');
+    expect(await rows.count()).toBe(6);
+    await page.getByRole('searchbox', { name: 'Search items' }).fill('q5');
+    await rowsOf('Items', 1);
+    await page.getByRole('searchbox', { name: 'Search items' }).fill('');
+    await rowsOf('Items', 6);
+    const items = await api(server.base, 'GET', `/datasets/${datasetId}/items?perPage=10`);
+    const q1 = items.json.items.find((i: any) => i.input === 'q1');
+    expect(q1.groundTruth).toBe('ans-q1');
+    expect(q1.metadata).toEqual({ topic: 'geo' });
+    await shot('dataset');
+  });
+
+  it('a run shows pending at once, then completed; a failed item opens in the detail drawer', async () => {
+    failedRunId = await startRun('flaky');
+    // No worker yet: the run page shows the 202 answer's state.
+    await page.locator('h1 [data-status="pending"]').waitFor();
+    await startWorker();
+    await page.locator('h1 [data-status="completed"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('progress-done').getByText('6 / 6').waitFor();
+    await expectText('2 failed');
+    // Failed items have no score: 4 scored, all of them right.
+    await page.getByTestId('scorer-match').getByText('100.0%').waitFor();
+    await shot('run');
+
+    await page.getByLabel('Filter results').selectOption('failed');
+    await rowsOf('Results', 2);
+    await page.getByRole('table', { name: 'Results' }).locator('tbody tr button').first().click();
+    const drawer = page.getByRole('dialog');
+    await drawer
+      .getByTestId('result-error')
+      .getByText(/planned failure for q[25]/)
+      .waitFor();
+    await drawer.getByRole('table', { name: 'Attempts' }).waitFor();
+    await shot('run-item-drawer');
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'hidden' });
+  });
+
+  it('retries the failed items of a run', async () => {
+    rmSync(flag);
+    await page.getByRole('button', { name: 'Retry failed' }).click();
+    await page
+      .locator('h1 [data-status="completed"]')
+      .waitFor({ state: 'detached', timeout: 10_000 })
+      .catch(() => {});
+    await page.locator('h1 [data-status="completed"]').waitFor({ timeout: 30_000 });
+    await expectText('0 failed');
+    await page.getByLabel('Filter results').selectOption('');
+    await rowsOf('Results', 6);
+    const attempts = await api(
+      server.base,
+      'GET',
+      `/datasets/${datasetId}/runs/${failedRunId}/results?status=succeeded`,
+    );
+    expect(attempts.json.pagination.total).toBe(6);
+    const retried = attempts.json.results.filter((r: any) => r.attempt > 1 || /[25]$/.test(r.input));
+    expect(retried.every((r: any) => r.status === 'succeeded')).toBe(true);
+  });
+
+  it('cancels a running run', async () => {
+    await startRun('slow');
+    await page.locator('h1 [data-status="running"]').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await page.locator('h1 [data-status="cancelled"]').waitFor({ timeout: 30_000 });
+  });
+
+  it('compares two runs: per-scorer delta with a regressed flag, then the items that got worse', async () => {
+    const good = await startRun('good');
+    await page.locator('h1 [data-status="completed"]').waitFor({ timeout: 30_000 });
+    const worse = await startRun('worse');
+    await page.locator('h1 [data-status="completed"]').waitFor({ timeout: 30_000 });
+
+    await page.goto(`${server.base}/datasets/${datasetId}?tab=runs`);
+    await page.getByRole('table', { name: 'Runs' }).waitFor();
+    await page.getByLabel(`Baseline A: ${good}`).check();
+    await page.getByLabel(`Candidate B: ${worse}`).check();
+    await shot('runs');
+    await page.getByRole('button', { name: 'Compare A → B' }).click();
+    await page.waitForURL(/\/compare\?/);
+    const table = page.getByRole('table', { name: 'Scorer comparison' });
+    await table.getByText('regressed').waitFor();
+    expect(await table.locator('tbody tr td').nth(3).textContent()).toBe('-0.5');
+    await page.getByTestId('compare-counts').getByText('3 regressed').waitFor();
+    const changes = page.locator('article.change-regression');
+    expect(await changes.count()).toBe(3);
+    await changes.first().getByText('"wrong"').or(changes.first().getByText('wrong')).first().waitFor();
+    await shot('compare');
+
+    // The same through the API, with a threshold that forgives any drop.
+    const lenient = await api(server.base, 'POST', `/datasets/${datasetId}/compare`, {
+      runIdA: good,
+      runIdB: worse,
+      thresholds: { match: 1 },
+    });
+    expect(lenient.status).toBe(200);
+    expect(lenient.json.scorers[0].regressed).toBe(false);
+    expect(lenient.json.counts.regressed).toBe(0);
+    const bad = await api(server.base, 'POST', `/datasets/${datasetId}/compare`, { runIdA: good });
+    expect(bad.status).toBe(400);
+
+    await page.goto(`${server.base}/`);
+    await page.getByRole('table', { name: 'Datasets' }).getByText('capitals-e2e').waitFor();
+    await shot('datasets');
+  });
+});
