@@ -1,0 +1,166 @@
+/**
+ * Time to first render of the run page of a 100,000-result run, in headless Chromium against a
+ * real `assay serve` child process: from navigation start until the results table shows its first
+ * page and the scorer card shows the run's mean. Prints each sample and the median.
+ *
+ *   node --import tsx packages/ui/bench/first-render.ts [items=100000] [samples=7]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const ITEMS = Number(process.argv[2] ?? 100_000);
+const SAMPLES = Number(process.argv[3] ?? 7);
+
+const port = await new Promise<number>((ok) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const p = (s.address() as { port: number }).port;
+    s.close(() => ok(p));
+  });
+});
+const dir = mkdtempSync(join(tmpdir(), 'assay-ui-bench-'));
+writeFileSync(
+  join(dir, 'assay.config.mjs'),
+  `export default { targets: [{ id: 'echo', type: 'function', run: async (q) => q }],
+  scorers: [{ id: 'half', score: ({ input }) => ({ score: (input.n % 10) / 9, reason: 'n mod 10' }) }] };`,
+);
+const child = spawn(
+  process.execPath,
+  [
+    join(ROOT, 'packages/cli/bin/assay.js'),
+    'serve',
+    '--config',
+    join(dir, 'assay.config.mjs'),
+    '--data-dir',
+    join(dir, 'data'),
+    '--port',
+    String(port),
+  ],
+  { stdio: 'ignore' },
+);
+const base = `http://127.0.0.1:${port}`;
+const call = async (method: string, path: string, body?: unknown) => {
+  const r = await fetch(`${base}/api${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+  return (await r.json()) as any;
+};
+try {
+  for (let i = 0; ; i++) {
+    try {
+      await call('GET', '/health');
+      break;
+    } catch (e) {
+      if (i > 200) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const ds = await call('POST', '/datasets', { name: 'bench-100k' });
+  for (let i = 0; i < ITEMS; i += 10_000) {
+    const n = Math.min(10_000, ITEMS - i);
+    await call('POST', `/datasets/${ds.id}/items/batch`, {
+      items: Array.from({ length: n }, (_, k) => ({ input: { n: i + k, text: `item ${i + k}` }, groundTruth: i + k })),
+    });
+  }
+  const t0 = Date.now();
+  const run = await call('POST', `/datasets/${ds.id}/runs`, {
+    targetId: 'echo',
+    scorerIds: ['half'],
+    maxConcurrency: 100,
+  });
+  for (;;) {
+    const r = await call('GET', `/datasets/${ds.id}/runs/${run.runId}`);
+    if (['completed', 'failed', 'cancelled'].includes(r.status)) {
+      console.log(`run of ${r.totalItems} items ${r.status} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      break;
+    }
+    await new Promise((res) => setTimeout(res, 500));
+  }
+
+  const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 720 },
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const url = `${base}/datasets/${ds.id}/runs/${run.runId}`;
+  const samples: number[] = [];
+  for (let i = 0; i < SAMPLES + 1; i++) {
+    const page = await context.newPage();
+    await page.goto(url, { waitUntil: 'commit' });
+    // In the page: ms from navigation start until the first result row and the scorer mean are shown.
+    // (a string, not a function: tsx would add helpers the page does not have)
+    const ms = (await page.evaluate(`new Promise((ok) => {
+      const done = () =>
+        document.querySelector('table[aria-label="Results"] tbody tr') &&
+        /\\d/.test(document.querySelector('[data-testid="scorer-half"] .big')?.textContent ?? '');
+      if (done()) return ok(performance.now());
+      const obs = new MutationObserver(() => {
+        if (done()) {
+          obs.disconnect();
+          ok(performance.now());
+        }
+      });
+      obs.observe(document, { childList: true, subtree: true, characterData: true });
+    })`)) as number;
+    await page.close();
+    if (i > 0) samples.push(ms); // the first load warms the server's page cache and the HTTP cache
+    console.log(`${i === 0 ? 'warm-up' : `sample ${i}`}: ${ms.toFixed(0)} ms`);
+  }
+  samples.sort((a, b) => a - b);
+  console.log(
+    `median time to first render (run page, ${ITEMS} results): ${samples[Math.floor(samples.length / 2)]!.toFixed(0)} ms over ${samples.length} samples (min ${samples[0]!.toFixed(0)}, max ${samples[samples.length - 1]!.toFixed(0)})`,
+  );
+  await context.close();
+
+  // The API calls behind the page, timed alone (median of 5 each).
+  const timed = async (label: string, method: string, path: string, body?: unknown) => {
+    const ts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await call(method, path, body);
+      ts.push(performance.now() - t);
+    }
+    ts.sort((a, b) => a - b);
+    console.log(`${label}: ${ts[2]!.toFixed(0)} ms`);
+  };
+  const runPath = `/datasets/${ds.id}/runs/${run.runId}`;
+  await timed('GET results page 0 (50 rows)', 'GET', `${runPath}/results?perPage=50`);
+  await timed('GET results page 1000 (50 rows)', 'GET', `${runPath}/results?perPage=50&page=1000`);
+  await timed('GET results sorted by score', 'GET', `${runPath}/results?perPage=50&sortScorer=half&order=asc`);
+  await timed('GET scores (stats + histogram)', 'GET', `${runPath}/scores`);
+  const second = await call('POST', `/datasets/${ds.id}/runs`, {
+    targetId: 'echo',
+    scorerIds: ['half'],
+    maxConcurrency: 100,
+  });
+  for (;;) {
+    const r = await call('GET', `/datasets/${ds.id}/runs/${second.runId}`);
+    if (['completed', 'failed', 'cancelled'].includes(r.status)) break;
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  await timed(`POST compare (${ITEMS} vs ${ITEMS} results)`, 'POST', `/datasets/${ds.id}/compare`, {
+    runIdA: run.runId,
+    runIdB: second.runId,
+  });
+} finally {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+}
