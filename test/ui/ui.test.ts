@@ -228,6 +228,48 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     await shot('dataset');
   });
 
+  it('adds, edits and deletes an item, checking JSON and the dataset schema first', async () => {
+    const ds = await api(server.base, 'POST', '/datasets', {
+      name: 'with-schema',
+      inputSchema: { type: 'object', required: ['question'], properties: { question: { type: 'string' } } },
+    });
+    await page.goto(`${server.base}/datasets/${ds.json.id}`);
+    await page.getByRole('button', { name: 'Add item' }).click();
+    const editor = page.getByRole('dialog', { name: 'Add item' });
+    await editor.getByLabel('Input (JSON)').fill('{ "question": ');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await editor.getByText(/Input is not valid JSON/).waitFor();
+    await editor.getByLabel('Input (JSON)').fill('{ "q": 1 }');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await editor
+      .getByText(/question/)
+      .first()
+      .waitFor();
+    expect((await api(server.base, 'GET', `/datasets/${ds.json.id}`)).json.itemCount).toBe(0);
+    await editor.getByLabel('Input (JSON)').fill('{ "question": "capital of Peru?" }');
+    await editor.getByLabel('Ground truth (JSON, optional)').fill('"Lima"');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await editor.waitFor({ state: 'hidden' });
+    await page.getByRole('table', { name: 'Items' }).getByText('capital of Peru?').waitFor();
+
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit item' });
+    await edit.getByLabel('Ground truth (JSON, optional)').fill('"Lima, Peru"');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'hidden' });
+    await page.getByRole('table', { name: 'Items' }).getByText('Lima, Peru').waitFor();
+
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No items yet').waitFor();
+    const versions = await api(server.base, 'GET', `/datasets/${ds.json.id}/versions`);
+    expect(versions.json.versions.map((v: any) => [v.added, v.updated, v.deleted])).toEqual([
+      [0, 0, 1],
+      [0, 1, 0],
+      [1, 0, 0],
+    ]);
+  });
+
   it('a run shows pending at once, then completed; a failed item opens in the detail drawer', async () => {
     failedRunId = await startRun('flaky');
     // No worker yet: the run page shows the 202 answer's state.
@@ -287,6 +329,22 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     await page.locator('h1 [data-status="completed"]').waitFor({ timeout: 30_000 });
     const worse = await startRun('worse');
     await page.locator('h1 [data-status="completed"]').waitFor({ timeout: 30_000 });
+    // Sorting by score is done by the server: worst first, then best first.
+    const firstScore = () =>
+      page.getByRole('table', { name: 'Results' }).locator('tbody tr').first().locator('td').nth(2);
+    await page.getByLabel('Sort results').selectOption('match:asc');
+    await page.waitForFunction(
+      `document.querySelector('table[aria-label="Results"] tbody tr td:nth-child(3)')?.textContent === '0'`,
+    );
+    await page.getByLabel('Sort results').selectOption('match:desc');
+    await page.waitForFunction(
+      `document.querySelector('table[aria-label="Results"] tbody tr td:nth-child(3)')?.textContent === '1'`,
+    );
+    expect(await firstScore().textContent()).toBe('1');
+    const stats = await api(server.base, 'GET', `/datasets/${datasetId}/runs/${worse}/scores?bins=2`);
+    expect(stats.json.scorers).toEqual([
+      { scorerId: 'match', count: 6, mean: 0.5, passRate: 0.5, errors: 0, histogram: [3, 3] },
+    ]);
 
     await page.goto(`${server.base}/datasets/${datasetId}?tab=runs`);
     await page.getByRole('table', { name: 'Runs' }).waitFor();
