@@ -1,4 +1,5 @@
 import type {
+  CompareRunsInput,
   CreateDatasetInput,
   Dataset,
   DatasetItem,
@@ -27,6 +28,7 @@ import type {
   RunProgress,
   RunStreamEvent,
   ScorerInfo,
+  ServerComparison,
   TargetInfo,
   VersionList,
 } from './types.js';
@@ -371,6 +373,16 @@ export class AssayClient {
     } finally {
       stop.abort();
     }
+  }
+
+  /**
+   * `POST /datasets/:id/compare`: the server compares run B with baseline A (same dataset): per-scorer
+   * means with a `regressed` flag at `thresholds` (default 0), counts, and the `limit` items that
+   * changed most (regressions first) with both outputs. At threshold 0 it classifies items as
+   * {@link compareRuns} does, without paging every result through the client.
+   */
+  compare(datasetId: string, input: CompareRunsInput, opts: RequestOptions = {}): Promise<ServerComparison> {
+    return this.json('POST', `/datasets/${enc(datasetId)}/compare`, { body: input, ...opts });
   }
 
   /**

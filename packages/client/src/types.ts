@@ -2,6 +2,7 @@ import type {
   Dataset,
   DatasetItem,
   DatasetVersion,
+  RunItemStatus as ItemStatus,
   itemsQuerySchema,
   Pagination,
   pageQuerySchema,
@@ -119,4 +120,33 @@ export interface RunProgress {
   total: number;
   /** succeeded + failed. */
   done: number;
+}
+
+/** `POST /datasets/:id/compare`: run B against baseline A, computed by the server. */
+export interface ServerComparison {
+  runA: Run;
+  runB: Run;
+  scorers: {
+    scorerId: string;
+    a: { mean: number | null; passRate: number | null; count: number };
+    b: { mean: number | null; passRate: number | null; count: number };
+    /** B − A of the means; null unless both are known. */
+    delta: number | null;
+    threshold: number;
+    /** B's mean dropped by more than the threshold. */
+    regressed: boolean;
+  }[];
+  counts: { matched: number; regressed: number; improved: number; unchanged: number; onlyInA: number; onlyInB: number };
+  /** Regressions (largest drop first), then improvements (largest gain first), at most `limit`. */
+  items: {
+    itemId: string;
+    repetition: number;
+    change: 'regression' | 'improvement';
+    delta: number;
+    a: { status: ItemStatus; output: unknown; error: unknown };
+    b: { status: ItemStatus; output: unknown; error: unknown };
+    input: unknown;
+    groundTruth: unknown;
+    scores: { scorerId: string; a: number | null; b: number | null; delta: number | null }[];
+  }[];
 }

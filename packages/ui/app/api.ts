@@ -50,32 +50,7 @@ export interface ScorerStats {
   histogram: number[];
 }
 
-export interface ScorerComparison {
-  scorerId: string;
-  a: { mean: number | null; passRate: number | null; count: number };
-  b: { mean: number | null; passRate: number | null; count: number };
-  delta: number | null;
-  threshold: number;
-  regressed: boolean;
-}
-export interface ChangedItem {
-  itemId: string;
-  repetition: number;
-  change: 'regression' | 'improvement';
-  delta: number;
-  a: { status: string; output: unknown; error: unknown };
-  b: { status: string; output: unknown; error: unknown };
-  input: unknown;
-  groundTruth: unknown;
-  scores: { scorerId: string; a: number | null; b: number | null; delta: number | null }[];
-}
-export interface Comparison {
-  runA: import('@assay/client').Run;
-  runB: import('@assay/client').Run;
-  scorers: ScorerComparison[];
-  counts: { matched: number; regressed: number; improved: number; unchanged: number; onlyInA: number; onlyInB: number };
-  items: ChangedItem[];
-}
+export type Comparison = import('@assay/client').ServerComparison;
 
 export const FINAL = new Set(['completed', 'failed', 'cancelled']);
 

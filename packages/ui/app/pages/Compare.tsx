@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
-import { type Comparison, call, client, fmt } from '../api';
+import { type Comparison, client, fmt } from '../api';
 import { Empty, ErrorBox, Json, Loading, Status } from '../components';
 
 export function ComparePage({ datasetId }: { datasetId: string }) {
@@ -18,13 +18,8 @@ export function ComparePage({ datasetId }: { datasetId: string }) {
   const cmp = useQuery({
     queryKey: ['compare', datasetId, a, b, threshold],
     enabled: !!a && !!b && a !== b,
-    queryFn: () =>
-      call<Comparison>('POST', `/datasets/${datasetId}/compare`, {
-        runIdA: a,
-        runIdB: b,
-        thresholds: Number(threshold) || 0,
-        limit: 50,
-      }),
+    queryFn: (): Promise<Comparison> =>
+      client.compare(datasetId, { runIdA: a, runIdB: b, thresholds: Number(threshold) || 0, limit: 50 }),
   });
   const go = (next: { a?: string; b?: string; threshold?: string }) => {
     const p = new URLSearchParams({ a, b, threshold, ...next });
