@@ -6,7 +6,7 @@
  * process), which is the fallback path of the live run page.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -28,6 +28,17 @@ import {
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(REPO_ROOT, 'docs/screenshots');
 const UI_DIST = join(REPO_ROOT, 'packages/ui/dist/index.html');
+
+/** Newest modification time of the UI's sources: a stale build is rebuilt before the tests. */
+function newestSource(): number {
+  const src = join(REPO_ROOT, 'packages/ui/app');
+  const files = readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  const extra = ['index.html', 'vite.config.ts', 'package.json'].map((f) => join(REPO_ROOT, 'packages/ui', f));
+  return Math.max(
+    ...files.map((f) => statSync(join(f.parentPath, f.name)).mtimeMs),
+    ...extra.map((f) => statSync(f).mtimeMs),
+  );
+}
 
 let dir: string;
 let flag: string;
@@ -116,7 +127,7 @@ if (!haveChromium) console.warn(`[ui test] skipped: ${CHROMIUM} not found (apt-g
 
 describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
   beforeAll(async () => {
-    if (!existsSync(UI_DIST)) {
+    if (!existsSync(UI_DIST) || newestSource() > statSync(UI_DIST).mtimeMs) {
       execFileSync('npm', ['run', 'build', '-w', '@assay/ui'], { cwd: REPO_ROOT, stdio: 'ignore' });
     }
     mkdirSync(SHOTS, { recursive: true });
