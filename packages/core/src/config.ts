@@ -1,5 +1,5 @@
 import { AssayError } from './errors.js';
-import type { Json } from './types.js';
+import type { Json, Usage } from './types.js';
 
 export type TargetType = 'agent' | 'workflow' | 'function';
 
@@ -12,6 +12,12 @@ export interface TargetContext {
   /** 1 on the first try of this item in this run. */
   attempt: number;
   repetition: number;
+  /**
+   * Records tokens and cost of this call (several calls add up). They are stored on the result
+   * and totalled in the run summary.
+   * @example ctx.reportUsage({ inputTokens: 812, outputTokens: 64, costUsd: 0.0011 })
+   */
+  reportUsage(usage: Partial<Usage>): void;
 }
 
 /**
@@ -37,6 +43,12 @@ export interface ScoreArgs<I = any, O = any, G = any> {
   output: O;
   groundTruth: G;
   metadata: Record<string, unknown> | null;
+  /** How long the target took, in ms. */
+  latencyMs: number;
+  /** Tokens and cost the target reported, if any. */
+  usage: Usage | null;
+  /** Aborted when the run is cancelled or the worker stops: pass it to model calls. */
+  signal: AbortSignal;
 }
 
 export type ScoreValue = number | { score: number; reason?: string | null };

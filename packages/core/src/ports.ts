@@ -12,6 +12,7 @@ import type {
   RunResult,
   RunStatus,
   RunSummary,
+  Usage,
 } from './types.js';
 
 /** Time and randomness, injectable so lease expiry and backoff are tested without sleeping. */
@@ -82,6 +83,8 @@ export interface ItemOutcome {
   output: unknown;
   error: ItemError | null;
   latencyMs: number;
+  /** Tokens and cost the target reported (null: none). */
+  usage: Usage | null;
   startedAt: string;
   completedAt: string;
   scores: { scorerId: string; score: number | null; reason: string | null; error: string | null }[];

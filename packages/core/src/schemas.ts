@@ -13,6 +13,8 @@ export const createDatasetSchema = z.strictObject({
   metadata: record.nullish(),
   inputSchema: record.nullish(),
   groundTruthSchema: record.nullish(),
+  /** Scorers a trigger without `scorerIds` uses. */
+  scorerIds: z.array(text().min(1)).max(100).nullish(),
 });
 export type CreateDatasetInput = z.infer<typeof createDatasetSchema>;
 
@@ -87,7 +89,7 @@ export const RUN_DEFAULTS = {
 
 export const triggerRunSchema = z.strictObject({
   targetId: text().min(1, 'targetId is required'),
-  targetType: z.enum(['agent', 'workflow', 'function']).optional(),
+  targetType: z.enum(['agent', 'workflow', 'function', 'http', 'model']).optional(),
   scorerIds: z.array(text().min(1)).max(100).optional(),
   version: z.number().int().min(0).optional(),
   maxConcurrency: z.number().int().min(1).max(1000).optional(),
@@ -96,6 +98,8 @@ export const triggerRunSchema = z.strictObject({
   repetitions: z.number().int().min(1).max(100).optional(),
   /** Failed items in a row that stop the run (circuit breaker); 0 disables. */
   maxConsecutiveFailures: z.number().int().min(0).max(1_000_000).optional(),
+  /** A score at or above it passes, in the summary's pass rate. Default 0.5. */
+  passThreshold: z.number().min(0).max(1).optional(),
   name: text().max(200).optional(),
   metadata: record.optional(),
 });

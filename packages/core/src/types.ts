@@ -9,6 +9,8 @@ export interface Dataset {
   metadata: Record<string, unknown> | null;
   inputSchema: Record<string, unknown> | null;
   groundTruthSchema: Record<string, unknown> | null;
+  /** Scorers a trigger without `scorerIds` uses. */
+  scorerIds: string[] | null;
   /** +1 per item mutation batch; 0 for a new, empty dataset. */
   version: number;
   /** Items valid at the current version. */
@@ -51,11 +53,22 @@ export interface RunOptions {
   repetitions: number;
   /** Failed items in a row that stop the run; 0 disables. */
   maxConsecutiveFailures: number;
+  /** A score at or above it passes (the summary's pass rate). Default 0.5. */
+  passThreshold?: number;
+}
+
+/** Tokens and cost of one target call, as the target reports them. */
+export interface Usage {
+  inputTokens: number | null;
+  outputTokens: number | null;
+  costUsd: number | null;
 }
 
 export interface ScorerSummary {
   scorerId: string;
   mean: number | null;
+  median: number | null;
+  /** Share of scores ≥ the run's pass threshold. */
   passRate: number | null;
   count: number;
   errors: number;
@@ -70,7 +83,19 @@ export interface RunSummary {
   skipped: number;
   cancelled: number;
   scorers: ScorerSummary[];
-  latencyMs: { p50: number | null; p95: number | null; mean: number | null };
+  /** The threshold `passRate` is computed at. */
+  passThreshold: number;
+  latencyMs: { p50: number | null; p95: number | null; max: number | null; mean: number | null };
+  /** Totals and per-item means over the items whose target reported usage; null when none did. */
+  usage: {
+    items: number;
+    inputTokens: number;
+    outputTokens: number;
+    costUsd: number;
+    meanInputTokens: number | null;
+    meanOutputTokens: number | null;
+    meanCostUsd: number | null;
+  } | null;
 }
 
 export interface Run {
@@ -121,6 +146,7 @@ export interface RunItemAttempt {
   output: unknown;
   error: ItemError | null;
   latencyMs: number | null;
+  usage: Usage | null;
   startedAt: string | null;
   completedAt: string | null;
   scores: Score[];
@@ -143,6 +169,8 @@ export interface RunResult {
   completedAt: string | null;
   /** The worker process that produced the result (`host:pid:…`). */
   workerId: string | null;
+  /** Tokens and cost the target reported, if any. */
+  usage: Usage | null;
   scores: Score[];
 }
 

@@ -216,6 +216,7 @@ describe('datasets CRUD', () => {
       metadata: { owner: 'me', tags: ['a'] },
       inputSchema: { type: 'object' },
       groundTruthSchema: { type: 'string' },
+      scorerIds: null,
       version: 0,
       itemCount: 0,
       createdAt: expect.stringMatching(ISO),
@@ -746,7 +747,7 @@ describe('runs', () => {
     expect(s).toMatchObject({ total: 10, succeeded: 10, failed: 0, skipped: 0, cancelled: 0 });
     const byId = Object.fromEntries(s.scorers.map((x: any) => [x.scorerId, x]));
     expect(Object.keys(byId).sort()).toEqual(['contains', 'exact-match', 'half', 'out-of-range', 'throws-on-2']);
-    expect(byId['exact-match']).toEqual({ scorerId: 'exact-match', mean: 0.7, passRate: 0.7, count: 10, errors: 0 });
+    expect(byId['exact-match']).toEqual({ scorerId: 'exact-match', mean: 0.7, median: 1, passRate: 0.7, count: 10, errors: 0 });
     expect(byId.contains).toMatchObject({ mean: 0.7, passRate: 0.7, count: 10, errors: 0 });
     expect(byId.half).toMatchObject({ mean: 0.5, passRate: 1, count: 10, errors: 0 });
     expect(byId['throws-on-2']).toMatchObject({ mean: 1, passRate: 1, count: 9, errors: 1 });
@@ -813,7 +814,7 @@ describe('runs', () => {
     const runId = await trigger(ds, { targetId: 'flaky', scorerIds: ['exact-match'], maxRetries: 0 });
     const run = await waitRun(ds, runId);
     expect(run).toMatchObject({ status: 'completed', succeededCount: 6, failedCount: 3, skippedCount: 0, error: null });
-    expect(run.summary.scorers).toEqual([{ scorerId: 'exact-match', mean: 1, passRate: 1, count: 6, errors: 0 }]);
+    expect(run.summary.scorers).toEqual([{ scorerId: 'exact-match', mean: 1, median: 1, passRate: 1, count: 6, errors: 0 }]);
     const failed = await req('GET', `/datasets/${ds}/runs/${runId}/results?status=failed`);
     expect(failed.status).toBe(200);
     expect(failed.body.pagination.total).toBe(3);

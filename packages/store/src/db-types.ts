@@ -8,6 +8,7 @@ export interface DatasetsTable {
   metadata: string | null;
   input_schema: string | null;
   ground_truth_schema: string | null;
+  scorer_ids: string | null;
   version: number;
   item_count: number;
   created_at: string;
@@ -76,6 +77,9 @@ export interface RunItemsTable {
   error: string | null;
   latency_ms: number | null;
   usage: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cost_usd: number | null;
   started_at: string | null;
   completed_at: string | null;
   claim_token: Generated<number>;
@@ -93,6 +97,7 @@ export interface RunItemAttemptsTable {
   error: string | null;
   latency_ms: number | null;
   scores: string | null;
+  usage: string | null;
   started_at: string | null;
   completed_at: string | null;
   archived_at: string;

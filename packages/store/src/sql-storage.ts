@@ -88,6 +88,7 @@ function toDataset(r: Selectable<DatasetsTable>): Dataset {
     metadata: dec(r.metadata),
     inputSchema: dec(r.input_schema),
     groundTruthSchema: dec(r.ground_truth_schema),
+    scorerIds: dec(r.scorer_ids),
     version: Number(r.version),
     itemCount: Number(r.item_count),
     createdAt: r.created_at,
@@ -233,6 +234,7 @@ export class SqlStorage implements Storage {
       metadata: enc(input.metadata),
       input_schema: enc(input.inputSchema),
       ground_truth_schema: enc(input.groundTruthSchema),
+      scorer_ids: enc(input.scorerIds),
       version: 0,
       item_count: 0,
       created_at: ts,
@@ -283,6 +285,7 @@ export class SqlStorage implements Storage {
       if (patch.metadata !== undefined) set.metadata = enc(patch.metadata);
       if (patch.inputSchema !== undefined) set.input_schema = enc(patch.inputSchema);
       if (patch.groundTruthSchema !== undefined) set.ground_truth_schema = enc(patch.groundTruthSchema);
+      if (patch.scorerIds !== undefined) set.scorer_ids = enc(patch.scorerIds);
       await trx.updateTable('datasets').set(set).where('id', '=', id).execute();
       return (await this.getDataset(id, trx))!;
     });
@@ -717,8 +720,8 @@ export class SqlStorage implements Storage {
     ]);
     // Archive the attempts being replaced, with their scores, before queueing the items again.
     await sql`insert into run_item_attempts
-        (run_id, item_id, repetition, attempt, status, output, error, latency_ms, scores, started_at, completed_at, archived_at)
-      select ri.run_id, ri.item_id, ri.repetition, ri.attempt, ri.status, ri.output, ri.error, ri.latency_ms,
+        (run_id, item_id, repetition, attempt, status, output, error, latency_ms, usage, scores, started_at, completed_at, archived_at)
+      select ri.run_id, ri.item_id, ri.repetition, ri.attempt, ri.status, ri.output, ri.error, ri.latency_ms, ri.usage,
         (select ${scoresJson} from scores s where s.run_id = ri.run_id and s.item_id = ri.item_id and s.repetition = ri.repetition),
         ri.started_at, ri.completed_at, ${ts}
       from run_items ri
@@ -734,6 +737,10 @@ export class SqlStorage implements Storage {
         output: null,
         error: null,
         latency_ms: null,
+        usage: null,
+        input_tokens: null,
+        output_tokens: null,
+        cost_usd: null,
         started_at: null,
         completed_at: null,
         lease_until: null,
@@ -797,6 +804,7 @@ export class SqlStorage implements Storage {
       output: dec(a.output),
       error: dec(a.error),
       latencyMs: a.latency_ms,
+      usage: dec(a.usage),
       startedAt: a.started_at,
       completedAt: a.completed_at,
       scores: ((dec(a.scores) as RunItemAttempt['scores'] | null) ?? []).filter((s) => s.scorerId !== null),
@@ -811,6 +819,7 @@ export class SqlStorage implements Storage {
         output: dec(c.output),
         error: dec(c.error),
         latencyMs: c.latency_ms,
+        usage: dec(c.usage),
         startedAt: c.started_at,
         completedAt: c.completed_at,
         scores: scores
@@ -985,16 +994,17 @@ export class SqlStorage implements Storage {
           .slice(i, i + 400)
           .map(
             (o) =>
-              sql`(${p(o.itemId, 'text')}, ${p(o.repetition, 'integer')}, ${p(o.status, 'text')}, ${p(o.attempt, 'integer')}, ${p(o.output === undefined ? null : JSON.stringify(o.output), 'text')}, ${p(enc(o.error), 'text')}, ${p(o.latencyMs, 'real')}, ${p(o.startedAt, 'text')}, ${p(o.completedAt, 'text')}, ${p(o.claimToken, 'integer')}, ${p(o.workerId, 'text')})`,
+              sql`(${p(o.itemId, 'text')}, ${p(o.repetition, 'integer')}, ${p(o.status, 'text')}, ${p(o.attempt, 'integer')}, ${p(o.output === undefined ? null : JSON.stringify(o.output), 'text')}, ${p(enc(o.error), 'text')}, ${p(o.latencyMs, 'real')}, ${p(enc(o.usage), 'text')}, ${p(o.usage?.inputTokens ?? null, 'integer')}, ${p(o.usage?.outputTokens ?? null, 'integer')}, ${p(o.usage?.costUsd ?? null, 'real')}, ${p(o.startedAt, 'text')}, ${p(o.completedAt, 'text')}, ${p(o.claimToken, 'integer')}, ${p(o.workerId, 'text')})`,
           );
         // An upsert driven by the VALUES rows (a primary-key lookup each); the rows always exist
         // (planned), so the insert branch never fires. SQLite needs the `where true` to parse it.
         const r = await sql<{ item_id: string; repetition: number; status: string }>`
-          insert into run_items (item_id, repetition, status, attempt, output, error, latency_ms, started_at, completed_at,
-            claim_token, worker_id, run_id, item_row_id)
+          insert into run_items (item_id, repetition, status, attempt, output, error, latency_ms, usage, input_tokens,
+            output_tokens, cost_usd, started_at, completed_at, claim_token, worker_id, run_id, item_row_id)
           select v.*, ${p(runId, 'text')}, 0 from (values ${sql.join(rows)}) as v where true
           on conflict (run_id, item_id, repetition) do update set status = excluded.status, attempt = excluded.attempt,
-            output = excluded.output, error = excluded.error, latency_ms = excluded.latency_ms,
+            output = excluded.output, error = excluded.error, latency_ms = excluded.latency_ms, usage = excluded.usage,
+            input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd,
             started_at = excluded.started_at, completed_at = excluded.completed_at, worker_id = excluded.worker_id,
             lease_until = null
           where run_items.status = 'running' and run_items.claim_token = excluded.claim_token
@@ -1055,12 +1065,14 @@ export class SqlStorage implements Storage {
       .groupBy('status')
       .execute();
     const count = (s: string) => Number(byStatus.find((r) => r.status === s)?.n ?? 0);
+    const runRow = await this.db.selectFrom('runs').select('options').where('id', '=', runId).executeTakeFirst();
+    const threshold = (dec<{ passThreshold?: number } | null>(runRow?.options ?? null)?.passThreshold ?? 0.5) as number;
     const scorerRows = await this.db
       .selectFrom('scores')
       .select([
         'scorer_id',
         sql<number | null>`avg(score)`.as('mean'),
-        sql<number>`sum(case when score >= 0.5 then 1 else 0 end)`.as('passed'),
+        sql<number>`sum(case when score >= ${threshold} then 1 else 0 end)`.as('passed'),
         sql<number>`count(score)`.as('n'),
         sql<number>`sum(case when error is not null then 1 else 0 end)`.as('errors'),
       ])
@@ -1070,9 +1082,37 @@ export class SqlStorage implements Storage {
       .execute();
     const lat = await this.db
       .selectFrom('run_items')
-      .select([sql<number>`count(latency_ms)`.as('n'), sql<number | null>`avg(latency_ms)`.as('mean')])
+      .select([
+        sql<number>`count(latency_ms)`.as('n'),
+        sql<number | null>`avg(latency_ms)`.as('mean'),
+        sql<number | null>`max(latency_ms)`.as('max'),
+        sql<number>`count(coalesce(input_tokens, output_tokens, cost_usd))`.as('usage_items'),
+        sql<number | null>`sum(input_tokens)`.as('input_tokens'),
+        sql<number | null>`sum(output_tokens)`.as('output_tokens'),
+        sql<number | null>`sum(cost_usd)`.as('cost_usd'),
+      ])
       .where('run_id', '=', runId)
       .executeTakeFirstOrThrow();
+    // Median per scorer: the middle score(s) by an ordered offset, one indexed read per scorer.
+    const median = async (scorerId: string, n: number): Promise<number | null> => {
+      if (n === 0) return null;
+      const middle = await this.db
+        .selectFrom('scores')
+        .select('score')
+        .where('run_id', '=', runId)
+        .where('scorer_id', '=', scorerId)
+        .where('score', 'is not', null)
+        .orderBy('score')
+        .limit(n % 2 ? 1 : 2)
+        .offset(Math.floor((n - 1) / 2))
+        .execute();
+      const xs = middle.map((r) => Number(r.score));
+      return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+    };
+    const medians = new Map<string, number | null>();
+    for (const r of scorerRows) medians.set(r.scorer_id, await median(r.scorer_id, Number(r.n)));
+    const usageItems = Number(lat.usage_items);
+    const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
     const n = Number(lat.n);
     const percentile = async (p: number) => {
       if (n === 0) return null;
@@ -1119,16 +1159,30 @@ export class SqlStorage implements Storage {
       scorers: scorerRows.map((r) => ({
         scorerId: r.scorer_id,
         mean: r.mean === null ? null : Number(r.mean),
+        median: medians.get(r.scorer_id) ?? null,
         passRate: Number(r.n) > 0 ? Number(r.passed) / Number(r.n) : null,
         count: Number(r.n),
         errors: Number(r.errors),
         ...(spread(r.scorer_id) ? { repetitions: spread(r.scorer_id) } : {}),
       })),
+      passThreshold: threshold,
       latencyMs: {
         p50: await percentile(0.5),
         p95: await percentile(0.95),
+        max: lat.max === null ? null : Number(lat.max),
         mean: lat.mean === null ? null : Number(lat.mean),
       },
+      usage: usageItems
+        ? {
+            items: usageItems,
+            inputTokens: num(lat.input_tokens),
+            outputTokens: num(lat.output_tokens),
+            costUsd: num(lat.cost_usd),
+            meanInputTokens: num(lat.input_tokens) / usageItems,
+            meanOutputTokens: num(lat.output_tokens) / usageItems,
+            meanCostUsd: num(lat.cost_usd) / usageItems,
+          }
+        : null,
     };
   }
 
@@ -1151,6 +1205,7 @@ export class SqlStorage implements Storage {
         'ri.output',
         'ri.error',
         'ri.latency_ms',
+        'ri.usage',
         'ri.started_at',
         'ri.completed_at',
         'ri.worker_id',
@@ -1210,6 +1265,7 @@ export class SqlStorage implements Storage {
         output: dec(r.output),
         error: dec(r.error),
         latencyMs: r.latency_ms,
+        usage: dec(r.usage),
         startedAt: r.started_at,
         completedAt: r.completed_at,
         workerId: r.worker_id,

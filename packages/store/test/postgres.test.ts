@@ -74,6 +74,7 @@ describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
     output: status,
     error: status === 'failed' ? { message: 'no', code: 'X', retryable: false } : null,
     latencyMs: 1,
+    usage: null,
     startedAt: new Date().toISOString(),
     completedAt: new Date().toISOString(),
     scores: [{ scorerId, score: 1, reason: null, error: null }],
@@ -117,6 +118,7 @@ describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
         '0001_init',
         '0002_cancel_retry_idempotency',
         '0003_item_claims',
+        '0004_usage_default_scorers',
       ]);
       await storage.migrate(); // and again later: nothing to do
       const ds = await storage.createDataset({ name: 'after-migrate' });

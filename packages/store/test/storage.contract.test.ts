@@ -51,7 +51,7 @@ for (const adapter of ADAPTERS) {
       await cleanup();
     });
 
-    const newRun = async (datasetId: string, version: number, repetitions = 1) => {
+    const newRun = async (datasetId: string, version: number, repetitions = 1, passThreshold?: number) => {
       const id = newId('run');
       await storage.transaction((tx) =>
         tx.createRun({
@@ -62,7 +62,7 @@ for (const adapter of ADAPTERS) {
           targetType: 'function',
           targetId: 't',
           scorerIds: ['s'],
-          options: { ...RUN_DEFAULTS, repetitions },
+          options: { ...RUN_DEFAULTS, repetitions, ...(passThreshold === undefined ? {} : { passThreshold }) },
           metadata: null,
           totalItems: 0,
         }),
@@ -103,6 +103,7 @@ for (const adapter of ADAPTERS) {
       output: status === 'succeeded' ? { ok: itemId } : null,
       error: status === 'failed' ? { message: 'nope', code: 'X', retryable: false } : null,
       latencyMs: 10,
+      usage: null,
       startedAt: new Date().toISOString(),
       completedAt: new Date().toISOString(),
       scores: status === 'succeeded' ? [{ scorerId: 's', score: 1, reason: 'r', error: null }] : [],
@@ -280,11 +281,75 @@ for (const adapter of ADAPTERS) {
       const s = await storage.summarizeRun(runId);
       expect(s).toMatchObject({ total: 20, succeeded: 18, failed: 2, skipped: 0 });
       expect(s.scorers).toEqual([
-        { scorerId: 'broken', mean: null, passRate: null, count: 0, errors: 18 },
-        { scorerId: 'half', mean: 0.5, passRate: 0.5, count: 18, errors: 0 },
+        { scorerId: 'broken', mean: null, median: null, passRate: null, count: 0, errors: 18 },
+        { scorerId: 'half', mean: 0.5, median: 0.5, passRate: 0.5, count: 18, errors: 0 },
       ]);
+      expect(s.passThreshold).toBe(0.5);
       expect(s.latencyMs.p50).toBe(10);
       expect(s.latencyMs.p95).toBe(100);
+      expect(s.latencyMs.max).toBe(100);
+      expect(s.usage).toBeNull();
+    });
+
+    it('summary: median, pass rate at the run threshold, usage totals and means; results carry usage', async () => {
+      const ds = await storage.createDataset({ name: 'usage', scorerIds: ['a', 'b'] });
+      expect(ds.scorerIds).toEqual(['a', 'b']);
+      expect((await storage.updateDataset(ds.id, { scorerIds: ['c'] }))?.scorerIds).toEqual(['c']);
+      const { items, version } = await storage.addItems(
+        ds.id,
+        Array.from({ length: 5 }, (_, i) => ({ input: i })),
+      );
+      const runId = await newRun(ds.id, version, 1, 0.8);
+      await planAll(runId);
+      await claimAll(runId);
+      const scores = [0.1, 0.9, 0.8, 0.3, 0.79];
+      await storage.writeOutcomes(
+        runId,
+        items.map((it, i) =>
+          outcome(it.id, 'succeeded', {
+            latencyMs: 10 * (i + 1),
+            // 3 of 5 items report usage; one reports only a cost
+            usage:
+              i < 2
+                ? { inputTokens: 100 * (i + 1), outputTokens: 10, costUsd: 0.25 }
+                : i === 2
+                  ? { inputTokens: null, outputTokens: null, costUsd: 0.5 }
+                  : null,
+            scores: [{ scorerId: 'q', score: scores[i], reason: null, error: null }],
+          }),
+        ),
+      );
+      const s = await storage.summarizeRun(runId);
+      expect(s.passThreshold).toBe(0.8);
+      expect(s.scorers[0]).toMatchObject({ scorerId: 'q', median: 0.79, passRate: 2 / 5, count: 5 });
+      expect(s.scorers[0].mean).toBeCloseTo(2.89 / 5, 10);
+      expect(s.latencyMs.max).toBe(50);
+      expect(s.usage).toEqual({
+        items: 3,
+        inputTokens: 300,
+        outputTokens: 20,
+        costUsd: 1,
+        meanInputTokens: 100,
+        meanOutputTokens: 20 / 3,
+        meanCostUsd: 1 / 3,
+      });
+      const page = await storage.listResults(runId, { page: 0, perPage: 10 });
+      const byInput = new Map(page.rows.map((r) => [r.input, r.usage]));
+      expect(byInput.get(0)).toEqual({ inputTokens: 100, outputTokens: 10, costUsd: 0.25 });
+      expect(byInput.get(3)).toBeNull();
+      // An even count takes the mean of the two middle scores.
+      const runId2 = await newRun(ds.id, version);
+      await planAll(runId2);
+      await claimAll(runId2);
+      await storage.writeOutcomes(
+        runId2,
+        items.slice(0, 4).map((it, i) =>
+          outcome(it.id, 'succeeded', {
+            scores: [{ scorerId: 'q', score: [0, 0.2, 0.6, 1][i], reason: null, error: null }],
+          }),
+        ),
+      );
+      expect((await storage.summarizeRun(runId2)).scorers[0].median).toBeCloseTo(0.4, 10);
     });
 
     it('pages datasets and runs newest first', async () => {

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Scorer, Target } from '../config.js';
 import { isRetryable, retryAfterMs, serializeError, TimeoutError } from '../errors.js';
 import type { ClaimedItem, Clock, ItemOutcome, Storage } from '../ports.js';
-import type { Run } from '../types.js';
+import type { Run, Usage } from '../types.js';
 import type { TargetLimiter } from './limits.js';
 import { Semaphore } from './semaphore.js';
 import { OutcomeWriter, type WriterOptions } from './writer.js';
@@ -83,6 +83,24 @@ export async function scoreItem(
   );
 }
 
+/** Adds up what a target reports with `ctx.reportUsage`; ignores what is not a finite, non-negative number. */
+class UsageMeter {
+  private total: Usage | null = null;
+  add(u: Partial<Usage> | null | undefined): void {
+    if (!u || typeof u !== 'object') return;
+    const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+    this.total ??= { inputTokens: null, outputTokens: null, costUsd: null };
+    const t = this.total;
+    if (ok(u.inputTokens)) t.inputTokens = (t.inputTokens ?? 0) + Math.round(u.inputTokens!);
+    if (ok(u.outputTokens)) t.outputTokens = (t.outputTokens ?? 0) + Math.round(u.outputTokens!);
+    if (ok(u.costUsd)) t.costUsd = (t.costUsd ?? 0) + u.costUsd!;
+  }
+  value(): Usage | null {
+    const t = this.total;
+    return t && (t.inputTokens !== null || t.outputTokens !== null || t.costUsd !== null) ? { ...t } : null;
+  }
+}
+
 /** A JSON-safe copy of a target's output, or an error naming why it cannot be stored. */
 function storable(output: unknown): unknown {
   if (output === undefined) return null;
@@ -115,6 +133,7 @@ export async function executeItem(
     try {
       const release = deps.limiter ? await deps.limiter.acquire(target, signal) : undefined;
       t0 = performance.now(); // latency is the target's, not the wait for its limits
+      const usage = new UsageMeter();
       let output: unknown;
       try {
         output = await withTimeout(run.options.itemTimeoutMs, signal, (s) =>
@@ -124,6 +143,7 @@ export async function executeItem(
             runId: run.id,
             attempt,
             repetition: item.repetition,
+            reportUsage: (u) => usage.add(u),
           }),
         );
       } finally {
@@ -136,6 +156,9 @@ export async function executeItem(
         output: stored,
         groundTruth: item.groundTruth,
         metadata: item.metadata,
+        latencyMs,
+        usage: usage.value(),
+        signal,
       });
       return {
         itemId: item.itemId,
@@ -147,6 +170,7 @@ export async function executeItem(
         output: stored,
         error: null,
         latencyMs,
+        usage: usage.value(),
         startedAt,
         completedAt: new Date(clock.now()).toISOString(),
         scores,
@@ -174,6 +198,7 @@ export async function executeItem(
         output: null,
         error: serializeError(error),
         latencyMs,
+        usage: null,
         startedAt,
         completedAt: new Date(clock.now()).toISOString(),
         scores: [],

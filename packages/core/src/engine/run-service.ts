@@ -116,10 +116,13 @@ export function createRunService({ storage, queue, registry, events }: RunServic
           { targetId: target.id, type: target.type },
         );
       }
-      const scorerIds = [...new Set(input.scorerIds ?? [])];
+      // Without scorerIds the dataset's default scorers apply.
+      const fromDataset = input.scorerIds === undefined && dataset.scorerIds !== null;
+      const scorerIds = [...new Set(input.scorerIds ?? dataset.scorerIds ?? [])];
       const unknown = scorerIds.filter((id) => !registry.scorers.has(id));
       if (unknown.length) {
-        throw new AssayError('UNKNOWN_SCORER', `unknown scorer '${unknown[0]}'`, 400, {
+        const where = fromDataset ? ` (a default scorer of dataset '${dataset.name}')` : '';
+        throw new AssayError('UNKNOWN_SCORER', `unknown scorer '${unknown[0]}'${where}`, 400, {
           scorerIds: unknown,
           available: [...registry.scorers.keys()],
         });
@@ -154,6 +157,7 @@ export function createRunService({ storage, queue, registry, events }: RunServic
         maxRetries: input.maxRetries ?? RUN_DEFAULTS.maxRetries,
         repetitions: input.repetitions ?? RUN_DEFAULTS.repetitions,
         maxConsecutiveFailures: input.maxConsecutiveFailures ?? RUN_DEFAULTS.maxConsecutiveFailures,
+        ...(input.passThreshold === undefined ? {} : { passThreshold: input.passThreshold }),
       };
       const id = newId('run');
       const run = await storage.transaction(async (tx) => {

@@ -138,4 +138,11 @@ export const postgresMigrations: Record<string, Migration> = {
     'CREATE INDEX run_items_claim ON run_items (run_id, status, item_id, repetition)',
     'CREATE INDEX runs_active ON runs (status)',
   ),
+  '0004_usage_default_scorers': statements(
+    'ALTER TABLE run_items ADD COLUMN input_tokens bigint',
+    'ALTER TABLE run_items ADD COLUMN output_tokens bigint',
+    'ALTER TABLE run_items ADD COLUMN cost_usd double precision',
+    'ALTER TABLE run_item_attempts ADD COLUMN usage text',
+    'ALTER TABLE datasets ADD COLUMN scorer_ids text',
+  ),
 };

@@ -133,4 +133,13 @@ export const sqliteMigrations: Record<string, Migration> = {
     'CREATE INDEX run_items_claim ON run_items (run_id, status, item_id, repetition)',
     'CREATE INDEX runs_active ON runs (status)',
   ),
+  // Usage per result (numeric, so the summary sums it in SQL), on archived attempts as JSON, and
+  // the scorers a dataset's runs use by default.
+  '0004_usage_default_scorers': statements(
+    'ALTER TABLE run_items ADD COLUMN input_tokens INTEGER',
+    'ALTER TABLE run_items ADD COLUMN output_tokens INTEGER',
+    'ALTER TABLE run_items ADD COLUMN cost_usd REAL',
+    'ALTER TABLE run_item_attempts ADD COLUMN usage TEXT',
+    'ALTER TABLE datasets ADD COLUMN scorer_ids TEXT',
+  ),
 };
