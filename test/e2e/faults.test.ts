@@ -262,8 +262,12 @@ describe('assay serve: faults', () => {
     expect(once.json.attempts.map((a: any) => [a.attempt, a.status, a.current])).toEqual([[1, 'succeeded', true]]);
     // Archived attempts in the file: exactly the failed first attempts.
     expect(count('SELECT count(*) FROM run_item_attempts WHERE run_id = ?', runId)).toBe(broken.length);
-    // Nothing left to retry.
+    // Nothing left to retry; a finished run cannot be cancelled.
     expect((await api(server.base, 'POST', `/datasets/${ds.id}/runs/${runId}/retry`)).status).toBe(409);
+    const late = await api(server.base, 'POST', `/datasets/${ds.id}/runs/${runId}/cancel`);
+    expect(late.status).toBe(409);
+    expect(late.json.error).toMatchObject({ code: 'CONFLICT', message: expect.any(String) });
+    expect(await getRun(server.base, ds.id, runId)).toMatchObject({ status: 'completed', succeededCount: N });
   }, 40_000);
 
   it('an error marked nonRetryable() fails its item at once; a plain 503 is retried up to maxRetries', async () => {
