@@ -82,13 +82,19 @@ export interface BatchAdded {
 export interface TargetInfo {
   id: string;
   type: string;
+  /** `function` (code in the config), `http` or `model`. */
+  kind: 'function' | 'http' | 'model';
   description: string | null;
   maxConcurrency: number | null;
+  /** Declared targets: method and URL (http), model and price (model). Never headers. */
+  details?: Record<string, unknown>;
 }
 export interface ScorerInfo {
   id: string;
   description: string | null;
   builtIn: boolean;
+  /** The built-in a configured `{ id, use, options }` scorer is made of. */
+  use?: string;
 }
 export interface Health {
   status: 'ok';

@@ -1,7 +1,11 @@
+import type { LanguageModel } from 'ai';
 import { AssayError } from './errors.js';
 import type { Json, Usage } from './types.js';
 
-export type TargetType = 'agent' | 'workflow' | 'function';
+/** `agent`, `workflow` and `function` are code in the config; `http` and `model` are declared. */
+export type TargetType = 'agent' | 'workflow' | 'function' | 'http' | 'model';
+/** How a target runs: code in the config, an HTTP endpoint, or a model call. */
+export type TargetKind = 'function' | 'http' | 'model';
 
 /** What a target receives besides the item's input. */
 export interface TargetContext {
@@ -20,14 +24,8 @@ export interface TargetContext {
   reportUsage(usage: Partial<Usage>): void;
 }
 
-/**
- * A system under test.
- * @example defineTarget({ id: 'echo', type: 'function', run: async (input) => input })
- */
-export interface Target<I = any, O = unknown> {
-  id: string;
-  type: TargetType;
-  description?: string;
+/** Limits any target may carry. */
+export interface TargetLimits {
   /**
    * Max calls in flight across all runs: per worker process embedded; across all workers together
    * when scaled out (a Redis semaphore).
@@ -35,8 +33,79 @@ export interface Target<I = any, O = unknown> {
   maxConcurrency?: number;
   /** At most `max` calls started per `perMs` window, across all runs and workers (a provider's quota). */
   rateLimit?: { max: number; perMs: number };
+}
+
+/**
+ * A system under test.
+ * @example defineTarget({ id: 'echo', type: 'function', run: async (input) => input })
+ */
+export interface Target<I = any, O = unknown> extends TargetLimits {
+  id: string;
+  type: TargetType;
+  description?: string;
+  /** Set by the registry: `function` for code, `http` and `model` for declared targets. */
+  kind?: TargetKind;
+  /** Set by the registry for declared targets: what `GET /api/targets` shows of them (never secrets). */
+  details?: Record<string, unknown>;
   run(input: I, ctx: TargetContext): Promise<O> | O;
 }
+
+/**
+ * An HTTP endpoint as a target. Only this `url` is ever called: nothing in an item or an API call
+ * can change it.
+ * @example { id: 'support-bot', type: 'http', url: 'https://bot.internal/answer',
+ *   headers: { authorization: 'Bearer ${env:BOT_TOKEN}' }, body: { question: '{{input.question}}' },
+ *   output: '/answer' }
+ */
+export interface HttpTargetConfig extends TargetLimits {
+  id: string;
+  type: 'http';
+  description?: string;
+  url: string;
+  /** Default POST. GET and HEAD send no body. */
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
+  /** Header values may reference environment variables: `${env:NAME}`, resolved at start-up. */
+  headers?: Record<string, string>;
+  /**
+   * A template over the item (see docs/targets-and-scorers.md): a JSON value whose strings may
+   * hold `{{input.field}}` tags (sent as JSON), or a string (sent as text). Default: the input as JSON.
+   */
+  body?: Json;
+  /** A JSON Pointer into the JSON response (`/choices/0/message/content`). Default: the whole body. */
+  output?: string;
+  /** JSON Pointers to token counts and cost in the response, e.g. `{ inputTokens: '/usage/prompt_tokens' }`. */
+  usage?: { inputTokens?: string; outputTokens?: string; costUsd?: string };
+  /** Per request; a slower answer is a retryable timeout. Default: the run's item timeout only. */
+  timeoutMs?: number;
+}
+
+/** USD per million tokens. */
+export interface ModelPrice {
+  inputPerMillion: number;
+  outputPerMillion: number;
+}
+
+/**
+ * A prompt on an AI SDK language model as a target: the output is the model's text.
+ * @example { id: 'gpt-qa', type: 'model', model: openai('gpt-4o-mini'),
+ *   system: 'Answer in one word.', prompt: '{{question}}', temperature: 0 }
+ */
+export interface ModelTargetConfig extends TargetLimits {
+  id: string;
+  type: 'model';
+  description?: string;
+  model: LanguageModel;
+  /** System message template. */
+  system?: string;
+  /** User message template over the item's input fields (`{{question}}`, `{{input | json}}`). */
+  prompt: string;
+  temperature?: number;
+  maxOutputTokens?: number;
+  /** Overrides the config's `prices` entry for this model. */
+  price?: ModelPrice;
+}
+
+export type TargetConfig = Target | HttpTargetConfig | ModelTargetConfig;
 
 export interface ScoreArgs<I = any, O = any, G = any> {
   input: I;
@@ -63,9 +132,27 @@ export interface Scorer<I = any, O = any, G = any> {
   score(args: ScoreArgs<I, O, G>): Promise<ScoreValue> | ScoreValue;
 }
 
+/**
+ * A built-in scorer under an id of your own with options (docs/targets-and-scorers.md lists them).
+ * @example { id: 'close-enough', use: 'levenshtein', options: { ignoreCase: true } }
+ */
+export interface BuiltInScorerConfig {
+  id: string;
+  use: string;
+  description?: string;
+  options?: Record<string, unknown>;
+}
+
+export type ScorerConfig = Scorer | BuiltInScorerConfig;
+
 export interface AssayConfig {
-  targets: Target[];
-  scorers?: Scorer[];
+  targets: TargetConfig[];
+  scorers?: ScorerConfig[];
+  /**
+   * USD per million tokens by model id (`gpt-4o-mini`) or provider and id (`openai.chat:gpt-4o-mini`):
+   * the cost of `model` targets and `llm-judge` calls.
+   */
+  prices?: Record<string, ModelPrice>;
 }
 
 /** Adds types only: a plain object with the same shape works just as well. */
@@ -73,12 +160,19 @@ export const defineConfig = <C extends AssayConfig>(config: C): C => config;
 export const defineTarget = <I = any, O = unknown>(target: Target<I, O>): Target<I, O> => target;
 export const defineScorer = <I = any, O = any, G = any>(scorer: Scorer<I, O, G>): Scorer<I, O, G> => scorer;
 
-const TARGET_TYPES = ['agent', 'workflow', 'function'];
+const CODE_TYPES = ['agent', 'workflow', 'function'];
+const TARGET_TYPES = [...CODE_TYPES, 'http', 'model'];
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** The kind of a target declaration: `function` for code (agent, workflow, function). */
+export const kindOf = (t: { type: string }): TargetKind =>
+  t.type === 'http' ? 'http' : t.type === 'model' ? 'model' : 'function';
 
 /**
  * Checks a loaded config module's default export and names the first problem precisely
- * (`targets[1].run must be a function`), so a user can fix it without reading our code.
+ * (`targets[1].run must be a function`), so a user can fix it without reading our code. The
+ * fields of `http` and `model` targets and the options of built-in scorers are checked when the
+ * registry builds them ({@link createRegistry}), at start-up too.
  */
 export function validateConfig(raw: unknown, source = 'config'): Required<AssayConfig> {
   const fail = (message: string): never => {
@@ -88,8 +182,12 @@ export function validateConfig(raw: unknown, source = 'config'): Required<AssayC
   const cfg = raw as Record<string, unknown>;
   const targets = cfg.targets ?? [];
   const scorers = cfg.scorers ?? [];
+  const prices = cfg.prices ?? {};
   if (!Array.isArray(targets)) fail('targets must be an array');
   if (!Array.isArray(scorers)) fail('scorers must be an array');
+  if (typeof prices !== 'object' || prices === null || Array.isArray(prices))
+    fail("prices must be an object { 'model-id': { inputPerMillion, outputPerMillion } }");
+  for (const [model, price] of Object.entries(prices as object)) checkPrice(price, `prices['${model}']`, fail);
   const seen = new Set<string>();
   (targets as unknown[]).forEach((t, i) => {
     const at = `targets[${i}]`;
@@ -101,7 +199,12 @@ export function validateConfig(raw: unknown, source = 'config'): Required<AssayC
     seen.add(target.id as string);
     if (!TARGET_TYPES.includes(target.type as string))
       fail(`${at}.type must be one of ${TARGET_TYPES.join(', ')} (got ${JSON.stringify(target.type)})`);
-    if (typeof target.run !== 'function') fail(`${at}.run must be a function (input, ctx) => output`);
+    if (CODE_TYPES.includes(target.type as string) && typeof target.run !== 'function')
+      fail(`${at}.run must be a function (input, ctx) => output`);
+    if (target.type === 'http' && typeof target.url !== 'string')
+      fail(`${at}.url must be the endpoint's URL (an http target is declared with url, not run)`);
+    if (target.type === 'model' && (target.model === undefined || target.model === null))
+      fail(`${at}.model must be an AI SDK language model, e.g. openai('gpt-4o-mini')`);
     if (
       target.maxConcurrency !== undefined &&
       !(Number.isInteger(target.maxConcurrency) && (target.maxConcurrency as number) > 0)
@@ -113,6 +216,7 @@ export function validateConfig(raw: unknown, source = 'config'): Required<AssayC
       if (typeof r !== 'object' || r === null || !positive(r.max) || !positive(r.perMs))
         fail(`${at}.rateLimit must be { max, perMs } with positive integers (e.g. { max: 60, perMs: 60000 })`);
     }
+    if (target.price !== undefined) checkPrice(target.price, `${at}.price`, fail);
   });
   const seenScorers = new Set<string>();
   (scorers as unknown[]).forEach((s, i) => {
@@ -123,10 +227,28 @@ export function validateConfig(raw: unknown, source = 'config'): Required<AssayC
       fail(`${at}.id must be a non-empty string of letters, digits, '.', '_', ':' or '-'`);
     if (seenScorers.has(scorer.id as string)) fail(`${at}.id '${scorer.id}' is used twice`);
     seenScorers.add(scorer.id as string);
-    if (typeof scorer.score !== 'function')
-      fail(`${at}.score must be a function ({ input, output, groundTruth }) => number`);
+    if (scorer.use !== undefined) {
+      if (typeof scorer.use !== 'string') fail(`${at}.use must be the name of a built-in scorer, e.g. 'levenshtein'`);
+      if (scorer.score !== undefined) fail(`${at} has both use and score: pick one`);
+      if (scorer.options !== undefined && (typeof scorer.options !== 'object' || scorer.options === null))
+        fail(`${at}.options must be an object`);
+    } else if (typeof scorer.score !== 'function')
+      fail(
+        `${at}.score must be a function ({ input, output, groundTruth }) => number, or use a built-in scorer: { id, use: 'levenshtein', options }`,
+      );
   });
-  return { targets: targets as Target[], scorers: scorers as Scorer[] };
+  return {
+    targets: targets as TargetConfig[],
+    scorers: scorers as ScorerConfig[],
+    prices: prices as Record<string, ModelPrice>,
+  };
+}
+
+function checkPrice(price: unknown, at: string, fail: (m: string) => never): void {
+  const p = price as Record<string, unknown> | null;
+  const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  if (typeof p !== 'object' || p === null || !ok(p.inputPerMillion) || !ok(p.outputPerMillion))
+    fail(`${at} must be { inputPerMillion, outputPerMillion } in USD per million tokens (numbers ≥ 0)`);
 }
 
 export type { Json };

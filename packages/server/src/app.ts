@@ -301,8 +301,10 @@ export function createApp(deps: AppDeps) {
       targets: [...registry.targets.values()].map((t) => ({
         id: t.id,
         type: t.type,
+        kind: t.kind ?? 'function',
         description: t.description ?? null,
         maxConcurrency: t.maxConcurrency ?? null,
+        ...(t.details ? { details: t.details } : {}),
       })),
     }),
   );
@@ -312,6 +314,7 @@ export function createApp(deps: AppDeps) {
         id: s.id,
         description: s.description ?? null,
         builtIn: registry.builtInScorerIds.has(s.id),
+        ...(registry.scorerUses.has(s.id) ? { use: registry.scorerUses.get(s.id) } : {}),
       })),
     }),
   );

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AssayConfig } from '@assay/core';
+import { type AssayConfig, builtInScorers } from '@assay/core';
 import { type Assay, createApp, createAssay } from '@assay/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -166,7 +166,7 @@ describe('health, targets, scorers', () => {
       worker: true,
       version: expect.any(String),
       targets: config.targets.length,
-      scorers: 2 + (config.scorers?.length ?? 0),
+      scorers: builtInScorers.length + (config.scorers?.length ?? 0),
     });
     expect(typeof r.body.queue).toBe('string');
   });
@@ -178,10 +178,17 @@ describe('health, targets, scorers', () => {
     expect(r.body.targets).toContainEqual({
       id: 'echo',
       type: 'function',
+      kind: 'function',
       description: 'returns its input',
       maxConcurrency: null,
     });
-    expect(r.body.targets).toContainEqual({ id: 'shout', type: 'agent', description: null, maxConcurrency: 3 });
+    expect(r.body.targets).toContainEqual({
+      id: 'shout',
+      type: 'agent',
+      kind: 'function',
+      description: null,
+      maxConcurrency: 3,
+    });
     expect(r.body.targets).toContainEqual(expect.objectContaining({ id: 'flow', type: 'workflow' }));
   });
 
@@ -189,7 +196,18 @@ describe('health, targets, scorers', () => {
     const r = await req('GET', '/scorers');
     expect(r.status).toBe(200);
     const byId = Object.fromEntries(r.body.scorers.map((s: any) => [s.id, s]));
-    expect(Object.keys(byId).sort()).toEqual(['contains', 'exact-match', 'half', 'out-of-range', 'throws-on-2']);
+    expect(Object.keys(byId).sort()).toEqual([
+      'contains',
+      'contains-all',
+      'exact-match',
+      'half',
+      'json-valid',
+      'levenshtein',
+      'numeric-close',
+      'out-of-range',
+      'regex',
+      'throws-on-2',
+    ]);
     expect(byId['exact-match']).toMatchObject({ builtIn: true, description: expect.any(String) });
     expect(byId.contains).toMatchObject({ builtIn: true });
     expect(byId.half).toEqual({ id: 'half', description: 'always 0.5', builtIn: false });
@@ -747,7 +765,14 @@ describe('runs', () => {
     expect(s).toMatchObject({ total: 10, succeeded: 10, failed: 0, skipped: 0, cancelled: 0 });
     const byId = Object.fromEntries(s.scorers.map((x: any) => [x.scorerId, x]));
     expect(Object.keys(byId).sort()).toEqual(['contains', 'exact-match', 'half', 'out-of-range', 'throws-on-2']);
-    expect(byId['exact-match']).toEqual({ scorerId: 'exact-match', mean: 0.7, median: 1, passRate: 0.7, count: 10, errors: 0 });
+    expect(byId['exact-match']).toEqual({
+      scorerId: 'exact-match',
+      mean: 0.7,
+      median: 1,
+      passRate: 0.7,
+      count: 10,
+      errors: 0,
+    });
     expect(byId.contains).toMatchObject({ mean: 0.7, passRate: 0.7, count: 10, errors: 0 });
     expect(byId.half).toMatchObject({ mean: 0.5, passRate: 1, count: 10, errors: 0 });
     expect(byId['throws-on-2']).toMatchObject({ mean: 1, passRate: 1, count: 9, errors: 1 });
@@ -814,7 +839,9 @@ describe('runs', () => {
     const runId = await trigger(ds, { targetId: 'flaky', scorerIds: ['exact-match'], maxRetries: 0 });
     const run = await waitRun(ds, runId);
     expect(run).toMatchObject({ status: 'completed', succeededCount: 6, failedCount: 3, skippedCount: 0, error: null });
-    expect(run.summary.scorers).toEqual([{ scorerId: 'exact-match', mean: 1, median: 1, passRate: 1, count: 6, errors: 0 }]);
+    expect(run.summary.scorers).toEqual([
+      { scorerId: 'exact-match', mean: 1, median: 1, passRate: 1, count: 6, errors: 0 },
+    ]);
     const failed = await req('GET', `/datasets/${ds}/runs/${runId}/results?status=failed`);
     expect(failed.status).toBe(200);
     expect(failed.body.pagination.total).toBe(3);

@@ -1,0 +1,86 @@
+import { generateText, type LanguageModel, NoObjectGeneratedError, Output } from 'ai';
+import { z } from 'zod';
+import { modelName, priceFor, providerError, usageOf } from '../targets/model.js';
+import type { BuiltIn } from './builtin.js';
+import { text } from './text.js';
+
+const verdict = z.object({
+  score: z.number().min(0).max(1).describe('0 = fails the rubric completely, 1 = meets it fully'),
+  reason: z.string().describe('one or two sentences: why this score'),
+});
+
+const isModel = (v: unknown): v is LanguageModel =>
+  typeof v === 'string' ||
+  (typeof v === 'object' && v !== null && typeof (v as { modelId?: unknown }).modelId === 'string');
+
+const judgeOptions = z.strictObject({
+  /** An AI SDK language model, e.g. openai('gpt-4o-mini'). */
+  model: z.custom<LanguageModel>(isModel, "must be an AI SDK language model, e.g. openai('gpt-4o-mini')"),
+  /** What a good output is: the judge scores the output against it. */
+  rubric: z.string().trim().min(1),
+  /** Replaces the judge's default instructions. */
+  system: z.string().min(1).optional(),
+  temperature: z.number().min(0).max(2).default(0),
+  maxOutputTokens: z.number().int().positive().optional(),
+  /** Tries of the judge call on 429, 5xx and network errors (the AI SDK's backoff). */
+  maxRetries: z.number().int().min(0).max(10).default(2),
+});
+
+const SYSTEM = [
+  'You are an impartial evaluator of AI outputs.',
+  'Grade the output against the rubric; use the expected answer, when given, as a reference.',
+  'Answer only with a JSON object {"score": <number from 0 to 1>, "reason": "<one or two sentences>"}.',
+].join(' ');
+
+const block = (v: unknown) => (v === undefined || v === null ? '(none)' : text(v));
+
+/**
+ * An LLM judge: a model grades each output against a rubric and answers `{ score, reason }`
+ * (structured output). A malformed answer is a score error on that item, never a crash.
+ */
+export const llmJudgeBuiltIn: BuiltIn<z.infer<typeof judgeOptions>> = {
+  use: 'llm-judge',
+  description: 'A model grades the output against options.rubric: a score from 0 to 1 and a reason',
+  options: judgeOptions,
+  byDefault: false,
+  create: (id, o, ctx) => {
+    const name = modelName(o.model);
+    const price = priceFor(ctx.prices, o.model);
+    return {
+      id,
+      description: `${name} judges against: ${o.rubric.length > 80 ? `${o.rubric.slice(0, 80)}…` : o.rubric}`,
+      score: async ({ input, output, groundTruth, signal }) => {
+        const prompt = [
+          `## Rubric\n${o.rubric}`,
+          `## Input\n${block(input)}`,
+          `## Expected answer\n${block(groundTruth)}`,
+          `## Output to grade\n${block(output)}`,
+        ].join('\n\n');
+        try {
+          const result = await generateText({
+            model: o.model,
+            system: o.system ?? SYSTEM,
+            prompt,
+            temperature: o.temperature,
+            maxOutputTokens: o.maxOutputTokens,
+            maxRetries: o.maxRetries,
+            abortSignal: signal,
+            output: Output.object({ schema: verdict, name: 'verdict' }),
+          });
+          const usage = usageOf(result.usage, price);
+          const spent =
+            usage.inputTokens !== null
+              ? ` [judge: ${usage.inputTokens}+${usage.outputTokens ?? 0} tokens${usage.costUsd !== null ? `, $${usage.costUsd.toFixed(6)}` : ''}]`
+              : '';
+          return { score: result.output.score, reason: `${result.output.reason}${spent}` };
+        } catch (error) {
+          if (NoObjectGeneratedError.isInstance(error)) {
+            const answer = error.text ? `: ${JSON.stringify(error.text.slice(0, 200))}` : '';
+            throw new Error(`judge ${name} gave no valid { score 0–1, reason } answer${answer}`);
+          }
+          throw providerError(error, `judge ${name}`);
+        }
+      },
+    };
+  },
+};

@@ -1,0 +1,110 @@
+import { APICallError, generateText, type LanguageModel, type LanguageModelUsage } from 'ai';
+import type { ModelPrice, ModelTargetConfig, Target, TargetContext } from '../config.js';
+import { TargetError } from '../errors.js';
+import type { Usage } from '../types.js';
+import { renderText, type TemplateScope } from './template.js';
+
+/** `provider:modelId` of an AI SDK model (or the string id it was given as). */
+export function modelName(model: LanguageModel): string {
+  if (typeof model === 'string') return model;
+  return `${model.provider}:${model.modelId}`;
+}
+
+/** The price of a model: by `provider:modelId`, then by `modelId` alone. */
+export function priceFor(prices: Record<string, ModelPrice>, model: LanguageModel): ModelPrice | undefined {
+  if (typeof model === 'string') return prices[model];
+  return prices[`${model.provider}:${model.modelId}`] ?? prices[model.modelId];
+}
+
+/** Tokens of an AI SDK call and their cost at `price` (null when the price or the tokens are unknown). */
+export function usageOf(u: LanguageModelUsage | undefined, price: ModelPrice | undefined): Usage {
+  const inputTokens = typeof u?.inputTokens === 'number' ? u.inputTokens : null;
+  const outputTokens = typeof u?.outputTokens === 'number' ? u.outputTokens : null;
+  const costUsd =
+    price && (inputTokens !== null || outputTokens !== null)
+      ? ((inputTokens ?? 0) * price.inputPerMillion + (outputTokens ?? 0) * price.outputPerMillion) / 1e6
+      : null;
+  return { inputTokens, outputTokens, costUsd };
+}
+
+/**
+ * A provider error as the engine classifies it: HTTP status, whether to retry (429, 5xx and
+ * network errors), and the provider's Retry-After. Everything else passes through.
+ */
+export function providerError(error: unknown, what: string): unknown {
+  if (!APICallError.isInstance(error)) return error;
+  const headers = error.responseHeaders ?? {};
+  const ms = Number(headers['retry-after-ms']);
+  const secs = Number(headers['retry-after']);
+  return new TargetError(`${what}: ${error.message}`, {
+    retryable: error.isRetryable,
+    status: error.statusCode,
+    code: error.statusCode ? `HTTP_${error.statusCode}` : 'NETWORK_ERROR',
+    retryAfterMs: Number.isFinite(ms) && ms >= 0 ? ms : Number.isFinite(secs) && secs >= 0 ? secs * 1000 : undefined,
+    cause: error,
+  });
+}
+
+/** Builds a runnable target from a `model` declaration, checking its fields (start-up). */
+export function createModelTarget(cfg: ModelTargetConfig, prices: Record<string, ModelPrice>): Target {
+  const model = cfg.model;
+  if (typeof model !== 'string' && (typeof model !== 'object' || typeof model.modelId !== 'string'))
+    throw new Error("model must be an AI SDK language model, e.g. openai('gpt-4o-mini')");
+  if (typeof cfg.prompt !== 'string' || cfg.prompt.trim() === '')
+    throw new Error("prompt must be a non-empty template, e.g. 'Question: {{question}}'");
+  if (cfg.system !== undefined && typeof cfg.system !== 'string') throw new Error('system must be a string template');
+  if (
+    cfg.temperature !== undefined &&
+    !(typeof cfg.temperature === 'number' && cfg.temperature >= 0 && cfg.temperature <= 2)
+  )
+    throw new Error('temperature must be a number from 0 to 2');
+  if (cfg.maxOutputTokens !== undefined && !(Number.isInteger(cfg.maxOutputTokens) && cfg.maxOutputTokens > 0))
+    throw new Error('maxOutputTokens must be a positive integer');
+  const price = cfg.price ?? priceFor(prices, model);
+  const name = modelName(model);
+
+  async function run(input: unknown, ctx: TargetContext): Promise<string> {
+    const scope: TemplateScope = {
+      input,
+      groundTruth: ctx.item.groundTruth,
+      metadata: ctx.item.metadata,
+      itemId: ctx.item.id,
+      runId: ctx.runId,
+    };
+    const system = cfg.system === undefined ? undefined : renderText(cfg.system, scope);
+    const prompt = renderText(cfg.prompt, scope);
+    try {
+      const result = await generateText({
+        model,
+        system,
+        prompt,
+        temperature: cfg.temperature,
+        maxOutputTokens: cfg.maxOutputTokens,
+        abortSignal: ctx.signal,
+        // The engine retries (durably, with backoff and Retry-After): the SDK does not.
+        maxRetries: 0,
+      });
+      ctx.reportUsage(usageOf(result.usage, price));
+      return result.text;
+    } catch (error) {
+      if (ctx.signal.aborted) throw ctx.signal.reason ?? error;
+      throw providerError(error, name);
+    }
+  }
+
+  return {
+    id: cfg.id,
+    type: 'model',
+    kind: 'model',
+    description: cfg.description ?? `prompt on ${name}`,
+    details: {
+      model: name,
+      ...(cfg.temperature !== undefined ? { temperature: cfg.temperature } : {}),
+      ...(cfg.maxOutputTokens !== undefined ? { maxOutputTokens: cfg.maxOutputTokens } : {}),
+      price: price ?? null,
+    },
+    maxConcurrency: cfg.maxConcurrency,
+    rateLimit: cfg.rateLimit,
+    run,
+  };
+}
