@@ -116,7 +116,6 @@ async function waitUntil(what: string, fn: () => Promise<boolean> | boolean, ms 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: API JSON, read by field
 async function http(base: string, method: string, path: string, body?: unknown): Promise<any> {
   const r = await fetch(`${base}/api${path}`, {
     method,

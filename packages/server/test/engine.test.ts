@@ -56,7 +56,9 @@ describe('run engine on the embedded deployment', () => {
     });
     expect(done.startedAt).toBeTruthy();
     expect(done.completedAt).toBeTruthy();
-    expect(done.summary.scorers).toEqual([{ scorerId: 'exact-match', mean: 1, median: 1, passRate: 1, count: 20, errors: 0 }]);
+    expect(done.summary.scorers).toEqual([
+      { scorerId: 'exact-match', mean: 1, median: 1, passRate: 1, count: 20, errors: 0 },
+    ]);
     expect(done.summary.latencyMs.p50).toBeGreaterThanOrEqual(0);
   });
 
