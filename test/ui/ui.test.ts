@@ -2,8 +2,7 @@
  * The web UI end to end: headless Chromium (Debian's package, driven by playwright-core) against a
  * real `assay serve` child process on a temporary data directory. The API server runs without a
  * worker, so a new run stays `pending` until the test starts an `assay worker` on the same SQLite
- * file; the page then learns about progress by polling (the worker's events live in another
- * process), which is the fallback path of the live run page.
+ * file. One test makes every event-stream request fail, so the page can only poll.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -333,6 +332,28 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     await page.locator('h1 [data-status="running"]').waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Cancel run' }).click();
     await page.locator('h1 [data-status="cancelled"]').waitFor({ timeout: 30_000 });
+  });
+
+  it('falls back to polling every 2 s when the event stream is down', async () => {
+    // No worker, so the run waits in `pending`; every event-stream request fails.
+    worker!.killGroup('SIGTERM');
+    await worker!.exited;
+    let streamTries = 0;
+    await page.route(/\/events$/, (route) => {
+      streamTries++;
+      return route.abort('connectionrefused');
+    });
+    try {
+      await startRun('good');
+      await page.locator('h1 [data-status="pending"]').waitFor();
+      await page.locator('.live-polling').waitFor();
+      await startWorker();
+      await page.locator('h1 [data-status="completed"]').waitFor({ timeout: 30_000 });
+      await page.getByTestId('progress-done').getByText('6 / 6').waitFor();
+      expect(streamTries).toBeGreaterThan(0);
+    } finally {
+      await page.unroute(/\/events$/);
+    }
   });
 
   it('compares two runs: per-scorer delta with a regressed flag, then the items that got worse', async () => {
