@@ -500,3 +500,80 @@ describe('model target and llm-judge against an OpenAI-compatible server', () =>
     expect(provider.requests.length - before).toBe(3);
   });
 });
+
+describe('scorer defaults, configured built-ins and the pass threshold', () => {
+  const config: AssayConfig = {
+    targets: [{ id: 'echo', type: 'function', run: (input: any) => input.answer }],
+    scorers: [
+      { id: 'close', use: 'levenshtein', options: { ignoreCase: true } },
+      { id: 'fast', use: 'latency-under', options: { ms: 60_000 } },
+    ],
+  };
+  const items = [
+    { input: { answer: 'PARIS' }, groundTruth: 'Paris' },
+    { input: { answer: 'Lina' }, groundTruth: 'Lima' },
+    { input: { answer: 'Rome' }, groundTruth: 'Oslo' },
+    { input: { answer: 'Tokyo' }, groundTruth: 'Tokyo' },
+  ];
+
+  it('a trigger without scorerIds uses the dataset defaults; explicit scorerIds win; passThreshold applies', async () => {
+    const assay = await start(config);
+    const created = await call(assay, 'POST', '/datasets', {
+      name: 'caps',
+      scorerIds: ['close', 'exact-match', 'fast'],
+    });
+    expect(created.json.scorerIds).toEqual(['close', 'exact-match', 'fast']);
+    const ds = created.json.id;
+    await call(assay, 'POST', `/datasets/${ds}/items/batch`, { items });
+
+    const t1 = await call(assay, 'POST', `/datasets/${ds}/runs`, { targetId: 'echo', passThreshold: 0.7 });
+    expect(t1.status).toBe(202);
+    const run = await waitRun(assay, ds, t1.json.id);
+    expect(run.scorerIds).toEqual(['close', 'exact-match', 'fast']);
+    expect(run.summary.passThreshold).toBe(0.7);
+    const byId = Object.fromEntries(run.summary.scorers.map((s: any) => [s.scorerId, s]));
+    // close: PARIS/Paris 1, Lina/Lima 0.75, Rome/Oslo 0, Tokyo 1 → passes at 0.7: 3 of 4
+    expect(byId.close).toMatchObject({ count: 4, errors: 0, median: 0.875, passRate: 0.75 });
+    expect(byId.close.mean).toBeCloseTo(2.75 / 4, 10);
+    expect(byId['exact-match']).toMatchObject({ mean: 0.25, median: 0, passRate: 0.25 });
+    expect(byId.fast).toMatchObject({ mean: 1, passRate: 1 });
+    expect(run.summary.latencyMs).toMatchObject({
+      p50: expect.any(Number),
+      p95: expect.any(Number),
+      max: expect.any(Number),
+    });
+
+    const t2 = await call(assay, 'POST', `/datasets/${ds}/runs`, { targetId: 'echo', scorerIds: ['contains'] });
+    expect((await waitRun(assay, ds, t2.json.id)).scorerIds).toEqual(['contains']);
+    const t3 = await call(assay, 'POST', `/datasets/${ds}/runs`, { targetId: 'echo', scorerIds: [] });
+    expect((await waitRun(assay, ds, t3.json.id)).scorerIds).toEqual([]);
+
+    const scorers = (await call(assay, 'GET', '/scorers')).json.scorers;
+    expect(scorers).toContainEqual({
+      id: 'close',
+      description: 'Similarity 1 − edit distance / longer length, output vs. ground truth (ignoreCase: true)',
+      builtIn: false,
+      use: 'levenshtein',
+    });
+  });
+
+  it('an unknown default or explicit scorer is a 400 that names it', async () => {
+    const assay = await start(config);
+    const ds = (await call(assay, 'POST', '/datasets', { name: 'old', scorerIds: ['close', 'bleu'] })).json.id;
+    await call(assay, 'POST', `/datasets/${ds}/items/batch`, { items });
+    const r = await call(assay, 'POST', `/datasets/${ds}/runs`, { targetId: 'echo' });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({
+      code: 'UNKNOWN_SCORER',
+      message: "unknown scorer 'bleu' (a default scorer of dataset 'old')",
+      details: { scorerIds: ['bleu'] },
+    });
+    const r2 = await call(assay, 'POST', `/datasets/${ds}/runs`, { targetId: 'echo', scorerIds: ['close', 'rouge'] });
+    expect(r2.status).toBe(400);
+    expect(r2.json.error).toMatchObject({ code: 'UNKNOWN_SCORER', message: "unknown scorer 'rouge'" });
+    const fixed = await call(assay, 'PATCH', `/datasets/${ds}`, { scorerIds: ['close'] });
+    expect(fixed.json.scorerIds).toEqual(['close']);
+    const r3 = await call(assay, 'POST', `/datasets/${ds}/runs`, { targetId: 'echo' });
+    expect(r3.status).toBe(202);
+  });
+});
