@@ -129,6 +129,16 @@ workerOptions(
       console.log(
         `[assay] dataset '${s.name}' (${s.id}, ${s.items} items) ${s.created ? 'seeded' : 'already present'}`,
       );
+      for (const body of s.runs) {
+        // A seeded run whose target is not in this config is reported, not fatal: the data is in.
+        await assay.runs.trigger(s.id, body).then(
+          (run) => console.log(`[assay] run ${run.id} on '${s.name}' triggered (target ${body.targetId})`),
+          (e) =>
+            console.error(
+              `[assay] seeded run on target '${body.targetId}' not started: ${e instanceof Error ? e.message : e}`,
+            ),
+        );
+      }
     }
     const server = serve({ fetch: assay.app.fetch, port: opts.port, hostname: opts.host });
     await new Promise<void>((ok, fail) => {
