@@ -50,7 +50,7 @@ describe('assay run (real binary, local data directory: the run executes in the 
     // the summary table and the gates on stdout
     expect(r.stdout).toMatch(/Run run_\w+ completed in/);
     expect(r.stdout).toContain('items: 40 total · 40 succeeded · 0 failed');
-    expect(r.stdout).toMatch(/exact-match\s+1\.000\s+100\.0%\s+40\s+0/);
+    expect(r.stdout).toMatch(/exact-match\s+1\.000\s+1\.000\s+100\.0%\s+40\s+0/);
     expect(r.stdout).toMatch(/PASS\s+exact-match mean 1\.000 is at least 0\.9/);
     expect(r.stdout).toMatch(/PASS\s+0 item\(s\) failed/);
     expect(r.stdout.trim().endsWith('PASS')).toBe(true);
@@ -140,7 +140,7 @@ describe('assay run (real binary, local data directory: the run executes in the 
     expect(badGate.code).toBe(2);
     expect(badGate.stderr).toContain('expected SCORER=THRESHOLD');
     expect(gateWithoutScorer.code).toBe(2);
-    expect(gateWithoutScorer.stderr).toContain("the run has no scorer 'exact-match'; add --scorer exact-match");
+    expect(gateWithoutScorer.stderr).toContain("the run has no scorer 'exact-match' (it has none); add --scorer exact-match");
   });
 
   it('runs list / show / compare read the stored runs', async () => {

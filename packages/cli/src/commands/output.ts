@@ -70,6 +70,9 @@ export function runDuration(run: Run): string {
   return duration((end - Date.parse(run.startedAt)) / 1000);
 }
 
+/** Dollars with enough digits to show sub-cent costs. */
+const usd = (v: number | null) => (v === null ? '–' : v >= 1 ? v.toFixed(2) : v.toPrecision(3));
+
 /** The counts line and the per-scorer table of a finished (or running) run. */
 export function summaryText(run: Run, datasetName?: string): string {
   const s: RunSummary | null = run.summary;
@@ -85,15 +88,24 @@ export function summaryText(run: Run, datasetName?: string): string {
   }
   lines.push(
     `items: ${s.total} total · ${pc.green(`${s.succeeded} succeeded`)} · ${s.failed ? pc.red(`${s.failed} failed`) : '0 failed'}` +
-      ` · ${s.skipped} skipped · ${s.cancelled} cancelled · latency p50 ${ms(s.latencyMs.p50)}, p95 ${ms(s.latencyMs.p95)}`,
+      ` · ${s.skipped} skipped · ${s.cancelled} cancelled · latency p50 ${ms(s.latencyMs.p50)}, p95 ${ms(s.latencyMs.p95)}` +
+      (s.latencyMs.max === undefined ? '' : `, max ${ms(s.latencyMs.max)}`),
   );
+  if (s.usage) {
+    const u = s.usage;
+    lines.push(
+      `usage (${u.items} items reported): ${u.inputTokens.toLocaleString('en-US')} input + ${u.outputTokens.toLocaleString('en-US')} output tokens` +
+        ` · $${usd(u.costUsd)} total, $${usd(u.meanCostUsd)} per item`,
+    );
+  }
   if (s.scorers.length) {
     lines.push(
       table(
-        ['scorer', 'mean', 'pass rate', 'scored', 'errors', 'spread (reps)'],
+        ['scorer', 'mean', 'median', `pass rate (≥ ${s.passThreshold ?? 0.5})`, 'scored', 'errors', 'spread (reps)'],
         s.scorers.map((x) => [
           x.scorerId,
           score(x.mean),
+          score(x.median ?? null),
           pct(x.passRate),
           x.count,
           x.errors,
@@ -101,7 +113,7 @@ export function summaryText(run: Run, datasetName?: string): string {
             ? `σ ${score(x.repetitions.stddev)} [${score(x.repetitions.min)}–${score(x.repetitions.max)}]`
             : '',
         ]),
-        ['left', 'right', 'right', 'right', 'right', 'left'],
+        ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
       ),
     );
   } else lines.push('no scorers');

@@ -120,19 +120,21 @@ async function conclude(
 
 async function runCommand(session: Session, datasetRef: string, opts: RunOptions): Promise<number> {
   const { client } = session;
-  const scorers = [...new Set(opts.scorer)];
+  const ds = await resolveDataset(client, datasetRef);
+  // Without --scorer the dataset's default scorers apply (the server picks them).
+  const explicit = opts.scorer.length > 0;
+  const scorers = explicit ? [...new Set(opts.scorer)] : (ds.scorerIds ?? []);
   for (const g of opts.failUnder) {
     if (!scorers.includes(g.scorerId)) {
       throw usage(
-        `--fail-under ${g.scorerId}=${g.threshold}: the run has no scorer '${g.scorerId}'; add --scorer ${g.scorerId}`,
+        `--fail-under ${g.scorerId}=${g.threshold}: the run has no scorer '${g.scorerId}' (${scorers.length ? `it has ${scorers.join(', ')}` : 'it has none'}); add --scorer ${g.scorerId}`,
       );
     }
   }
-  const ds = await resolveDataset(client, datasetRef);
   const baseline = opts.baseline ? await resolveBaseline(client, ds, opts.baseline, opts.target) : undefined;
   const input: TriggerRunInput = {
     targetId: opts.target,
-    scorerIds: scorers,
+    scorerIds: explicit ? scorers : undefined,
     maxConcurrency: opts.concurrency,
     repetitions: opts.repetitions,
     itemTimeoutMs: opts.itemTimeout,
@@ -187,7 +189,11 @@ export function registerRunCommand(program: Command): void {
       )
       .argument('<dataset>', 'dataset id or name')
       .requiredOption('-t, --target <id>', 'target to run (`assay targets list`)')
-      .option('-s, --scorer <id>', 'scorer to apply; repeat for several (`assay scorers list`)', collect)
+      .option(
+        '-s, --scorer <id>',
+        "scorer to apply; repeat for several (`assay scorers list`); default: the dataset's default scorers",
+        collect,
+      )
       .option('-c, --concurrency <n>', 'items in flight at once (default 10)', intArg('--concurrency', 1, 1000))
       .option('-r, --repetitions <n>', 'run every item this many times (default 1)', intArg('--repetitions', 1, 100))
       .option('--item-timeout <ms>', 'per-item target timeout (default 60000)', intArg('--item-timeout', 1, 3_600_000))
