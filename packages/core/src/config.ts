@@ -67,7 +67,7 @@ export interface HttpTargetConfig extends TargetLimits {
   /** Header values may reference environment variables: `${env:NAME}`, resolved at start-up. */
   headers?: Record<string, string>;
   /**
-   * A template over the item (see docs/targets-and-scorers.md): a JSON value whose strings may
+   * A template over the item (see docs/targets.md): a JSON value whose strings may
    * hold `{{input.field}}` tags (sent as JSON), or a string (sent as text). Default: the input as JSON.
    */
   body?: Json;
@@ -133,7 +133,7 @@ export interface Scorer<I = any, O = any, G = any> {
 }
 
 /**
- * A built-in scorer under an id of your own with options (docs/targets-and-scorers.md lists them).
+ * A built-in scorer under an id of your own with options (docs/scorers.md lists them).
  * @example { id: 'close-enough', use: 'levenshtein', options: { ignoreCase: true } }
  */
 export interface BuiltInScorerConfig {
