@@ -195,8 +195,8 @@ export interface Storage {
   ): Promise<Page<RunResult>>;
 
   // ── analysis (run page cards, compare) ──
-  /** Per-scorer count, mean, pass rate and a histogram of `bins` equal bins over [0, 1]. */
-  scoreStats(runId: string, bins: number): Promise<ScorerStats[]>;
+  /** Per-scorer mean, pass rate (score ≥ passThreshold, default 0.5), count, errors and a histogram. */
+  scoreStats(runId: string, bins: number, passThreshold?: number): Promise<ScorerStats[]>;
   /**
    * A page of a run's results without payloads (status and scores only), ordered by
    * (itemId, repetition), after `after` (keyset paging: flat memory and cost for any run size).

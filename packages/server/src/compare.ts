@@ -106,7 +106,10 @@ export async function compareRuns(
     typeof input.thresholds === 'number' ? input.thresholds : (input.thresholds?.[scorerId] ?? 0);
   const limit = input.limit ?? 50;
 
-  const [statsA, statsB] = await Promise.all([storage.scoreStats(runA.id, 1), storage.scoreStats(runB.id, 1)]);
+  const [statsA, statsB] = await Promise.all([
+    storage.scoreStats(runA.id, 1, runA.options.passThreshold),
+    storage.scoreStats(runB.id, 1, runB.options.passThreshold),
+  ]);
   const byA = new Map(statsA.map((s) => [s.scorerId, s]));
   const byB = new Map(statsB.map((s) => [s.scorerId, s]));
   const scorerIds = [...new Set([...runA.scorerIds, ...runB.scorerIds, ...byA.keys(), ...byB.keys()])].sort();
@@ -230,6 +233,7 @@ export function registerAnalysisRoutes(api: Hono, storage: Storage): void {
     const run = await storage.getRun(c.req.param('runId'));
     if (!run || run.datasetId !== c.req.param('id')) throw notFound('Run', c.req.param('runId'));
     const { bins } = parseQuery(c, scoreStatsQuery);
-    return c.json({ bins, scorers: await storage.scoreStats(run.id, bins) });
+    const passThreshold = run.options.passThreshold ?? 0.5;
+    return c.json({ bins, passThreshold, scorers: await storage.scoreStats(run.id, bins, passThreshold) });
   });
 }

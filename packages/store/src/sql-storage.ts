@@ -1278,7 +1278,7 @@ export class SqlStorage implements Storage {
 
   // ── analysis (UI run page and compare) ──
 
-  async scoreStats(runId: string, bins: number): Promise<ScorerStats[]> {
+  async scoreStats(runId: string, bins: number, passThreshold = 0.5): Promise<ScorerStats[]> {
     // One pass over the run's scores: a CASE per bin keeps it portable across SQLite and PostgreSQL.
     const binCols = Array.from({ length: bins }, (_, i) => {
       const lo = i === 0 ? null : i / bins;
@@ -1298,7 +1298,7 @@ export class SqlStorage implements Storage {
       .select([
         'scorer_id',
         sql<number | null>`avg(score)`.as('mean'),
-        sql<number>`sum(case when score >= 0.5 then 1 else 0 end)`.as('passed'),
+        sql<number>`sum(case when score >= ${passThreshold} then 1 else 0 end)`.as('passed'),
         sql<number>`count(score)`.as('n'),
         sql<number>`sum(case when error is not null then 1 else 0 end)`.as('errors'),
         ...binCols,

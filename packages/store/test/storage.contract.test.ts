@@ -324,6 +324,9 @@ for (const adapter of ADAPTERS) {
       expect(s.scorers[0]).toMatchObject({ scorerId: 'q', median: 0.79, passRate: 2 / 5, count: 5 });
       expect(s.scorers[0].mean).toBeCloseTo(2.89 / 5, 10);
       expect(s.latencyMs.max).toBe(50);
+      // The run page's cards count passes at the same threshold.
+      expect((await storage.scoreStats(runId, 2, 0.8))[0]).toMatchObject({ passRate: 2 / 5, histogram: [2, 3] });
+      expect((await storage.scoreStats(runId, 2))[0]).toMatchObject({ passRate: 3 / 5 });
       expect(s.usage).toEqual({
         items: 3,
         inputTokens: 300,
