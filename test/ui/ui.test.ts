@@ -58,7 +58,8 @@ const sleep = (ms, signal) => new Promise((res, rej) => {
 const FLAG = ${JSON.stringify(flagFile)};
 export default {
   targets: [
-    { id: 'good', type: 'function', description: 'answers every item right', run: async (q) => 'ans-' + q },
+    { id: 'good', type: 'function', description: 'answers every item right',
+      run: async (q, ctx) => { ctx.reportUsage({ inputTokens: 10, outputTokens: 2, costUsd: 0.001 }); return 'ans-' + q; } },
     { id: 'worse', type: 'function', description: 'gets q2, q4 and q6 wrong',
       run: async (q) => (/[246]$/.test(String(q)) ? 'wrong' : 'ans-' + q) },
     { id: 'flaky', type: 'agent', description: 'fails q2 and q5 while the flag file exists',
@@ -351,6 +352,8 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
       await page.locator('h1 [data-status="completed"]').waitFor({ timeout: 30_000 });
       await page.getByTestId('progress-done').getByText('6 / 6').waitFor();
       expect(streamTries).toBeGreaterThan(0);
+      // Usage the target reported, totalled: 6 items × (10 in, 2 out, $0.001).
+      await page.getByTestId('run-usage').getByText('60 in / 12 out tokens · $0.00600 ($0.00100 per item)').waitFor();
     } finally {
       await page.unroute(/\/events$/);
     }

@@ -103,6 +103,9 @@ function useRate(run: Run | undefined) {
   return { rate, eta: rate && rate > 0 ? left / rate : null };
 }
 
+/** Dollars, with enough digits for sub-cent costs. */
+const usd = (v: number | null) => (v === null ? '—' : `$${v >= 1 ? v.toFixed(2) : v.toPrecision(3)}`);
+
 function eta(secs: number | null) {
   if (secs === null) return '—';
   if (secs < 60) return `${Math.ceil(secs)} s`;
@@ -115,7 +118,10 @@ function ScorerCards({ datasetId, run }: { datasetId: string; run: Run }) {
   const q = useQuery({
     queryKey: ['scores', datasetId, run.id],
     queryFn: () =>
-      call<{ bins: number; scorers: ScorerStats[] }>('GET', `/datasets/${datasetId}/runs/${run.id}/scores`),
+      call<{ bins: number; passThreshold?: number; scorers: ScorerStats[] }>(
+        'GET',
+        `/datasets/${datasetId}/runs/${run.id}/scores`,
+      ),
     refetchInterval: active ? 2000 : false,
     placeholderData: keepPreviousData,
   });
@@ -123,6 +129,9 @@ function ScorerCards({ datasetId, run }: { datasetId: string; run: Run }) {
   if (q.isPending) return <Loading label="Loading scores…" />;
   if (q.isError) return <ErrorBox error={q.error} onRetry={() => q.refetch()} />;
   const byId = new Map(q.data.scorers.map((s) => [s.scorerId, s]));
+  const threshold = q.data.passThreshold ?? run.options.passThreshold ?? 0.5;
+  // The median comes with the run's summary (stored when the run ends).
+  const medians = new Map((run.summary?.scorers ?? []).map((s) => [s.scorerId, s.median ?? null]));
   return (
     <div className="cards">
       {run.scorerIds.map((id) => {
@@ -133,11 +142,13 @@ function ScorerCards({ datasetId, run }: { datasetId: string; run: Run }) {
             <div className="metrics">
               <div>
                 <span className="big">{fmt.num(s?.mean ?? null)}</span>
-                <span className="muted small">mean</span>
+                <span className="muted small">
+                  mean{medians.get(id) != null ? ` · median ${fmt.num(medians.get(id) ?? null)}` : ''}
+                </span>
               </div>
               <div>
                 <span className="big">{fmt.pct(s?.passRate ?? null)}</span>
-                <span className="muted small">pass rate (≥ 0.5)</span>
+                <span className="muted small">pass rate (≥ {threshold})</span>
               </div>
               <div>
                 <span className="big">{(s?.count ?? 0).toLocaleString()}</span>
@@ -516,6 +527,13 @@ export function RunPage({ datasetId, runId }: { datasetId: string; runId: string
           {r.summary?.latencyMs.p50 != null && (
             <span>
               latency p50 {fmt.ms(r.summary.latencyMs.p50)} · p95 {fmt.ms(r.summary.latencyMs.p95)}
+              {r.summary.latencyMs.max != null && ` · max ${fmt.ms(r.summary.latencyMs.max)}`}
+            </span>
+          )}
+          {r.summary?.usage && (
+            <span data-testid="run-usage">
+              {r.summary.usage.inputTokens.toLocaleString()} in / {r.summary.usage.outputTokens.toLocaleString()} out
+              tokens · {usd(r.summary.usage.costUsd)} ({usd(r.summary.usage.meanCostUsd)} per item)
             </span>
           )}
         </div>
