@@ -1,6 +1,6 @@
 import type { HttpTargetConfig, Target, TargetContext } from '../config.js';
 import { retryAfterMs, TargetError } from '../errors.js';
-import { isJsonPointer, jsonPointer, renderJson, renderText, resolveEnv, type TemplateScope } from './template.js';
+import { isJsonPointer, jsonPointer, renderJson, renderText, resolveEnv, scopeOf } from './template.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
 const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'costUsd'] as const;
@@ -61,13 +61,7 @@ export function createHttpTarget(cfg: HttpTargetConfig, env: Record<string, stri
   const label = `${method} ${shown}`;
 
   async function run(input: unknown, ctx: TargetContext): Promise<unknown> {
-    const scope: TemplateScope = {
-      input,
-      groundTruth: ctx.item.groundTruth,
-      metadata: ctx.item.metadata,
-      itemId: ctx.item.id,
-      runId: ctx.runId,
-    };
+    const scope = scopeOf(input, ctx);
     const requestHeaders: Record<string, string> = { accept: 'application/json, text/plain;q=0.9, */*;q=0.8' };
     let body: string | undefined;
     if (sendsBody) {

@@ -2,7 +2,7 @@ import { APICallError, generateText, type LanguageModel, type LanguageModelUsage
 import type { ModelPrice, ModelTargetConfig, Target, TargetContext } from '../config.js';
 import { TargetError } from '../errors.js';
 import type { Usage } from '../types.js';
-import { renderText, type TemplateScope } from './template.js';
+import { renderText, scopeOf } from './template.js';
 
 /** `provider:modelId` of an AI SDK model (or the string id it was given as). */
 export function modelName(model: LanguageModel): string {
@@ -64,13 +64,7 @@ export function createModelTarget(cfg: ModelTargetConfig, prices: Record<string,
   const name = modelName(model);
 
   async function run(input: unknown, ctx: TargetContext): Promise<string> {
-    const scope: TemplateScope = {
-      input,
-      groundTruth: ctx.item.groundTruth,
-      metadata: ctx.item.metadata,
-      itemId: ctx.item.id,
-      runId: ctx.runId,
-    };
+    const scope = scopeOf(input, ctx);
     const system = cfg.system === undefined ? undefined : renderText(cfg.system, scope);
     const prompt = renderText(cfg.prompt, scope);
     try {

@@ -13,6 +13,18 @@ export interface TemplateScope {
   runId?: string;
 }
 
+/** What templates of a target call see: the input and the item's fields. */
+export const scopeOf = (
+  input: unknown,
+  ctx: { item: { id: string; groundTruth: unknown; metadata: Record<string, unknown> | null }; runId: string },
+): TemplateScope => ({
+  input,
+  groundTruth: ctx.item.groundTruth,
+  metadata: ctx.item.metadata,
+  itemId: ctx.item.id,
+  runId: ctx.runId,
+});
+
 const ROOTS = new Set(['input', 'groundTruth', 'metadata', 'itemId', 'runId']);
 const TAG = /\{\{\s*([A-Za-z_$][\w$-]*(?:\.[\w$-]+)*)\s*(?:\|\s*(json)\s*)?\}\}/g;
 const WHOLE = /^\{\{\s*([A-Za-z_$][\w$-]*(?:\.[\w$-]+)*)\s*(?:\|\s*(json)\s*)?\}\}$/;
