@@ -140,7 +140,9 @@ describe('assay run (real binary, local data directory: the run executes in the 
     expect(badGate.code).toBe(2);
     expect(badGate.stderr).toContain('expected SCORER=THRESHOLD');
     expect(gateWithoutScorer.code).toBe(2);
-    expect(gateWithoutScorer.stderr).toContain("the run has no scorer 'exact-match' (it has none); add --scorer exact-match");
+    expect(gateWithoutScorer.stderr).toContain(
+      "the run has no scorer 'exact-match' (it has none); add --scorer exact-match",
+    );
   });
 
   it('runs list / show / compare read the stored runs', async () => {
