@@ -9,6 +9,7 @@
  *   npm run bench -- --profile           also CPU-profile the timed phase of each W1/W2 run (trigger →
  *                                        completed) into bench/.tmp/profiles; summarize them with
  *                                        bench/cpuprofile-top.ts. The profiler slows the run down.
+ *   npm run bench -- --only T1           targets and scorers (issue 5): code vs http target, 1 vs 7 scorers
  *   npm run bench -- --only R1,R2 --quick
  *                                        the reliability workloads (issue 3): recovery after kill -9 and
  *                                        cancel → cancelled, each a median of 10 samples on real
@@ -161,10 +162,16 @@ async function startProfile(): Promise<(() => Promise<void>) | null> {
 }
 
 /** Triggers a run and waits for it: seconds from just before the trigger to the stored final status. */
-async function timedRun(assay: Assay, datasetId: string, targetId: string, expected: number) {
+async function timedRun(
+  assay: Assay,
+  datasetId: string,
+  targetId: string,
+  expected: number,
+  scorerIds: string[] = ['exact-match'],
+) {
   const stopProfile = await startProfile();
   const t0 = performance.now();
-  const triggered = await assay.runs.trigger(datasetId, { targetId, scorerIds: ['exact-match'], maxConcurrency: 50 });
+  const triggered = await assay.runs.trigger(datasetId, { targetId, scorerIds, maxConcurrency: 50 });
   const run = await waitForFinal(assay, triggered.id);
   const seconds = (performance.now() - t0) / 1000;
   await stopProfile?.();
@@ -274,6 +281,70 @@ async function w2(dataDir: string): Promise<Metrics> {
     peakRssSampledMB: peakSampledMB,
     peakRssMB,
   };
+}
+
+/** The answering service of T1: POST a question's input as JSON → `{ "answer": "2n" }`, at once. */
+const ANSWER_SERVER = `
+  const http = require('node:http');
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const n = JSON.parse(body).n;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ answer: String(2 * n), usage: { in: 12, out: 3 } }));
+    });
+  });
+  server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+/**
+ * T1 targets and scorers (issue 5): 5,000 items, maxConcurrency 50, three runs on one dataset —
+ * the instant code target with exact-match (the baseline), the same answers from an `http` target
+ * (a node:http server in its own process, JSON Pointer output and usage), and the code target
+ * with seven cheap built-in scorers. The ratios say what an HTTP hop and a scorer mix cost.
+ */
+async function t1(dataDir: string): Promise<Metrics> {
+  const N = 5_000;
+  const server = spawn(process.execPath, ['-e', ANSWER_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((ok, fail) => {
+      server.stdout.once('data', (d) => ok(Number(String(d).trim())));
+      server.once('exit', (code) => fail(new Error(`answer server exited ${code}`)));
+    });
+    const config: AssayConfig = {
+      targets: [
+        { id: 'instant', type: 'function', run: (input: Question) => answer(input) },
+        {
+          id: 'http',
+          type: 'http',
+          url: `http://127.0.0.1:${port}/answer`,
+          output: '/answer',
+          usage: { inputTokens: '/usage/in', outputTokens: '/usage/out' },
+        },
+      ],
+      scorers: [{ id: 'close', use: 'levenshtein', options: { ignoreCase: true } }],
+    };
+    const scorers = ['exact-match', 'contains', 'contains-all', 'regex', 'numeric-close', 'json-valid', 'close'];
+    const assay = await createAssay({ config, dataDir, worker: true });
+    const datasetId = await seed(assay, 't1', N);
+    const base = await timedRun(assay, datasetId, 'instant', N);
+    const http = await timedRun(assay, datasetId, 'http', N);
+    const mix = await timedRun(assay, datasetId, 'instant', N, scorers);
+    if (http.run.summary?.usage?.inputTokens !== 12 * N) throw new Error('http usage was not recorded');
+    await assay.close();
+    return {
+      items: N,
+      functionItemsPerSec: N / base.seconds,
+      httpItemsPerSec: N / http.seconds,
+      httpRatio: base.seconds / http.seconds,
+      sevenScorersItemsPerSec: N / mix.seconds,
+      scorersRatio: base.seconds / mix.seconds,
+      peakRssMB: maxRssMB(),
+    };
+  } finally {
+    server.kill('SIGKILL');
+  }
 }
 
 /**
@@ -548,6 +619,10 @@ const WORKLOADS = {
   W1: { title: 'overhead: 10,000 items, instant target, exact-match, maxConcurrency 50', run: w1 },
   W2: { title: 'latency-bound: 2,000 items, 50 ms target, maxConcurrency 50', run: w2 },
   W3: { title: 'trigger latency over HTTP, 10 vs 100,000 items, worker off', run: w3 },
+  T1: {
+    title: 'targets and scorers: 5,000 items, code vs http target, 1 vs 7 built-in scorers, maxConcurrency 50',
+    run: t1,
+  },
   R1: {
     title: `recovery after kill -9 of a real assay serve, default lease and --lease-ms 2000, ${R_SAMPLES} samples each`,
     run: r1,
@@ -712,6 +787,15 @@ function rowsOfWorkload(
         row('trigger max, 10 items (ms)', 'smallMaxMs', 2),
         row('trigger max, 100,000 items (ms)', 'largeMaxMs', 2),
       ];
+    case 'T1':
+      return [
+        row('code target + exact-match: items/s (trigger → completed)', 'functionItemsPerSec', 0),
+        row('http target (own process) + exact-match: items/s', 'httpItemsPerSec', 0),
+        row('  http / code throughput', 'httpRatio', 2),
+        row('code target + 7 built-in scorers: items/s', 'sevenScorersItemsPerSec', 0),
+        row('  7 scorers / 1 scorer throughput', 'scorersRatio', 2),
+        row('peak RSS, kernel maxRSS (MB)', 'peakRssMB', 0),
+      ];
     case 'R1':
       return (['15s', '2s'] as const).flatMap((lease) => {
         const label = lease === '15s' ? 'default lease 15 s' : '--lease-ms 2000';
@@ -789,7 +873,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--data-dir') opts.dataDir = value();
     else
       throw new Error(
-        `unknown argument ${a}; usage: bench/run.ts [--only W1,W2,W3,R1,R2] [--quick] [--json file] [--profile]`,
+        `unknown argument ${a}; usage: bench/run.ts [--only W1,W2,W3,T1,R1,R2] [--quick] [--json file] [--profile]`,
       );
   }
   return opts;
