@@ -63,6 +63,14 @@ function workerOptions(cmd: Command): Command {
       int('--shutdown-timeout', 0, 3_600_000),
       10_000,
     )
+    .addOption(
+      new Option(
+        '--run-slots <n>',
+        'scaled out: execution slots a run is split into when this worker plans it, i.e. how many workers can share one run (default 4; embedded 1)',
+      )
+        .env('ASSAY_RUN_SLOTS')
+        .argParser(int('--run-slots', 1, 64)),
+    )
     .option(
       '--reconcile-ms <ms>',
       'scaled out: how often to re-enqueue the jobs of unfinished runs whose jobs went missing (a Redis restart)',
@@ -121,6 +129,7 @@ workerOptions(
       leaseMs: opts.leaseMs,
       reconcileMs: opts.reconcileMs,
       workerConcurrency: opts.concurrency,
+      slotsPerRun: opts.runSlots,
     }).catch((e) => {
       throw new CliError(e instanceof Error ? e.message : String(e));
     });
@@ -183,6 +192,7 @@ workerOptions(
     leaseMs: opts.leaseMs,
     reconcileMs: opts.reconcileMs,
     workerConcurrency: opts.concurrency,
+    slotsPerRun: opts.runSlots,
   }).catch((e) => {
     throw new CliError(e instanceof Error ? e.message : String(e));
   });

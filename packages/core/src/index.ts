@@ -13,6 +13,7 @@ export {
   type RunExecPayload,
   type RunJobDeps,
   type RunJobPayload,
+  slotConcurrency,
 } from './engine/run-job.js';
 export { createRunService, type RunService, type RunServiceDeps } from './engine/run-service.js';
 export { Semaphore } from './engine/semaphore.js';

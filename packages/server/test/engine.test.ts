@@ -1,4 +1,4 @@
-import { type Clock, TargetError } from '@assay/core';
+import { type Clock, slotConcurrency, TargetError } from '@assay/core';
 import { describe, expect, it } from 'vitest';
 import { call, dataset, results, until, useAssay, waitRun } from './helpers.js';
 
@@ -326,5 +326,42 @@ describe('run engine on the embedded deployment', () => {
     expect(rs).toHaveLength(15);
     expect(new Set(rs.map((r) => `${r.itemId}:${r.repetition}`)).size).toBe(15);
     expect(new Set(rs.map((r) => r.repetition))).toEqual(new Set([0, 1, 2]));
+  });
+
+  it('a run split into several slots never has more than maxConcurrency items in flight', async () => {
+    expect([0, 1, 2, 3].map((slot) => slotConcurrency(10, 4, slot))).toEqual([3, 3, 2, 2]);
+    expect([0, 1, 2, 3].map((slot) => slotConcurrency(200, 4, slot))).toEqual([50, 50, 50, 50]);
+    expect(slotConcurrency(1, 4, 0)).toBe(1);
+    let inFlight = 0;
+    let peak = 0;
+    const assay = await start(
+      {
+        targets: [
+          {
+            id: 'counted',
+            type: 'function',
+            run: async (input: { n: number }) => {
+              peak = Math.max(peak, ++inFlight);
+              await new Promise((r) => setTimeout(r, 5));
+              inFlight--;
+              return input.n;
+            },
+          },
+        ],
+      },
+      { slotsPerRun: 4, workerConcurrency: 8 },
+    );
+    const ds = await dataset(
+      assay,
+      Array.from({ length: 60 }, (_, n) => ({ input: { n } })),
+    );
+    for (const maxConcurrency of [1, 3, 6]) {
+      peak = 0;
+      const t = await call(assay, 'POST', `/datasets/${ds}/runs`, { targetId: 'counted', maxConcurrency });
+      const done = await waitRun(assay, ds, t.json.runId);
+      expect(done).toMatchObject({ status: 'completed', succeededCount: 60 });
+      expect(peak, `maxConcurrency ${maxConcurrency}`).toBeLessThanOrEqual(maxConcurrency);
+    }
+    expect(peak).toBeGreaterThan(1); // the slots did share the run
   });
 });

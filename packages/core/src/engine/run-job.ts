@@ -20,9 +20,21 @@ export interface RunJobPayload {
  * stopped; a handler error (the database unreachable) retries with backoff, up to ~20 minutes.
  */
 export const RUN_JOB_MAX_ATTEMPTS = 25;
+
+/**
+ * Items slot `slot` of `slots` keeps in flight: `maxConcurrency` split so that the slots together
+ * never exceed it (10 over 4 slots: 3, 3, 2, 2). At least 1.
+ */
+export function slotConcurrency(maxConcurrency: number, slots: number, slot: number): number {
+  const n = Math.max(1, Math.min(slots, maxConcurrency));
+  return Math.max(1, Math.floor(maxConcurrency / n) + (slot % n < maxConcurrency % n ? 1 : 0));
+}
+
 export interface RunExecPayload {
   runId: string;
   slot: number;
+  /** How many slots the planner created for this run (older jobs lack it: the worker's own count). */
+  slots?: number;
 }
 
 export interface RunJobDeps extends ExecutorDeps {
@@ -135,8 +147,10 @@ export function createRunJobHandlers(deps: RunJobDeps) {
     if (run.status === 'pending' && !(await setStatus(run, 'running', { startedAt: iso(clock) }, ['pending']))) return;
     // Execution starts once the first page is planned: items are claimed while the rest is planned.
     const startExecution = async () => {
-      for (let slot = 0; slot < slots; slot++) {
-        const payload: RunExecPayload = { runId, slot };
+      // Never more slots than items may be in flight: each slot keeps at least one.
+      const n = Math.min(slots, run.options.maxConcurrency);
+      for (let slot = 0; slot < n; slot++) {
+        const payload: RunExecPayload = { runId, slot, slots: n };
         await queue.enqueue(RUN_EXEC_JOB, payload, {
           dedupKey: `exec:${runId}:${slot}`,
           maxAttempts: RUN_JOB_MAX_ATTEMPTS,
@@ -161,7 +175,7 @@ export function createRunJobHandlers(deps: RunJobDeps) {
   }
 
   async function execute(job: JobContext): Promise<void> {
-    const { runId, slot } = job.payload as RunExecPayload;
+    const { runId, slot, slots: planned } = job.payload as RunExecPayload;
     let run = await storage.getRun(runId);
     if (!run || FINAL_RUN_STATUSES.includes(run.status)) return;
     if (run.cancelRequestedAt) return finish(run, 'cancelled', null, 'cancelled');
@@ -186,7 +200,7 @@ export function createRunJobHandlers(deps: RunJobDeps) {
           {
             run,
             workerId: `${workerId}#${slot}`,
-            concurrency: Math.ceil(run.options.maxConcurrency / slots),
+            concurrency: slotConcurrency(run.options.maxConcurrency, planned ?? slots, slot),
             leaseMs: deps.itemLeaseMs,
             target: resolved.target,
             scorers: resolved.scorers,
