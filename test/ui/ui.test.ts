@@ -413,4 +413,26 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     await page.getByRole('table', { name: 'Datasets' }).getByText('capitals-e2e').waitFor();
     await shot('datasets');
   });
+
+  it("the run dialog starts with the dataset's default scorers checked and sends the pass threshold", async () => {
+    await api(server.base, 'PATCH', `/datasets/${datasetId}`, { scorerIds: ['match'] });
+    try {
+      await page.goto(`${server.base}/datasets/${datasetId}`);
+      await page.getByRole('button', { name: 'New run' }).click();
+      const dialog = page.getByRole('dialog', { name: 'New run' });
+      await dialog.getByLabel('Target').selectOption('worse');
+      expect(await dialog.getByRole('checkbox', { name: /^match —/ }).isChecked()).toBe(true);
+      await dialog.getByLabel('Pass threshold').fill('0.9');
+      await dialog.getByRole('button', { name: 'Start run' }).click();
+      await page.waitForURL(/\/runs\/run_/);
+      const runId = page.url().split('/runs/')[1]!;
+      await page.locator('h1 [data-status="completed"]').waitFor({ timeout: 30_000 });
+      await page.getByTestId('scorer-match').getByText('pass rate (≥ 0.9)').waitFor();
+      const run = (await api(server.base, 'GET', `/datasets/${datasetId}/runs/${runId}`)).json;
+      expect(run.scorerIds).toEqual(['match']);
+      expect(run.summary.passThreshold).toBe(0.9);
+    } finally {
+      await api(server.base, 'PATCH', `/datasets/${datasetId}`, { scorerIds: null });
+    }
+  });
 });

@@ -10,7 +10,12 @@ export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () 
   const targets = useQuery({ queryKey: ['targets'], queryFn: () => client.listTargets() });
   const scorers = useQuery({ queryKey: ['scorers'], queryFn: () => client.listScorers() });
   const [targetId, setTargetId] = useState('');
-  const [scorerIds, setScorerIds] = useState<string[]>([]);
+  // The dataset's default scorers start checked (those this server knows).
+  const [picked, setPicked] = useState<string[] | null>(null);
+  const known = new Set((scorers.data ?? []).map((s) => s.id));
+  const scorerIds = picked ?? (dataset.scorerIds ?? []).filter((id) => known.has(id));
+  const setScorerIds = setPicked;
+  const [passThreshold, setPassThreshold] = useState('0.5');
   const [version, setVersion] = useState(String(dataset.version));
   const [concurrency, setConcurrency] = useState('10');
   const [repetitions, setRepetitions] = useState('1');
@@ -28,6 +33,7 @@ export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () 
         maxConcurrency: Number(concurrency),
         repetitions: Number(repetitions),
         itemTimeoutMs: Math.round(Number(timeoutS) * 1000),
+        passThreshold: Number(passThreshold),
         name: name || undefined,
       }),
     onSuccess: (run) => {
@@ -60,7 +66,8 @@ export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () 
               {targets.data.length === 0 && <option value="">No targets configured</option>}
               {targets.data.map((t) => (
                 <option key={t.id} value={t.id}>
-                  {t.id} ({t.type}){t.description ? ` — ${t.description}` : ''}
+                  {t.id} ({t.kind && t.kind !== 'function' ? t.kind : t.type})
+                  {t.description ? ` — ${t.description}` : ''}
                 </option>
               ))}
             </select>
@@ -120,6 +127,17 @@ export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () 
                 step="any"
                 value={timeoutS}
                 onChange={(e) => setTimeoutS(e.target.value)}
+              />
+            </label>
+            <label>
+              Pass threshold
+              <input
+                type="number"
+                min={0}
+                max={1}
+                step="any"
+                value={passThreshold}
+                onChange={(e) => setPassThreshold(e.target.value)}
               />
             </label>
             <label>
