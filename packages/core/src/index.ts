@@ -1,5 +1,10 @@
 export * from './config.js';
 export { type ExecutorDeps, executeItem, executeRun, scoreItem } from './engine/executor.js';
+export {
+  FAIL_AFTER_LOST_CLAIMS,
+  ISOLATE_AFTER_LOST_CLAIMS,
+  IsolationGate,
+} from './engine/isolation.js';
 export { abortableSleep, createLocalLimiter, type TargetLimiter } from './engine/limits.js';
 export { createRegistry, type Registry } from './engine/registry.js';
 export {

@@ -69,6 +69,12 @@ export interface WorkItem {
 /** A work item claimed by one worker; `claimToken` fences its outcome. */
 export interface ClaimedItem extends WorkItem {
   claimToken: number;
+  /**
+   * How often a claim of this item was lost without an outcome (its worker crashed, was killed or
+   * let the lease run out) — counted for every claimed item the first time, then only when the
+   * item had been started under the lost claim ({@link Storage.markStarted}).
+   */
+  lostClaims: number;
 }
 
 export interface ItemOutcome {
@@ -82,7 +88,8 @@ export interface ItemOutcome {
   attempt: number;
   output: unknown;
   error: ItemError | null;
-  latencyMs: number;
+  /** The target's time; null when it was not called (an item failed for losing its worker). */
+  latencyMs: number | null;
   /** Tokens and cost the target reported (null: none). */
   usage: Usage | null;
   startedAt: string;
@@ -174,8 +181,13 @@ export interface Storage {
   claimWork(runId: string, workerId: string, limit: number, leaseMs: number): Promise<ClaimedItem[]>;
   /** Extends the leases of every item this worker holds in this run (its heartbeat). */
   extendClaims(runId: string, workerId: string, leaseMs: number): Promise<number>;
-  /** Hands a worker's claimed, unfinished items back to the queue at once (shutdown, dead worker). */
-  releaseClaims(runId: string, workerId: string): Promise<number>;
+  /**
+   * Hands a worker's claimed, unfinished items back to the queue at once: at shutdown, or with
+   * `lost` for a worker that died (its claims count as lost, as an expired lease does).
+   */
+  releaseClaims(runId: string, workerId: string, lost?: boolean): Promise<number>;
+  /** Records that a claimed item's target call starts now (only for items with lost claims). */
+  markStarted(runId: string, itemId: string, repetition: number, claimToken: number): Promise<void>;
   /** Workers holding unfinished items of a run, with whether their lease is still running. */
   listClaimOwners(runId: string): Promise<string[]>;
   /** Items of a run not yet in a final state (queued or claimed). */

@@ -85,6 +85,8 @@ export interface RunItemsTable {
   claim_token: Generated<number>;
   lease_until: number | null;
   worker_id: string | null;
+  lost_claims: Generated<number>;
+  started_claim: number | null;
 }
 
 export interface RunItemAttemptsTable {

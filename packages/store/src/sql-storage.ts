@@ -30,6 +30,13 @@ import {
 import { type Kysely, type Migration, Migrator, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
 import type { DatasetItemsTable, DatasetsTable, DB, RunsTable } from './db-types.js';
 
+/**
+ * The new `lost_claims` of an item whose claim is lost without an outcome: +1 the first time for
+ * every claimed item (nothing says which of a dead worker's items were running), and after that
+ * only when the item had been started under the lost claim (`started_claim`, set for suspects).
+ */
+const LOST = sql<number>`lost_claims + case when lost_claims = 0 or started_claim = claim_token then 1 else 0 end`;
+
 /** Column types a bound parameter may need to be declared as (see {@link SqlDialectAdapter.typedParam}). */
 export type SqlParamType = 'text' | 'integer' | 'real';
 
@@ -745,6 +752,8 @@ export class SqlStorage implements Storage {
         completed_at: null,
         lease_until: null,
         worker_id: null,
+        lost_claims: 0, // a retry is a fresh start
+        started_claim: null,
       })
       .where('run_id', '=', runId)
       .where('status', 'in', retryable)
@@ -885,6 +894,7 @@ export class SqlStorage implements Storage {
         attempt: number;
         claim_token: number;
         item_row_id: number;
+        lost_claims: number;
       }[] = [];
       // Queued items first (an index range), then items whose worker stopped renewing its lease.
       for (const expired of [false, true]) {
@@ -900,10 +910,12 @@ export class SqlStorage implements Storage {
           .limit(want);
         if (expired) pick = pick.where('lease_until', '<', nowMs);
         if (this.adapter.supportsRowLocks) pick = pick.forUpdate().skipLocked();
+        // Taking over an expired claim: that claim was lost (see LOST).
         const r = await sql<(typeof claimed)[number]>`update run_items
           set status = 'running', claim_token = claim_token + 1, lease_until = ${nowMs + leaseMs}, worker_id = ${workerId}
+            ${expired ? sql`, lost_claims = ${LOST}` : sql``}
           where run_id = ${runId} and (item_id, repetition) in (${pick})
-          returning item_id, repetition, attempt, claim_token, item_row_id`.execute(trx);
+          returning item_id, repetition, attempt, claim_token, item_row_id, lost_claims`.execute(trx);
         claimed.push(...r.rows);
       }
       if (claimed.length === 0) return [];
@@ -925,6 +937,7 @@ export class SqlStorage implements Storage {
             repetition: Number(c.repetition),
             attempt: Number(c.attempt),
             claimToken: Number(c.claim_token),
+            lostClaims: Number(c.lost_claims),
             input: dec(it.input),
             groundTruth: dec(it.ground_truth),
             metadata: dec<Record<string, unknown> | null>(it.metadata),
@@ -945,15 +958,27 @@ export class SqlStorage implements Storage {
     return Number(r.numUpdatedRows);
   }
 
-  async releaseClaims(runId: string, workerId: string): Promise<number> {
+  async releaseClaims(runId: string, workerId: string, lost = false): Promise<number> {
     const r = await this.db
       .updateTable('run_items')
-      .set({ status: 'queued', lease_until: null, worker_id: null })
+      .set({ status: 'queued', lease_until: null, worker_id: null, ...(lost ? { lost_claims: LOST } : {}) })
       .where('run_id', '=', runId)
       .where('status', '=', 'running')
       .where('worker_id', '=', workerId)
       .executeTakeFirst();
     return Number(r.numUpdatedRows);
+  }
+
+  async markStarted(runId: string, itemId: string, repetition: number, claimToken: number): Promise<void> {
+    await this.db
+      .updateTable('run_items')
+      .set({ started_claim: claimToken })
+      .where('run_id', '=', runId)
+      .where('item_id', '=', itemId)
+      .where('repetition', '=', repetition)
+      .where('claim_token', '=', claimToken)
+      .where('status', '=', 'running')
+      .execute();
   }
 
   async listClaimOwners(runId: string): Promise<string[]> {

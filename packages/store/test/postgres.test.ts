@@ -119,6 +119,7 @@ describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
         '0002_cancel_retry_idempotency',
         '0003_item_claims',
         '0004_usage_default_scorers',
+        '0005_lost_claims',
       ]);
       await storage.migrate(); // and again later: nothing to do
       const ds = await storage.createDataset({ name: 'after-migrate' });

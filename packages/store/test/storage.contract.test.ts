@@ -188,6 +188,34 @@ for (const adapter of ADAPTERS) {
       expect(await storage.claimWork(runId, 'other', 10, 60_000)).toEqual([]); // all held
     });
 
+    it('counts lost claims: every claimed item the first time, then only items started under the lost claim', async () => {
+      const ds = await storage.createDataset({ name: 'lost' });
+      const { items, version } = await storage.addItems(ds.id, [{ input: 'a' }, { input: 'b' }, { input: 'c' }]);
+      const runId = await newRun(ds.id, version);
+      await planAll(runId);
+      const claim = async (w: string, leaseMs: number) => {
+        const got = await storage.claimWork(runId, w, 10, leaseMs);
+        expect(got).toHaveLength(3);
+        const lost = Object.fromEntries(got.map((c) => [items.findIndex((i) => i.id === c.itemId), c.lostClaims]));
+        return { got, lost };
+      };
+      const expire = () => new Promise((r) => setTimeout(r, 5));
+      expect((await claim('A', 1)).lost).toEqual({ 0: 0, 1: 0, 2: 0 });
+      await expire();
+      expect((await claim('B', 1)).lost).toEqual({ 0: 1, 1: 1, 2: 1 }); // A's claims were lost: all count
+      await expire();
+      // B's claims expire too, but B started none of them: no item counts again.
+      const c = await claim('C', 60_000);
+      expect(c.lost).toEqual({ 0: 1, 1: 1, 2: 1 });
+      await storage.markStarted(runId, items[0].id, 0, c.got.find((x) => x.itemId === items[0].id)!.claimToken);
+      await storage.markStarted(runId, items[1].id, 0, 999); // a stale token marks nothing
+      expect(await storage.releaseClaims(runId, 'C', true)).toBe(3); // C died while item 0 ran
+      expect((await claim('D', 60_000)).lost).toEqual({ 0: 2, 1: 1, 2: 1 });
+      // A graceful hand-back (shutdown) is not a loss.
+      expect(await storage.releaseClaims(runId, 'D')).toBe(3);
+      expect((await claim('E', 60_000)).lost).toEqual({ 0: 2, 1: 1, 2: 1 });
+    });
+
     it('writes outcomes once, counts each once, and drops outcomes with a stale claim token', async () => {
       const ds = await storage.createDataset({ name: 'fence' });
       const { items, version } = await storage.addItems(ds.id, [{ input: 'a' }, { input: 'b' }, { input: 'c' }]);

@@ -3,6 +3,7 @@ import type { Scorer, Target } from '../config.js';
 import { isRetryable, retryAfterMs, serializeError, TimeoutError } from '../errors.js';
 import type { ClaimedItem, Clock, ItemOutcome, Storage } from '../ports.js';
 import type { Run, Usage } from '../types.js';
+import { FAIL_AFTER_LOST_CLAIMS, ISOLATE_AFTER_LOST_CLAIMS, type IsolationGate } from './isolation.js';
 import type { TargetLimiter } from './limits.js';
 import { Semaphore } from './semaphore.js';
 import { OutcomeWriter, type WriterOptions } from './writer.js';
@@ -17,6 +18,8 @@ export interface ExecutorDeps {
   /** Longest retry delay in ms. Default 30 000. */
   retryMaxMs?: number;
   writer?: WriterOptions;
+  /** Shared by every execution in the process: lets a suspect item run alone (see isolation.ts). */
+  isolation?: IsolationGate;
 }
 
 export interface ExecuteParams {
@@ -117,6 +120,59 @@ function storable(output: unknown): unknown {
  * run-level signal aborted: the item stays pending for whoever owns the run next.
  */
 export async function executeItem(
+  deps: ExecutorDeps,
+  p: Pick<ExecuteParams, 'run' | 'target' | 'scorers' | 'signal' | 'workerId'>,
+  item: ClaimedItem,
+): Promise<ItemOutcome | null> {
+  const lost = item.lostClaims ?? 0;
+  if (lost >= FAIL_AFTER_LOST_CLAIMS) {
+    // It took its worker down (or its worker lost it) every time: never run it again.
+    const at = new Date(deps.clock.now()).toISOString();
+    return {
+      itemId: item.itemId,
+      claimToken: item.claimToken,
+      workerId: p.workerId,
+      repetition: item.repetition,
+      status: 'failed',
+      attempt: item.attempt + 1,
+      output: null,
+      error: {
+        message:
+          `the worker running this item stopped ${lost} times before it finished (a crash, kill -9 or a ` +
+          'lost lease); it is not run again. Retry the run to give it another chance.',
+        code: 'WORKER_LOST',
+        retryable: false,
+      },
+      latencyMs: null,
+      usage: null,
+      startedAt: at,
+      completedAt: at,
+      scores: [],
+    };
+  }
+  const gate = deps.isolation;
+  const alone = lost >= ISOLATE_AFTER_LOST_CLAIMS;
+  if (gate) {
+    if (alone) await gate.enterExclusive();
+    else {
+      const wait = gate.enterShared();
+      if (wait) await wait;
+    }
+  }
+  try {
+    if (p.signal.aborted) return null;
+    // A suspect's next loss counts only if it was running: say so before its target is called.
+    if (lost > 0) await deps.storage.markStarted(p.run.id, item.itemId, item.repetition, item.claimToken);
+    return await runItem(deps, p, item);
+  } finally {
+    if (gate) {
+      if (alone) gate.leaveExclusive();
+      else gate.leaveShared();
+    }
+  }
+}
+
+async function runItem(
   deps: ExecutorDeps,
   p: Pick<ExecuteParams, 'run' | 'target' | 'scorers' | 'signal' | 'workerId'>,
   item: ClaimedItem,

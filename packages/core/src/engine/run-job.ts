@@ -4,6 +4,7 @@ import { newId } from '../ids.js';
 import type { Clock, EventBus, GivenUpJob, JobContext, JobQueue, RunPatch, Storage } from '../ports.js';
 import { FINAL_RUN_STATUSES, type Run, type RunSummary } from '../types.js';
 import { type ExecutorDeps, executeRun } from './executor.js';
+import { IsolationGate } from './isolation.js';
 import { createLocalLimiter } from './limits.js';
 import type { Registry } from './registry.js';
 
@@ -92,6 +93,8 @@ export function createRunJobHandlers(deps: RunJobDeps) {
   const limiter = deps.limiter ?? createLocalLimiter();
   const { storage, events, clock, queue } = deps;
   const slots = Math.max(1, deps.slotsPerRun ?? 1);
+  // One per process: a suspect item runs alone among all the runs this process executes.
+  const isolation = deps.isolation ?? new IsolationGate();
   const workerId = deps.workerId ?? newWorkerId();
 
   const setStatus = async (run: Run, status: Run['status'], patch: RunPatch = {}, ifStatus?: Run['status'][]) => {
@@ -196,7 +199,7 @@ export function createRunJobHandlers(deps: RunJobDeps) {
     try {
       for (;;) {
         const result = await executeRun(
-          { ...deps, limiter },
+          { ...deps, limiter, isolation },
           {
             run,
             workerId: `${workerId}#${slot}`,
@@ -247,7 +250,7 @@ export function createRunJobHandlers(deps: RunJobDeps) {
           // instead of when their lease runs out; otherwise the holder finishes and finalizes.
           const dead = (await storage.listClaimOwners(runId)).filter(isDeadLocalWorker);
           if (dead.length === 0) return;
-          for (const w of dead) await storage.releaseClaims(runId, w);
+          for (const w of dead) await storage.releaseClaims(runId, w, true);
           run = (await storage.getRun(runId)) ?? run;
           continue;
         }

@@ -142,4 +142,10 @@ export const sqliteMigrations: Record<string, Migration> = {
     'ALTER TABLE run_item_attempts ADD COLUMN usage TEXT',
     'ALTER TABLE datasets ADD COLUMN scorer_ids TEXT',
   ),
+  // Claims lost without an outcome (a crash, kill -9, an expired lease) and the claim under which
+  // a suspect item was last started: an item that keeps taking its worker down is failed, not run forever.
+  '0005_lost_claims': statements(
+    'ALTER TABLE run_items ADD COLUMN lost_claims INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE run_items ADD COLUMN started_claim INTEGER',
+  ),
 };

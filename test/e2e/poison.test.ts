@@ -1,0 +1,94 @@
+/**
+ * A poison item: one input makes the target kill its own worker process (SIGKILL), every time.
+ * Restarted like a supervisor would, the server must not crash-loop on it forever, and must not
+ * blame the items that merely ran next to it: the poison item ends `failed` (WORKER_LOST) after
+ * three losses, every other item `succeeded`, and the run `completed`.
+ */
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  allResults,
+  createDataset,
+  FINAL_RUN_STATUSES,
+  freePort,
+  getRun,
+  killAllChildren,
+  removeTempDirs,
+  type Server,
+  sleep,
+  startServer,
+  tempDir,
+  waitExit,
+  writeFile,
+} from './helpers.js';
+
+afterEach(killAllChildren);
+afterAll(async () => {
+  await killAllChildren();
+  removeTempDirs();
+});
+
+const CONFIG = `
+export default {
+  targets: [
+    {
+      id: 'fragile',
+      type: 'function',
+      run: async (input) => {
+        await new Promise((r) => setTimeout(r, 30));
+        if (input.poison) process.kill(process.pid, 'SIGKILL');
+        return input.answer;
+      },
+    },
+  ],
+};
+`;
+
+describe('a poison item that kills its worker every time', () => {
+  it('fails alone after three losses; its neighbours succeed; the run completes', async () => {
+    const dir = tempDir();
+    const config = writeFile(dir, 'assay.config.mjs', CONFIG);
+    const port = await freePort();
+    const args = ['--config', config, '--data-dir', join(dir, 'data'), '--lease-ms', '3000'];
+    let server: Server = await startServer(port, args);
+    const items = Array.from({ length: 40 }, (_, i) => ({
+      input: { answer: `a${i}`, poison: i === 12 },
+      groundTruth: `a${i}`,
+    }));
+    const ds = await createDataset(server.base, 'poison', items);
+    const trig = await fetch(`${server.base}/api/datasets/${ds.id}/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ targetId: 'fragile', maxConcurrency: 5, maxConsecutiveFailures: 0 }),
+    });
+    const runId = ((await trig.json()) as { runId: string }).runId;
+
+    // A supervisor: whenever the server dies, start it again (at most 8 times).
+    let crashes = 0;
+    let run: any = null;
+    for (;;) {
+      const exited = await Promise.race([server.exited.then(() => true), sleep(250).then(() => false)]);
+      if (exited) {
+        crashes++;
+        expect(crashes, server.output().slice(-2000)).toBeLessThanOrEqual(8);
+        server = await startServer(port, args);
+        continue;
+      }
+      run = await getRun(server.base, ds.id, runId).catch(() => null);
+      if (run && FINAL_RUN_STATUSES.includes(run.status)) break;
+    }
+    expect(run).toMatchObject({ status: 'completed', succeededCount: 39, failedCount: 1 });
+    expect(crashes).toBe(3);
+    const results = await allResults(server.base, ds.id, runId);
+    expect(results).toHaveLength(40);
+    const poison = results.find((r: any) => r.input.poison);
+    expect(poison.status).toBe('failed');
+    expect(poison.error).toMatchObject({ code: 'WORKER_LOST', retryable: false });
+    expect(poison.error.message).toContain('stopped 3 times');
+    for (const r of results.filter((x: any) => !x.input.poison)) {
+      expect(r).toMatchObject({ status: 'succeeded', output: r.input.answer });
+    }
+    server.killGroup('SIGTERM');
+    await waitExit(server, 15_000);
+  }, 120_000);
+});
