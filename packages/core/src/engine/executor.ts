@@ -114,6 +114,34 @@ function storable(output: unknown): unknown {
   }
 }
 
+/** The outcome of an item that failed: no output, no scores. */
+function failed(
+  item: ClaimedItem,
+  workerId: string,
+  attempt: number,
+  error: ItemOutcome['error'],
+  latencyMs: number | null,
+  startedAt: string,
+  completedAt: string,
+): ItemOutcome {
+  const { itemId, claimToken, repetition } = item;
+  return {
+    itemId,
+    claimToken,
+    workerId,
+    repetition,
+    status: 'failed',
+    attempt,
+    output: null,
+    error,
+    latencyMs,
+    usage: null,
+    startedAt,
+    completedAt,
+    scores: [],
+  };
+}
+
 /**
  * Executes one item: target with timeout and abort signal, retries on retryable errors with
  * exponential backoff and jitter (honouring Retry-After), then scorers. Returns null when the
@@ -128,27 +156,14 @@ export async function executeItem(
   if (lost >= FAIL_AFTER_LOST_CLAIMS) {
     // It took its worker down (or its worker lost it) every time: never run it again.
     const at = new Date(deps.clock.now()).toISOString();
-    return {
-      itemId: item.itemId,
-      claimToken: item.claimToken,
-      workerId: p.workerId,
-      repetition: item.repetition,
-      status: 'failed',
-      attempt: item.attempt + 1,
-      output: null,
-      error: {
-        message:
-          `the worker running this item stopped ${lost} times before it finished (a crash, kill -9 or a ` +
-          'lost lease); it is not run again. Retry the run to give it another chance.',
-        code: 'WORKER_LOST',
-        retryable: false,
-      },
-      latencyMs: null,
-      usage: null,
-      startedAt: at,
-      completedAt: at,
-      scores: [],
+    const error = {
+      message:
+        `the worker running this item stopped ${lost} times before it finished (a crash, kill -9 or a ` +
+        'lost lease); it is not run again. Retry the run to give it another chance.',
+      code: 'WORKER_LOST',
+      retryable: false,
     };
+    return failed(item, p.workerId, item.attempt + 1, error, null, at, at);
   }
   const gate = deps.isolation;
   const alone = lost >= ISOLATE_AFTER_LOST_CLAIMS;
@@ -244,21 +259,15 @@ async function runItem(
         }
         continue;
       }
-      return {
-        itemId: item.itemId,
-        claimToken: item.claimToken,
-        workerId: p.workerId,
-        repetition: item.repetition,
-        status: 'failed',
+      return failed(
+        item,
+        p.workerId,
         attempt,
-        output: null,
-        error: serializeError(error),
+        serializeError(error),
         latencyMs,
-        usage: null,
         startedAt,
-        completedAt: new Date(clock.now()).toISOString(),
-        scores: [],
-      };
+        new Date(clock.now()).toISOString(),
+      );
     }
   }
 }
