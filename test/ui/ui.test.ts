@@ -414,10 +414,17 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     await shot('datasets');
   });
 
-  it("the run dialog starts with the dataset's default scorers checked and sends the pass threshold", async () => {
-    await api(server.base, 'PATCH', `/datasets/${datasetId}`, { scorerIds: ['match'] });
+  it("sets the dataset's default scorers; the run dialog starts with them checked and sends the pass threshold", async () => {
     try {
       await page.goto(`${server.base}/datasets/${datasetId}`);
+      await page.getByTestId('default-scorers').getByText('default scorers: none').waitFor();
+      await page.getByRole('button', { name: 'Default scorers…' }).click();
+      const picker = page.getByRole('dialog', { name: 'Default scorers' });
+      await picker.getByRole('checkbox', { name: /^match —/ }).check();
+      await picker.getByRole('button', { name: 'Save' }).click();
+      await picker.waitFor({ state: 'hidden' });
+      await page.getByTestId('default-scorers').getByText('default scorers: match').waitFor();
+      expect((await api(server.base, 'GET', `/datasets/${datasetId}`)).json.scorerIds).toEqual(['match']);
       await page.getByRole('button', { name: 'New run' }).click();
       const dialog = page.getByRole('dialog', { name: 'New run' });
       await dialog.getByLabel('Target').selectOption('worse');

@@ -6,6 +6,7 @@ import { useEffect, useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { client, fmt, messageOf } from '../api';
 import { Empty, ErrorBox, Loading, Modal, Pager, Status } from '../components';
+import { DefaultScorersDialog } from './DefaultScorersDialog';
 import { ImportDialog } from './ImportDialog';
 import { RunDialog } from './RunDialog';
 
@@ -422,6 +423,7 @@ export function DatasetPage({ datasetId }: { datasetId: string }) {
   const [, navigate] = useLocation();
   const tab = new URLSearchParams(search).get('tab') ?? 'items';
   const [running, setRunning] = useState(false);
+  const [pickingScorers, setPickingScorers] = useState(false);
   const q = useQuery({ queryKey: ['dataset', datasetId], queryFn: () => client.getDataset(datasetId) });
   if (q.isPending) return <Loading />;
   if (q.isError) return <ErrorBox error={q.error} onRetry={() => q.refetch()} />;
@@ -442,11 +444,20 @@ export function DatasetPage({ datasetId }: { datasetId: string }) {
           <p className="muted small">
             {ds.description ? `${ds.description} · ` : ''}version {ds.version} · updated {fmt.date(ds.updatedAt)}
             {ds.inputSchema || ds.groundTruthSchema ? ' · has JSON schemas' : ''}
+            {' · '}
+            <span data-testid="default-scorers">
+              default scorers: {ds.scorerIds?.length ? ds.scorerIds.join(', ') : 'none'}
+            </span>
           </p>
         </div>
-        <button type="button" className="primary" onClick={() => setRunning(true)} disabled={ds.itemCount === 0}>
-          New run
-        </button>
+        <div className="row">
+          <button type="button" onClick={() => setPickingScorers(true)}>
+            Default scorers…
+          </button>
+          <button type="button" className="primary" onClick={() => setRunning(true)} disabled={ds.itemCount === 0}>
+            New run
+          </button>
+        </div>
       </div>
       <div className="tabs" role="tablist">
         {tabs.map(([id, label]) => (
@@ -470,6 +481,7 @@ export function DatasetPage({ datasetId }: { datasetId: string }) {
         <ItemsTab dataset={ds} />
       )}
       {running && <RunDialog dataset={ds} onClose={() => setRunning(false)} />}
+      {pickingScorers && <DefaultScorersDialog dataset={ds} onClose={() => setPickingScorers(false)} />}
     </section>
   );
 }
