@@ -189,3 +189,31 @@ export function Histogram({ bins, label }: { bins: number[]; label: string }) {
     </div>
   );
 }
+
+/** A checkbox per scorer, with its description; `picked` in the order they were checked. */
+export function ScorerChecklist({
+  scorers,
+  picked,
+  onChange,
+}: {
+  scorers: { id: string; description?: string | null }[];
+  picked: string[];
+  onChange: (ids: string[]) => void;
+}) {
+  return (
+    <fieldset>
+      <legend>Scorers</legend>
+      {scorers.map((s) => (
+        <label key={s.id} className="check">
+          <input
+            type="checkbox"
+            checked={picked.includes(s.id)}
+            onChange={(e) => onChange(e.target.checked ? [...picked, s.id] : picked.filter((x) => x !== s.id))}
+          />
+          {s.id}
+          {s.description && <span className="muted small"> — {s.description}</span>}
+        </label>
+      ))}
+    </fieldset>
+  );
+}

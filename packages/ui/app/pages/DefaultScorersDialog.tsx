@@ -2,7 +2,7 @@ import type { Dataset } from '@assay/client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { client } from '../api';
-import { ErrorBox, Loading, Modal } from '../components';
+import { ErrorBox, Loading, Modal, ScorerChecklist } from '../components';
 
 /** Picks the scorers a run of this dataset gets when its trigger names none (`scorerIds` of the dataset). */
 export function DefaultScorersDialog({ dataset, onClose }: { dataset: Dataset; onClose: () => void }) {
@@ -37,20 +37,7 @@ export function DefaultScorersDialog({ dataset, onClose }: { dataset: Dataset; o
             A run started without scorers (from the API, the SDK or <code>assay run</code> without <code>--scorer</code>
             ) uses these; the run dialog starts with them checked.
           </p>
-          <fieldset>
-            <legend>Scorers</legend>
-            {scorers.data.map((s) => (
-              <label key={s.id} className="check">
-                <input
-                  type="checkbox"
-                  checked={picked.includes(s.id)}
-                  onChange={(e) => setPicked(e.target.checked ? [...picked, s.id] : picked.filter((x) => x !== s.id))}
-                />
-                {s.id}
-                {s.description && <span className="muted small"> — {s.description}</span>}
-              </label>
-            ))}
-          </fieldset>
+          <ScorerChecklist scorers={scorers.data} picked={picked} onChange={setPicked} />
           {unknown.length > 0 && (
             <div className="error" role="alert">
               Not configured on this server: {unknown.join(', ')}. Runs without scorers are refused until you uncheck

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useLocation } from 'wouter';
 import { client } from '../api';
-import { ErrorBox, Loading, Modal } from '../components';
+import { ErrorBox, Loading, Modal, ScorerChecklist } from '../components';
 
 /** Trigger a run; closes as soon as the API answers 202 and opens the run page (which shows `pending`). */
 export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () => void }) {
@@ -14,7 +14,6 @@ export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () 
   const [picked, setPicked] = useState<string[] | null>(null);
   const known = new Set((scorers.data ?? []).map((s) => s.id));
   const scorerIds = picked ?? (dataset.scorerIds ?? []).filter((id) => known.has(id));
-  const setScorerIds = setPicked;
   const [passThreshold, setPassThreshold] = useState('0.5');
   const [version, setVersion] = useState(String(dataset.version));
   const [concurrency, setConcurrency] = useState('10');
@@ -72,22 +71,7 @@ export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () 
               ))}
             </select>
           </label>
-          <fieldset>
-            <legend>Scorers</legend>
-            {scorers.data.map((s) => (
-              <label key={s.id} className="check">
-                <input
-                  type="checkbox"
-                  checked={scorerIds.includes(s.id)}
-                  onChange={(e) =>
-                    setScorerIds(e.target.checked ? [...scorerIds, s.id] : scorerIds.filter((x) => x !== s.id))
-                  }
-                />
-                {s.id}
-                {s.description && <span className="muted small"> — {s.description}</span>}
-              </label>
-            ))}
-          </fieldset>
+          <ScorerChecklist scorers={scorers.data} picked={scorerIds} onChange={setPicked} />
           <div className="grid3">
             <label>
               Dataset version
