@@ -217,3 +217,32 @@ export function ScorerChecklist({
     </fieldset>
   );
 }
+
+/** The end of a dialog's form: the mutation's error, Cancel, and the submit button. */
+export function FormFooter({
+  mutation,
+  onCancel,
+  label,
+  busyLabel,
+  disabled = false,
+}: {
+  mutation: { isError: boolean; error: unknown; isPending: boolean };
+  onCancel: () => void;
+  label: string;
+  busyLabel: string;
+  disabled?: boolean;
+}) {
+  return (
+    <>
+      {mutation.isError && <ErrorBox error={mutation.error} />}
+      <div className="actions">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={mutation.isPending || disabled}>
+          {mutation.isPending ? busyLabel : label}
+        </button>
+      </div>
+    </>
+  );
+}

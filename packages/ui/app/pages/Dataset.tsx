@@ -5,7 +5,7 @@ import Papa from 'papaparse';
 import { useEffect, useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { client, fmt, messageOf } from '../api';
-import { Empty, ErrorBox, Loading, Modal, Pager, Status } from '../components';
+import { Empty, ErrorBox, FormFooter, Loading, Modal, Pager, Status } from '../components';
 import { DefaultScorersDialog } from './DefaultScorersDialog';
 import { ImportDialog } from './ImportDialog';
 import { RunDialog } from './RunDialog';
@@ -99,15 +99,7 @@ function ItemEditor({ dataset, item, onClose }: { dataset: Dataset; item: Datase
             ))}
           </ul>
         )}
-        {save.isError && <ErrorBox error={save.error} />}
-        <div className="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={save.isPending}>
-            {save.isPending ? 'Saving…' : 'Save'}
-          </button>
-        </div>
+        <FormFooter mutation={save} onCancel={onClose} label="Save" busyLabel="Saving…" />
       </form>
     </Modal>
   );

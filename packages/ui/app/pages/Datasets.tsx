@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { client, fmt } from '../api';
-import { Empty, ErrorBox, Loading, Modal, Pager, Status } from '../components';
+import { Empty, ErrorBox, FormFooter, Loading, Modal, Pager, Status } from '../components';
 
 function LastRun({ datasetId }: { datasetId: string }) {
   const q = useQuery({
@@ -78,15 +78,7 @@ export function CreateDatasetDialog({ onClose }: { onClose: () => void }) {
           <textarea rows={3} value={gtSchema} onChange={(e) => setGtSchema(e.target.value)} />
         </label>
         {jsonError && <div className="error">{jsonError}</div>}
-        {create.isError && <ErrorBox error={create.error} />}
-        <div className="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={create.isPending}>
-            {create.isPending ? 'Creating…' : 'Create dataset'}
-          </button>
-        </div>
+        <FormFooter mutation={create} onCancel={onClose} label="Create dataset" busyLabel="Creating…" />
       </form>
     </Modal>
   );

@@ -2,7 +2,7 @@ import type { Dataset } from '@assay/client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { client } from '../api';
-import { ErrorBox, Loading, Modal, ScorerChecklist } from '../components';
+import { ErrorBox, FormFooter, Loading, Modal, ScorerChecklist } from '../components';
 
 /** Picks the scorers a run of this dataset gets when its trigger names none (`scorerIds` of the dataset). */
 export function DefaultScorersDialog({ dataset, onClose }: { dataset: Dataset; onClose: () => void }) {
@@ -50,15 +50,7 @@ export function DefaultScorersDialog({ dataset, onClose }: { dataset: Dataset; o
               ))}
             </div>
           )}
-          {save.isError && <ErrorBox error={save.error} />}
-          <div className="actions">
-            <button type="button" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="primary" disabled={save.isPending}>
-              {save.isPending ? 'Saving…' : 'Save'}
-            </button>
-          </div>
+          <FormFooter mutation={save} onCancel={onClose} label="Save" busyLabel="Saving…" />
         </form>
       )}
     </Modal>

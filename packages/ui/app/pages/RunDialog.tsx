@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useLocation } from 'wouter';
 import { client } from '../api';
-import { ErrorBox, Loading, Modal, ScorerChecklist } from '../components';
+import { ErrorBox, FormFooter, Loading, Modal, ScorerChecklist } from '../components';
 
 /** Trigger a run; closes as soon as the API answers 202 and opens the run page (which shows `pending`). */
 export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () => void }) {
@@ -129,15 +129,13 @@ export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () 
               <input value={name} onChange={(e) => setName(e.target.value)} />
             </label>
           </div>
-          {trigger.isError && <ErrorBox error={trigger.error} />}
-          <div className="actions">
-            <button type="button" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="primary" disabled={trigger.isPending || !target}>
-              {trigger.isPending ? 'Starting…' : 'Start run'}
-            </button>
-          </div>
+          <FormFooter
+            mutation={trigger}
+            onCancel={onClose}
+            label="Start run"
+            busyLabel="Starting…"
+            disabled={!target}
+          />
         </form>
       )}
     </Modal>
