@@ -7,7 +7,7 @@
 // `model` target (gpt-capitals) and an LLM judge scorer (judge) are added: see docs/targets.md.
 // A TypeScript config (assay.config.ts) works the same way; defineConfig from @assay/core adds types.
 
-import { answer, countryIn, sleep, V1 } from './capitals-agent.mjs';
+import { answer, sleep } from './capitals-agent.mjs';
 
 /** One version of the demo agent as a code target: answers, waits its latency, reports usage. */
 const agent = (version) => async (input, ctx) => {
@@ -43,8 +43,7 @@ const targets = [
     run: async (input, ctx) => {
       await sleep(20, ctx.signal);
       if (Math.random() < 0.2) throw Object.assign(new Error('upstream unavailable'), { status: 503 });
-      const country = countryIn(input?.question);
-      return (country && V1[country]) ?? "I don't know";
+      return answer('v1', input?.question).answer;
     },
   },
 ];

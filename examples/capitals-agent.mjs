@@ -21,7 +21,7 @@ const unit = (s) => {
 
 // What v1 "knows": a lookup table with honest mistakes — the famous wrong guesses (Sydney,
 // Istanbul, Lagos…), accents dropped (Brasilia, Bogota), a few chatty answers, and gaps.
-export const V1 = {
+const V1 = {
   France: 'Paris',
   Germany: 'Berlin',
   Italy: 'Rome',
@@ -107,7 +107,7 @@ const V2 = {
 };
 
 const countries = Object.keys(V2).sort((a, b) => b.length - a.length); // longest first: "Papua New Guinea" before "Guinea"
-export const countryIn = (question) => countries.find((c) => String(question ?? '').includes(c));
+const countryIn = (question) => countries.find((c) => String(question ?? '').includes(c));
 const tokens = (s) => Math.ceil(String(s).length / 4);
 // The demo agents report estimated usage (4 characters a token) at these made-up prices, so the
 // usage columns show something; a `model` target reports the provider's real token counts.
