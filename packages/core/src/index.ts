@@ -1,5 +1,15 @@
 export * from './config.js';
-export { type ExecutorDeps, executeItem, executeRun, scoreItem } from './engine/executor.js';
+export {
+  type AttemptProbe,
+  type AttemptRequest,
+  type AttemptResult,
+  createInlineRunner,
+  type ItemRunner,
+  runAttempt,
+  ScorerTimeoutError,
+  scoreItem,
+} from './engine/attempt.js';
+export { type ExecutorDeps, executeItem, executeRun } from './engine/executor.js';
 export {
   FAIL_AFTER_LOST_CLAIMS,
   ISOLATE_AFTER_LOST_CLAIMS,
@@ -22,14 +32,18 @@ export {
 } from './engine/run-job.js';
 export { createRunService, type RunService, type RunServiceDeps } from './engine/run-service.js';
 export { Semaphore } from './engine/semaphore.js';
+export { createSweeper, type SweeperDeps } from './engine/sweeper.js';
 export { OutcomeWriter, type WriterOptions } from './engine/writer.js';
 export * from './errors.js';
 export { createMemoryEventBus } from './events.js';
+export * from './health.js';
 export { newId } from './ids.js';
 export * from './ports.js';
+export { createThreadRunner, type ThreadRunnerOptions } from './sandbox/thread-runner.js';
 export * from './schemas.js';
 export { type BuiltIn, builtInScorers, builtIns, contains, createBuiltInScorer, exactMatch } from './scorers/index.js';
 export { createHttpTarget } from './targets/http.js';
 export { createModelTarget, modelName, priceFor } from './targets/model.js';
 export { jsonPointer, renderJson, renderText } from './targets/template.js';
+export * from './truncated.js';
 export * from './types.js';

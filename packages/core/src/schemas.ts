@@ -82,6 +82,7 @@ export type CompareRunsInput = z.infer<typeof compareRunsSchema>;
 export const RUN_DEFAULTS = {
   maxConcurrency: 10,
   itemTimeoutMs: 60_000,
+  scorerTimeoutMs: 30_000,
   maxRetries: 2,
   repetitions: 1,
   maxConsecutiveFailures: 20,
@@ -94,6 +95,8 @@ export const triggerRunSchema = z.strictObject({
   version: z.number().int().min(0).optional(),
   maxConcurrency: z.number().int().min(1).max(1000).optional(),
   itemTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+  /** Time each scorer of an item may take, in ms. Default 30 000. */
+  scorerTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
   maxRetries: z.number().int().min(0).max(20).optional(),
   repetitions: z.number().int().min(1).max(100).optional(),
   /** Failed items in a row that stop the run (circuit breaker); 0 disables. */

@@ -49,6 +49,8 @@ export type RunItemStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'can
 export interface RunOptions {
   maxConcurrency: number;
   itemTimeoutMs: number;
+  /** Time each scorer may take per item (runs stored before it existed: the default, 30 000). */
+  scorerTimeoutMs?: number;
   maxRetries: number;
   repetitions: number;
   /** Failed items in a row that stop the run; 0 disables. */

@@ -1,8 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import type { Scorer, Target } from '../config.js';
-import { isRetryable, retryAfterMs, serializeError, TimeoutError } from '../errors.js';
 import type { ClaimedItem, Clock, ItemOutcome, Storage } from '../ports.js';
-import type { Run, Usage } from '../types.js';
+import { RUN_DEFAULTS } from '../schemas.js';
+import type { Run } from '../types.js';
+import { type AttemptResult, createInlineRunner, type ItemRunner } from './attempt.js';
 import { FAIL_AFTER_LOST_CLAIMS, ISOLATE_AFTER_LOST_CLAIMS, type IsolationGate } from './isolation.js';
 import type { TargetLimiter } from './limits.js';
 import { Semaphore } from './semaphore.js';
@@ -20,7 +21,11 @@ export interface ExecutorDeps {
   writer?: WriterOptions;
   /** Shared by every execution in the process: lets a suspect item run alone (see isolation.ts). */
   isolation?: IsolationGate;
+  /** Where targets and scorers run. Default: on this thread (no isolation). */
+  runner?: ItemRunner;
 }
+
+const inline = createInlineRunner();
 
 export interface ExecuteParams {
   run: Run;
@@ -35,83 +40,6 @@ export interface ExecuteParams {
   /** Aborted when the worker loses the run (lease lost, shutdown): stop, record nothing more. */
   signal: AbortSignal;
   onProgress?: (counts: { succeeded: number; failed: number }) => void;
-}
-
-/** Runs a promise-returning call with an AbortSignal that fires after `ms`, or when `outer` aborts. */
-async function withTimeout<T>(ms: number, outer: AbortSignal, fn: (signal: AbortSignal) => Promise<T> | T): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const onOuter = () => controller.abort(outer.reason);
-  outer.addEventListener('abort', onOuter, { once: true });
-  const aborted = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-    timer = setTimeout(() => controller.abort(new TimeoutError(ms)), ms);
-  });
-  try {
-    // A target that ignores its signal still loses the race against the timeout.
-    return await Promise.race([Promise.resolve().then(() => fn(controller.signal)), aborted]);
-  } finally {
-    clearTimeout(timer);
-    outer.removeEventListener('abort', onOuter);
-    aborted.catch(() => {});
-  }
-}
-
-/** Text from user code, made storable everywhere (PostgreSQL text cannot hold NUL). */
-const clean = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
-
-function normalizeScore(value: unknown): { score: number; reason: string | null } {
-  const v =
-    typeof value === 'object' && value !== null ? (value as { score?: unknown; reason?: unknown }) : { score: value };
-  if (typeof v.score !== 'number' || !Number.isFinite(v.score) || v.score < 0 || v.score > 1) {
-    throw new Error(`scorer returned ${JSON.stringify(value)}; expected a number in [0, 1] or { score, reason }`);
-  }
-  return { score: v.score, reason: v.reason == null ? null : clean(String(v.reason)) };
-}
-
-/** Every scorer of an item in parallel; a throwing scorer records an error on its own score only. */
-export async function scoreItem(
-  scorers: Scorer[],
-  args: Parameters<Scorer['score']>[0],
-): Promise<ItemOutcome['scores']> {
-  return Promise.all(
-    scorers.map(async (s) => {
-      try {
-        const { score, reason } = normalizeScore(await s.score(args));
-        return { scorerId: s.id, score, reason, error: null };
-      } catch (e) {
-        return { scorerId: s.id, score: null, reason: null, error: clean(e instanceof Error ? e.message : String(e)) };
-      }
-    }),
-  );
-}
-
-/** Adds up what a target reports with `ctx.reportUsage`; ignores what is not a finite, non-negative number. */
-class UsageMeter {
-  private total: Usage | null = null;
-  add(u: Partial<Usage> | null | undefined): void {
-    if (!u || typeof u !== 'object') return;
-    const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
-    this.total ??= { inputTokens: null, outputTokens: null, costUsd: null };
-    const t = this.total;
-    if (ok(u.inputTokens)) t.inputTokens = (t.inputTokens ?? 0) + Math.round(u.inputTokens!);
-    if (ok(u.outputTokens)) t.outputTokens = (t.outputTokens ?? 0) + Math.round(u.outputTokens!);
-    if (ok(u.costUsd)) t.costUsd = (t.costUsd ?? 0) + u.costUsd!;
-  }
-  value(): Usage | null {
-    const t = this.total;
-    return t && (t.inputTokens !== null || t.outputTokens !== null || t.costUsd !== null) ? { ...t } : null;
-  }
-}
-
-/** A JSON-safe copy of a target's output, or an error naming why it cannot be stored. */
-function storable(output: unknown): unknown {
-  if (output === undefined) return null;
-  try {
-    return JSON.parse(JSON.stringify(output) ?? 'null');
-  } catch (e) {
-    throw new TypeError(`target output is not JSON-serializable: ${e instanceof Error ? e.message : e}`);
-  }
 }
 
 /** The outcome of an item that failed: no output, no scores. */
@@ -194,43 +122,43 @@ async function runItem(
 ): Promise<ItemOutcome | null> {
   const { run, target, signal } = p;
   const { clock } = deps;
+  const runner = deps.runner ?? inline;
   const base = deps.retryBaseMs ?? 500;
   const max = deps.retryMaxMs ?? 30_000;
   const startedAt = new Date(clock.now()).toISOString();
   let attempt = item.attempt;
   for (let tryNo = 1; ; tryNo++) {
     attempt++;
-    let t0 = performance.now();
+    let result: AttemptResult;
     try {
       const release = deps.limiter ? await deps.limiter.acquire(target, signal) : undefined;
-      t0 = performance.now(); // latency is the target's, not the wait for its limits
-      const usage = new UsageMeter();
-      let output: unknown;
       try {
-        output = await withTimeout(run.options.itemTimeoutMs, signal, (s) =>
-          target.run(item.input, {
-            signal: s,
-            item: { id: item.itemId, groundTruth: item.groundTruth, metadata: item.metadata },
+        result = await runner.attempt(
+          {
             runId: run.id,
-            attempt,
+            targetId: target.id,
+            scorerIds: p.scorers.map((s) => s.id),
+            itemId: item.itemId,
             repetition: item.repetition,
-            reportUsage: (u) => usage.add(u),
-          }),
+            attempt,
+            input: item.input,
+            groundTruth: item.groundTruth,
+            metadata: item.metadata,
+            itemTimeoutMs: run.options.itemTimeoutMs,
+            scorerTimeoutMs: run.options.scorerTimeoutMs ?? RUN_DEFAULTS.scorerTimeoutMs,
+          },
+          target,
+          p.scorers,
+          signal,
         );
       } finally {
         release?.();
       }
-      const latencyMs = performance.now() - t0;
-      const stored = storable(output);
-      const scores = await scoreItem(p.scorers, {
-        input: item.input,
-        output: stored,
-        groundTruth: item.groundTruth,
-        metadata: item.metadata,
-        latencyMs,
-        usage: usage.value(),
-        signal,
-      });
+    } catch (error) {
+      if (signal.aborted) return null;
+      throw error;
+    }
+    if (result.ok) {
       return {
         itemId: item.itemId,
         claimToken: item.claimToken,
@@ -238,37 +166,34 @@ async function runItem(
         repetition: item.repetition,
         status: 'succeeded',
         attempt,
-        output: stored,
+        output: result.output,
         error: null,
-        latencyMs,
-        usage: usage.value(),
+        latencyMs: result.latencyMs,
+        usage: result.usage,
         startedAt,
         completedAt: new Date(clock.now()).toISOString(),
-        scores,
+        scores: result.scores,
       };
-    } catch (error) {
-      if (signal.aborted) return null;
-      const latencyMs = performance.now() - t0;
-      if (tryNo <= run.options.maxRetries && isRetryable(error)) {
-        const exp = Math.min(max, base * 2 ** (tryNo - 1));
-        const wait = Math.max(retryAfterMs(error, clock.now()) ?? 0, exp / 2 + (exp / 2) * clock.random());
-        try {
-          await clock.sleep(Math.min(wait, max), signal);
-        } catch {
-          return null;
-        }
-        continue;
-      }
-      return failed(
-        item,
-        p.workerId,
-        attempt,
-        serializeError(error),
-        latencyMs,
-        startedAt,
-        new Date(clock.now()).toISOString(),
-      );
     }
+    if (tryNo <= run.options.maxRetries && result.error.retryable) {
+      const exp = Math.min(max, base * 2 ** (tryNo - 1));
+      const wait = Math.max(result.retryAfterMs ?? 0, exp / 2 + (exp / 2) * clock.random());
+      try {
+        await clock.sleep(Math.min(wait, max), signal);
+      } catch {
+        return null;
+      }
+      continue;
+    }
+    return failed(
+      item,
+      p.workerId,
+      attempt,
+      result.error,
+      result.latencyMs,
+      startedAt,
+      new Date(clock.now()).toISOString(),
+    );
   }
 }
 

@@ -170,6 +170,8 @@ export function createRunJobHandlers(deps: RunJobDeps) {
         const size = page === 0 ? Math.min(100, pageSize) : pageSize;
         ({ cursor } = await storage.planRunItems(run.id, cursor, size));
         if (page === 0) await startExecution();
+        // SQLite writes are synchronous: let timers, requests and heartbeats in between pages.
+        await new Promise((r) => setImmediate(r));
       }
       const total = (await storage.countItems(run.datasetId, run.datasetVersion)) * run.options.repetitions;
       await storage.updateRun(run.id, { plannedAt: iso(clock), totalItems: total });

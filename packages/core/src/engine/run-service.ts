@@ -154,6 +154,7 @@ export function createRunService({ storage, queue, registry, events }: RunServic
       const options = {
         maxConcurrency: input.maxConcurrency ?? RUN_DEFAULTS.maxConcurrency,
         itemTimeoutMs: input.itemTimeoutMs ?? RUN_DEFAULTS.itemTimeoutMs,
+        scorerTimeoutMs: input.scorerTimeoutMs ?? RUN_DEFAULTS.scorerTimeoutMs,
         maxRetries: input.maxRetries ?? RUN_DEFAULTS.maxRetries,
         repetitions: input.repetitions ?? RUN_DEFAULTS.repetitions,
         maxConsecutiveFailures: input.maxConsecutiveFailures ?? RUN_DEFAULTS.maxConsecutiveFailures,

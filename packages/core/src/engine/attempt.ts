@@ -1,0 +1,249 @@
+import type { Scorer, Target } from '../config.js';
+import { retryAfterMs, serializeError, TimeoutError } from '../errors.js';
+import type { ItemOutcome } from '../ports.js';
+import type { Usage } from '../types.js';
+
+/**
+ * One try of an item: the target once, then (when it answered) every scorer. This is the user
+ * code of an item; it runs wherever an {@link ItemRunner} puts it (this thread, or a worker thread)
+ * and its request and result are plain data, so they cross a thread boundary as they are.
+ */
+export interface AttemptRequest {
+  runId: string;
+  targetId: string;
+  scorerIds: string[];
+  itemId: string;
+  repetition: number;
+  /** 1 on the first try of the item in this run. */
+  attempt: number;
+  input: unknown;
+  groundTruth: unknown;
+  metadata: Record<string, unknown> | null;
+  itemTimeoutMs: number;
+  scorerTimeoutMs: number;
+}
+
+export type AttemptResult =
+  | {
+      ok: true;
+      output: unknown;
+      latencyMs: number;
+      usage: Usage | null;
+      scores: ItemOutcome['scores'];
+    }
+  | {
+      ok: false;
+      error: { message: string; code: string; retryable: boolean };
+      /** When the target asked to wait (`Retry-After`), in ms. */
+      retryAfterMs: number | null;
+      latencyMs: number;
+    };
+
+/** Runs attempts of items. Implementations decide where user code runs. */
+export interface ItemRunner {
+  /**
+   * One attempt. `signal` aborts it (cancel, lost lease, shutdown): the promise then rejects with
+   * the signal's reason, and the target's own signal fires.
+   */
+  attempt(req: AttemptRequest, target: Target, scorers: Scorer[], signal: AbortSignal): Promise<AttemptResult>;
+  close(): Promise<void>;
+}
+
+/** Where an attempt is (phase 1: the target; 2 + k: scorer k). Lets a watchdog blame the right code. */
+export interface AttemptProbe {
+  phase(phase: number): void;
+  /** Around the synchronous part of a call into user code. */
+  enter(): void;
+  leave(): void;
+}
+
+export const PHASE_TARGET = 1;
+export const PHASE_SCORER = 2;
+
+export class ScorerTimeoutError extends Error {
+  readonly code = 'SCORER_TIMEOUT';
+  constructor(id: string, ms: number) {
+    super(`scorer '${id}' did not finish within ${ms} ms (scorerTimeoutMs)`);
+    this.name = 'ScorerTimeoutError';
+  }
+}
+
+/** Runs a call with an AbortSignal that fires after `ms` (with `timeout()`'s error), or when `outer` aborts. */
+export async function withTimeout<T>(
+  ms: number,
+  outer: AbortSignal,
+  timeout: () => Error,
+  fn: (signal: AbortSignal) => Promise<T> | T,
+): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const onOuter = () => controller.abort(outer.reason);
+  outer.addEventListener('abort', onOuter, { once: true });
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    timer = setTimeout(() => controller.abort(timeout()), ms);
+  });
+  try {
+    if (outer.aborted) throw outer.reason;
+    // A call that ignores its signal still loses the race against the timeout.
+    return await Promise.race([Promise.resolve().then(() => fn(controller.signal)), aborted]);
+  } finally {
+    clearTimeout(timer);
+    outer.removeEventListener('abort', onOuter);
+    aborted.catch(() => {});
+  }
+}
+
+/** Text from user code, made storable everywhere (PostgreSQL text cannot hold NUL). */
+export const clean = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
+
+function normalizeScore(value: unknown): { score: number; reason: string | null } {
+  const v =
+    typeof value === 'object' && value !== null ? (value as { score?: unknown; reason?: unknown }) : { score: value };
+  if (typeof v.score !== 'number' || !Number.isFinite(v.score) || v.score < 0 || v.score > 1) {
+    throw new Error(`scorer returned ${JSON.stringify(value)}; expected a number in [0, 1] or { score, reason }`);
+  }
+  return { score: v.score, reason: v.reason == null ? null : clean(String(v.reason)) };
+}
+
+const NO_PROBE: AttemptProbe = { phase() {}, enter() {}, leave() {} };
+
+/** Calls user code, marking its synchronous part for the probe. */
+function call<T>(probe: AttemptProbe, fn: () => T): T {
+  probe.enter();
+  try {
+    return fn();
+  } finally {
+    probe.leave();
+  }
+}
+
+/**
+ * Every scorer of an item in parallel, each bounded by `timeoutMs`; a throwing or late scorer
+ * records an error on its own score only.
+ */
+export async function scoreItem(
+  scorers: Scorer[],
+  args: Parameters<Scorer['score']>[0],
+  timeoutMs = 30_000,
+  probe: AttemptProbe = NO_PROBE,
+): Promise<ItemOutcome['scores']> {
+  return Promise.all(
+    scorers.map(async (s, k) => {
+      try {
+        const value = await withTimeout(
+          timeoutMs,
+          args.signal,
+          () => new ScorerTimeoutError(s.id, timeoutMs),
+          (signal) => {
+            probe.phase(PHASE_SCORER + k);
+            return call(probe, () => s.score({ ...args, signal }));
+          },
+        );
+        const { score, reason } = normalizeScore(value);
+        return { scorerId: s.id, score, reason, error: null };
+      } catch (e) {
+        if (args.signal.aborted) throw args.signal.reason;
+        return { scorerId: s.id, score: null, reason: null, error: clean(e instanceof Error ? e.message : String(e)) };
+      }
+    }),
+  );
+}
+
+/** Adds up what a target reports with `ctx.reportUsage`; ignores what is not a finite, non-negative number. */
+class UsageMeter {
+  private total: Usage | null = null;
+  add(u: Partial<Usage> | null | undefined): void {
+    if (!u || typeof u !== 'object') return;
+    const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+    this.total ??= { inputTokens: null, outputTokens: null, costUsd: null };
+    const t = this.total;
+    if (ok(u.inputTokens)) t.inputTokens = (t.inputTokens ?? 0) + Math.round(u.inputTokens!);
+    if (ok(u.outputTokens)) t.outputTokens = (t.outputTokens ?? 0) + Math.round(u.outputTokens!);
+    if (ok(u.costUsd)) t.costUsd = (t.costUsd ?? 0) + u.costUsd!;
+  }
+  value(): Usage | null {
+    const t = this.total;
+    return t && (t.inputTokens !== null || t.outputTokens !== null || t.costUsd !== null) ? { ...t } : null;
+  }
+}
+
+/** A JSON-safe copy of a target's output, or an error naming why it cannot be stored. */
+function storable(output: unknown): unknown {
+  if (output === undefined) return null;
+  try {
+    return JSON.parse(JSON.stringify(output) ?? 'null');
+  } catch (e) {
+    throw new TypeError(`target output is not JSON-serializable: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+/**
+ * One attempt in this thread: the target bounded by `itemTimeoutMs`, then its scorers. Target
+ * errors come back as data (with whether a retry can help), so the caller decides on retries.
+ * Rejects only when `signal` aborts.
+ */
+export async function runAttempt(
+  req: AttemptRequest,
+  target: Target,
+  scorers: Scorer[],
+  signal: AbortSignal,
+  probe: AttemptProbe = NO_PROBE,
+): Promise<AttemptResult> {
+  const t0 = performance.now();
+  const usage = new UsageMeter();
+  let stored: unknown;
+  let latencyMs: number;
+  try {
+    probe.phase(PHASE_TARGET);
+    const output = await withTimeout(
+      req.itemTimeoutMs,
+      signal,
+      () => new TimeoutError(req.itemTimeoutMs),
+      (s) =>
+        call(probe, () =>
+          target.run(req.input, {
+            signal: s,
+            item: { id: req.itemId, groundTruth: req.groundTruth, metadata: req.metadata },
+            runId: req.runId,
+            attempt: req.attempt,
+            repetition: req.repetition,
+            reportUsage: (u) => usage.add(u),
+          }),
+        ),
+    );
+    latencyMs = performance.now() - t0;
+    stored = storable(output);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    return {
+      ok: false,
+      error: serializeError(error),
+      retryAfterMs: retryAfterMs(error) ?? null,
+      latencyMs: performance.now() - t0,
+    };
+  }
+  const scores = await scoreItem(
+    scorers,
+    {
+      input: req.input,
+      output: stored,
+      groundTruth: req.groundTruth,
+      metadata: req.metadata,
+      latencyMs,
+      usage: usage.value(),
+      signal,
+    },
+    req.scorerTimeoutMs,
+    probe,
+  );
+  return { ok: true, output: stored, latencyMs, usage: usage.value(), scores };
+}
+
+/** Runs attempts on the calling thread: no isolation (for configs given as objects, and tests). */
+export function createInlineRunner(): ItemRunner {
+  return {
+    attempt: (req, target, scorers, signal) => runAttempt(req, target, scorers, signal),
+    close: async () => {},
+  };
+}

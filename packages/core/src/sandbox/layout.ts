@@ -1,0 +1,61 @@
+/**
+ * The shared memory between a thread runner and its worker threads: how the main thread sees,
+ * without any message, whether a thread's event loop still turns and what each task is doing.
+ *
+ * - per thread (index claimed by the thread): its owner (thread id), last heartbeat (ms), and the
+ *   task slot whose synchronous user code it is in (slot + 1; 0: none);
+ * - per task slot: the thread running it (index + 1), its phase (see attempt.ts) and when the
+ *   phase began (ms).
+ */
+export const MAX_THREADS = 64;
+export const MAX_SLOTS = 4096;
+
+export interface SharedState {
+  owner: Int32Array;
+  heartbeat: Float64Array;
+  sync: Int32Array;
+  thread: Int32Array;
+  phase: Int32Array;
+  phaseAt: Float64Array;
+}
+
+const INTS = MAX_THREADS * 2 + MAX_SLOTS * 2;
+const FLOATS = MAX_THREADS + MAX_SLOTS;
+
+export function allocate(): SharedArrayBuffer {
+  return new SharedArrayBuffer(FLOATS * 8 + INTS * 4);
+}
+
+export function view(buffer: SharedArrayBuffer): SharedState {
+  const floats = new Float64Array(buffer, 0, FLOATS);
+  const ints = new Int32Array(buffer, FLOATS * 8, INTS);
+  return {
+    heartbeat: floats.subarray(0, MAX_THREADS),
+    phaseAt: floats.subarray(MAX_THREADS),
+    owner: ints.subarray(0, MAX_THREADS),
+    sync: ints.subarray(MAX_THREADS, MAX_THREADS * 2),
+    thread: ints.subarray(MAX_THREADS * 2, MAX_THREADS * 2 + MAX_SLOTS),
+    phase: ints.subarray(MAX_THREADS * 2 + MAX_SLOTS),
+  };
+}
+
+/** What the runner gives every worker thread. */
+export interface ThreadData {
+  configPath: string;
+  buffer: SharedArrayBuffer;
+  /** BroadcastChannel on which the runner names tasks to abort. */
+  channel: string;
+}
+
+/** One task: an attempt, its slot in the shared state and a unique id (for aborts). */
+export interface ThreadTask {
+  taskId: number;
+  slot: number;
+  req: import('../engine/attempt.js').AttemptRequest;
+}
+
+/** What a task returns: the attempt's result, or why the thread could not run it. */
+export type ThreadReply = { result: import('../engine/attempt.js').AttemptResult } | { internalError: string };
+
+/** Heartbeat period of a worker thread, ms. */
+export const HEARTBEAT_MS = 50;

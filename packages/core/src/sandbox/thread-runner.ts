@@ -1,0 +1,240 @@
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { AttemptRequest, AttemptResult, ItemRunner } from '../engine/attempt.js';
+import { newId } from '../ids.js';
+import {
+  allocate,
+  MAX_SLOTS,
+  MAX_THREADS,
+  type ThreadData,
+  type ThreadReply,
+  type ThreadTask,
+  view,
+} from './layout.js';
+
+export interface ThreadRunnerOptions {
+  /** The config module each worker thread loads (the same the process loaded). */
+  configPath: string;
+  /** Worker threads that run items. Default: the number of CPUs, at least 2. */
+  threads?: number;
+  /** A thread whose heartbeat is older than this is busy in synchronous code, ms. Default 1 000. */
+  stallMs?: number;
+  /** Slack on top of a phase's time limit before its thread is stopped, ms. Default 1 000. */
+  graceMs?: number;
+  log?: (message: string) => void;
+}
+
+interface Task {
+  id: number;
+  slot: number;
+  req: AttemptRequest;
+  controller: AbortController;
+  /** Set by the watchdog when this task's user code overran: the item fails with it. */
+  verdict: { code: string; message: string } | null;
+  /** Set when the watchdog stopped its thread without knowing whose code was busy. */
+  suspect: boolean;
+  startedAt: number;
+  /** The caller's signal: once it aborted, nothing runs again. */
+  outer: AbortSignal;
+}
+
+const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url).href;
+
+/**
+ * Runs attempts in worker threads (a piscina pool), so that targets and scorers — user code, and
+ * built-ins fed with user data — never block the thread that serves HTTP and renews leases.
+ *
+ * A watchdog on this thread reads each worker thread's heartbeat from shared memory. When a thread
+ * stops beating because user code is busy synchronously, it knows whose code (the thread marks the
+ * synchronous part of every call into user code) and for how long, and stops the thread once that
+ * target overran `itemTimeoutMs` or that scorer overran `scorerTimeoutMs`: the item fails with
+ * `TARGET_TIMEOUT` or `SCORER_TIMEOUT`; the other items of that thread run again. When it cannot
+ * tell (the busy code is an async continuation and several items share the thread), it stops the
+ * thread after the longest limit and runs each of its items again in a quarantine pool, one item
+ * per thread, where the blame is certain. An item whose code ends its thread there (e.g. calls
+ * `process.exit`) fails with `USER_CODE_EXITED`.
+ */
+export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { threads: number } {
+  const threads = Math.min(MAX_THREADS - 4, Math.max(1, opts.threads ?? Math.max(2, availableParallelism())));
+  const stallMs = opts.stallMs ?? 1_000;
+  const graceMs = opts.graceMs ?? 1_000;
+  const buffer = allocate();
+  const shared = view(buffer);
+  const channelName = `assay-abort:${newId('pool')}`;
+  const channel = new BroadcastChannel(channelName);
+  (channel as unknown as { unref(): void }).unref();
+  const workerData: ThreadData = { configPath: opts.configPath, buffer, channel: channelName };
+  const common = { filename: BOOTSTRAP, workerData, atomics: 'disabled' as const, closeTimeout: 1_000 };
+  const pool = new Piscina({
+    ...common,
+    minThreads: threads,
+    maxThreads: threads,
+    concurrentTasksPerWorker: 1_000,
+    idleTimeout: 60_000,
+  });
+  const quarantine = new Piscina({
+    ...common,
+    minThreads: 0,
+    maxThreads: 2,
+    concurrentTasksPerWorker: 1,
+    idleTimeout: 10_000,
+  });
+  const free: number[] = Array.from({ length: MAX_SLOTS }, (_, i) => MAX_SLOTS - 1 - i);
+  const waiting: ((slot: number) => void)[] = [];
+  const active = new Map<number, Task>(); // by slot
+  let seq = 0;
+  let closed = false;
+
+  const takeSlot = (): Promise<number> | number => free.pop() ?? new Promise((r) => waiting.push(r));
+  const giveSlot = (slot: number) => {
+    shared.phase[slot] = 0;
+    shared.thread[slot] = 0;
+    const next = waiting.shift();
+    if (next) next(slot);
+    else free.push(slot);
+  };
+
+  const limitOf = (t: Task) => {
+    const phase = shared.phase[t.slot];
+    return phase >= 2 ? t.req.scorerTimeoutMs : t.req.itemTimeoutMs;
+  };
+  const overrun = (t: Task): Task['verdict'] => {
+    const phase = shared.phase[t.slot];
+    if (phase >= 2) {
+      const id = t.req.scorerIds[phase - 2] ?? '?';
+      return {
+        code: 'SCORER_TIMEOUT',
+        message:
+          `scorer '${id}' ran for more than ${t.req.scorerTimeoutMs} ms without yielding (scorerTimeoutMs); ` +
+          'its worker thread was stopped and the item failed',
+      };
+    }
+    return {
+      code: 'TARGET_TIMEOUT',
+      message:
+        `target '${t.req.targetId}' ran for more than ${t.req.itemTimeoutMs} ms without yielding ` +
+        '(synchronous work past itemTimeoutMs); its worker thread was stopped',
+    };
+  };
+
+  /** Stops thread `index` by aborting one of its tasks (piscina terminates the thread running it). */
+  const stop = (index: number, via: Task) => {
+    shared.owner[index] = 0;
+    shared.heartbeat[index] = 0;
+    via.controller.abort(new Error('stopped by the watchdog'));
+  };
+
+  const watchdog = setInterval(() => {
+    const now = Date.now();
+    for (let i = 0; i < MAX_THREADS; i++) {
+      if (shared.owner[i] === 0) continue;
+      const age = now - shared.heartbeat[i];
+      if (age < stallMs) continue;
+      const on = [...active.values()].filter((t) => shared.thread[t.slot] === i + 1);
+      if (on.length === 0) {
+        if (age > 30_000) shared.owner[i] = 0; // a thread that is gone
+        continue;
+      }
+      const busy = shared.sync[i] > 0 ? active.get(shared.sync[i] - 1) : on.length === 1 ? on[0] : undefined;
+      if (busy) {
+        if (now - shared.phaseAt[busy.slot] > limitOf(busy) + graceMs) {
+          const verdict = overrun(busy);
+          busy.verdict = verdict;
+          opts.log?.(`[assay] ${verdict?.message} (item ${busy.req.itemId}, run ${busy.req.runId})`);
+          stop(i, busy);
+        }
+      } else if (age > Math.max(...on.map(limitOf)) + graceMs) {
+        opts.log?.(`[assay] a worker thread was busy for ${age} ms; its ${on.length} items run again one by one`);
+        for (const t of on) t.suspect = true;
+        stop(i, on[0]);
+      }
+    }
+  }, 100);
+  watchdog.unref();
+
+  const failure = (t: Task, code: string, message: string): AttemptResult => ({
+    ok: false,
+    error: { code, message, retryable: false },
+    retryAfterMs: null,
+    latencyMs: Date.now() - t.startedAt,
+  });
+
+  /** Runs the task on `on`; a thread lost under it (not by its own fault) runs it again in quarantine. */
+  async function execute(t: Task, on: Piscina, isolated: boolean): Promise<AttemptResult> {
+    const payload: ThreadTask = { taskId: t.id, slot: t.slot, req: t.req };
+    let reply: ThreadReply;
+    try {
+      reply = await on.run(payload, { signal: t.controller.signal });
+    } catch (e) {
+      if (t.verdict) return failure(t, t.verdict.code, t.verdict.message);
+      if (closed || t.outer.aborted) throw e;
+      if (!isolated) {
+        // Its thread was stopped for another item, or exited: run it again, alone on a thread.
+        shared.thread[t.slot] = 0;
+        shared.phase[t.slot] = 0;
+        t.controller = new AbortController();
+        t.suspect = false;
+        return execute(t, quarantine, true);
+      }
+      return failure(
+        t,
+        'USER_CODE_EXITED',
+        `the worker thread running this item's target or scorers ended (${e instanceof Error ? e.message : e}); ` +
+          'for example process.exit() or a fatal error in user code',
+      );
+    }
+    if ('internalError' in reply) throw new Error(`worker thread: ${reply.internalError}`);
+    return reply.result;
+  }
+
+  return {
+    threads,
+    async attempt(req, _target, _scorers, signal) {
+      if (closed) throw new Error('the thread runner is closed');
+      if (signal.aborted) throw signal.reason;
+      const slot = await takeSlot();
+      const t: Task = {
+        id: ++seq,
+        slot,
+        req,
+        controller: new AbortController(),
+        verdict: null,
+        suspect: false,
+        startedAt: Date.now(),
+        outer: signal,
+      };
+      active.set(slot, t);
+      const running = execute(t, pool, false).finally(() => {
+        active.delete(slot);
+        giveSlot(slot);
+      });
+      if (!signal.aborted) {
+        // Aborted from outside (cancel, lost lease, shutdown): the target's signal fires in its
+        // thread, and the caller moves on at once; a busy thread is still bounded by the watchdog.
+        let onAbort: () => void = () => {};
+        const aborted = new Promise<never>((_, reject) => {
+          onAbort = () => {
+            channel.postMessage({ taskId: t.id, reason: String(signal.reason?.message ?? signal.reason) });
+            reject(signal.reason);
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+        });
+        try {
+          return await Promise.race([running, aborted]);
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+          running.catch(() => {});
+          aborted.catch(() => {});
+        }
+      }
+      running.catch(() => {});
+      throw signal.reason;
+    },
+    async close() {
+      closed = true;
+      clearInterval(watchdog);
+      channel.close();
+      await Promise.allSettled([pool.destroy(), quarantine.destroy()]);
+    },
+  };
+}

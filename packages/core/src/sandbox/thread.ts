@@ -1,0 +1,74 @@
+import { pathToFileURL } from 'node:url';
+import { threadId, workerData } from 'node:worker_threads';
+import { type AttemptProbe, runAttempt } from '../engine/attempt.js';
+import { createRegistry, type Registry } from '../engine/registry.js';
+import { HEARTBEAT_MS, MAX_THREADS, type ThreadData, type ThreadReply, type ThreadTask, view } from './layout.js';
+
+/**
+ * A worker thread of the thread runner: loads the config once, runs attempts of items (target
+ * and scorers) and keeps the shared state up to date, so the main thread can tell a busy loop
+ * from a slow answer and stop this thread when user code overruns its time.
+ */
+const data = workerData as ThreadData;
+const shared = view(data.buffer);
+
+let index = -1;
+for (let i = 0; i < MAX_THREADS && index < 0; i++) {
+  if (Atomics.compareExchange(shared.owner, i, 0, threadId) === 0) index = i;
+}
+const beat = () => {
+  if (index >= 0) shared.heartbeat[index] = Date.now();
+};
+beat();
+setInterval(beat, HEARTBEAT_MS).unref();
+
+const controllers = new Map<number, AbortController>();
+const channel = new BroadcastChannel(data.channel);
+channel.onmessage = (e: MessageEvent) => {
+  const { taskId, reason } = e.data as { taskId: number; reason: string };
+  controllers.get(taskId)?.abort(new Error(reason));
+};
+(channel as unknown as { unref(): void }).unref();
+
+let registry: Promise<Registry> | null = null;
+const load = () =>
+  (registry ??= import(pathToFileURL(data.configPath).href).then((mod: { default?: unknown }) =>
+    createRegistry(mod.default as never, { source: data.configPath }),
+  ));
+
+export default async function runTask(task: ThreadTask): Promise<ThreadReply> {
+  const { slot, req, taskId } = task;
+  const controller = new AbortController();
+  controllers.set(taskId, controller);
+  shared.thread[slot] = index + 1;
+  const probe: AttemptProbe = {
+    phase(p) {
+      shared.phaseAt[slot] = Date.now();
+      shared.phase[slot] = p;
+    },
+    enter() {
+      if (index >= 0) shared.sync[index] = slot + 1;
+    },
+    leave() {
+      if (index >= 0) shared.sync[index] = 0;
+      beat();
+    },
+  };
+  try {
+    const reg = await load();
+    const target = reg.targets.get(req.targetId);
+    const scorers = req.scorerIds.map((id) => reg.scorers.get(id));
+    if (!target || scorers.some((s) => !s)) {
+      return { internalError: `target '${req.targetId}' or one of its scorers is not in ${data.configPath}` };
+    }
+    return {
+      result: await runAttempt(req, target, scorers as NonNullable<(typeof scorers)[0]>[], controller.signal, probe),
+    };
+  } catch (e) {
+    return { internalError: e instanceof Error ? e.message : String(e) };
+  } finally {
+    controllers.delete(taskId);
+    shared.phase[slot] = 0;
+    shared.thread[slot] = 0;
+  }
+}
