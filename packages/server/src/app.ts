@@ -23,6 +23,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { registerAnalysisRoutes } from './compare.js';
+import { jsonBodiesOnly } from './content-type.js';
 import { errorBody, parseBody, parseQuery, sendError } from './http.js';
 import { mountUi } from './static.js';
 
@@ -95,6 +96,7 @@ export function createApp(deps: AppDeps) {
         ),
     }),
   );
+  api.use('*', jsonBodiesOnly());
 
   const dataset = async (id: string) => {
     const ds = await storage.getDataset(id);
