@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import {
   AssayError,
   batchAddSchema,
@@ -22,6 +21,7 @@ import {
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
+import { bearerAuth } from './auth.js';
 import { registerAnalysisRoutes } from './compare.js';
 import { jsonBodiesOnly } from './content-type.js';
 import { errorBody, parseBody, parseQuery, sendError } from './http.js';
@@ -56,20 +56,7 @@ export function createApp(deps: AppDeps) {
     c.json({ status: 'ok', ...(deps.info ?? {}), targets: registry.targets.size, scorers: registry.scorers.size }),
   );
 
-  if (deps.apiKey) {
-    const expected = Buffer.from(`Bearer ${deps.apiKey}`);
-    api.use('*', async (c, next) => {
-      if (c.req.path === '/api/health') return next();
-      const got = Buffer.from(c.req.header('authorization') ?? '');
-      if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-        return c.json(
-          errorBody('UNAUTHORIZED', 'missing or wrong API key: send Authorization: Bearer <ASSAY_API_KEY>'),
-          401,
-        );
-      }
-      return next();
-    });
-  }
+  if (deps.apiKey) api.use('*', bearerAuth(deps.apiKey, ['/api/health']));
 
   api.use('*', async (c, next) => {
     // Ids end up as SQL text parameters, which cannot hold NUL: no resource has such an id.

@@ -1,3 +1,4 @@
 export { type AppDeps, type AssayApp, createApp } from './app.js';
+export { apiKeyFrom, MIN_API_KEY_LENGTH } from './auth.js';
 export { errorBody } from './http.js';
 export { type Assay, type AssayOptions, createAssay, migrateDatabase, redactUrl, VERSION } from './runtime.js';
