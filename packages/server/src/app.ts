@@ -24,6 +24,7 @@ import { streamSSE } from 'hono/streaming';
 import { bearerAuth } from './auth.js';
 import { registerAnalysisRoutes } from './compare.js';
 import { jsonBodiesOnly } from './content-type.js';
+import { hostGuard, originGuard } from './guard.js';
 import { errorBody, parseBody, parseQuery, sendError } from './http.js';
 import { mountUi } from './static.js';
 
@@ -39,6 +40,13 @@ export interface AppDeps {
   info?: { storage: string; queue: string; worker: boolean; version: string };
   /** Folder of the built web UI served at `/` (default packages/ui/dist); `false` serves none. */
   uiDir?: string | false;
+  /**
+   * Origins (`scheme://host[:port]`) whose pages may call `/api` (with CORS), besides the server's
+   * own; other browser origins get a 403 FORBIDDEN_ORIGIN. `ASSAY_ALLOWED_ORIGINS` in the CLI.
+   */
+  allowedOrigins?: readonly string[];
+  /** The server listens on loopback only: a `Host` that is not loopback is a 403 FORBIDDEN_HOST (DNS rebinding). */
+  loopbackOnly?: boolean;
 }
 
 /**
@@ -51,6 +59,9 @@ export function createApp(deps: AppDeps) {
 
   app.onError((err, c) => sendError(c, err));
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
+  // Before every route: where a request may come from (guard.ts).
+  if (deps.loopbackOnly) app.use('*', hostGuard(deps));
+  app.use('/api/*', originGuard(deps));
 
   api.get('/health', (c) =>
     c.json({ status: 'ok', ...(deps.info ?? {}), targets: registry.targets.size, scorers: registry.scorers.size }),
