@@ -1,5 +1,13 @@
 import { resolve } from 'node:path';
-import { createAssay, migrateDatabase, redactUrl, VERSION } from '@assay/server';
+import {
+  apiKeyFrom,
+  createApp,
+  createAssay,
+  migrateDatabase,
+  parseAllowedOrigins,
+  redactUrl,
+  VERSION,
+} from '@assay/server';
 import { serve } from '@hono/node-server';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerDatasetCommands } from './commands/datasets.js';
@@ -93,6 +101,21 @@ function onShutdown(timeoutMs: number, close: (timeoutMs: number) => Promise<voi
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
+/**
+ * `ASSAY_API_KEY` (trimmed; at least 16 characters when set) and `ASSAY_ALLOWED_ORIGINS` (origins
+ * whose pages may call the API), checked before anything starts.
+ */
+function serveSecurityFromEnv() {
+  try {
+    return {
+      apiKey: apiKeyFrom(process.env.ASSAY_API_KEY),
+      allowedOrigins: parseAllowedOrigins(process.env.ASSAY_ALLOWED_ORIGINS),
+    };
+  } catch (e) {
+    throw new CliError(`refusing to start: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 workerOptions(
   program
     .command('serve')
@@ -112,8 +135,9 @@ workerOptions(
   .option('--no-worker', 'serve the API only; run workers elsewhere (assay worker)')
   .option('--seed <file>', 'create the dataset in this JSON file { name, items } unless one of that name exists')
   .action(async (opts) => {
-    const apiKey = process.env.ASSAY_API_KEY || undefined;
-    if (!LOOPBACK.has(opts.host) && !apiKey) {
+    const { apiKey, allowedOrigins } = serveSecurityFromEnv();
+    const loopbackOnly = LOOPBACK.has(opts.host);
+    if (!loopbackOnly && !apiKey) {
       throw new CliError(
         `refusing to listen on ${opts.host} without an API key: anyone who can reach it could run your targets. ` +
           'Set ASSAY_API_KEY (clients then send Authorization: Bearer <key>), or listen on 127.0.0.1.',
@@ -149,7 +173,19 @@ workerOptions(
         );
       }
     }
-    const server = serve({ fetch: assay.app.fetch, port: opts.port, hostname: opts.host });
+    // The served app knows how it is reached: loopback-only servers check Host (DNS rebinding),
+    // and pages of ASSAY_ALLOWED_ORIGINS may call it.
+    const app = createApp({
+      storage: assay.storage,
+      registry: assay.registry,
+      runs: assay.runs,
+      events: assay.events,
+      apiKey,
+      allowedOrigins,
+      loopbackOnly,
+      info: { storage: assay.storage.dialect, queue: assay.queue.kind, worker: opts.worker, version: VERSION },
+    });
+    const server = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host });
     await new Promise<void>((ok, fail) => {
       server.once('listening', ok);
       server.once('error', (e: NodeJS.ErrnoException) =>

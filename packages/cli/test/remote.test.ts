@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assay, expectExit, json, type Spawned, spawnAssay, workspace } from './helpers.js';
 
 const ws = workspace();
-const KEY = 'test-key';
+const KEY = 'test-key-0123456789';
 let server: Spawned;
 let env: Record<string, string>;
 const remote = (...args: string[]) => assay(args, ws.dir, env);

@@ -45,7 +45,7 @@ export interface Session {
  * run ask for it: an idle `datasets list` must not pick up other processes' jobs).
  */
 export async function connect(opts: ConnectionOptions, { worker = false } = {}): Promise<Session> {
-  const apiKey = process.env.ASSAY_API_KEY || undefined;
+  const apiKey = process.env.ASSAY_API_KEY?.trim() || undefined;
   if (opts.url) {
     let url: URL;
     try {
