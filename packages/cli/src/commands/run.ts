@@ -138,6 +138,7 @@ async function runCommand(session: Session, datasetRef: string, opts: RunOptions
     maxConcurrency: opts.concurrency,
     repetitions: opts.repetitions,
     itemTimeoutMs: opts.itemTimeout,
+    scorerTimeoutMs: opts.scorerTimeout,
     maxRetries: opts.maxRetries,
     name: opts.name,
     metadata: opts.metadata,
@@ -197,6 +198,11 @@ export function registerRunCommand(program: Command): void {
       .option('-c, --concurrency <n>', 'items in flight at once (default 10)', intArg('--concurrency', 1, 1000))
       .option('-r, --repetitions <n>', 'run every item this many times (default 1)', intArg('--repetitions', 1, 100))
       .option('--item-timeout <ms>', 'per-item target timeout (default 60000)', intArg('--item-timeout', 1, 3_600_000))
+      .option(
+        '--scorer-timeout <ms>',
+        'time each scorer may take per item (default 30000)',
+        intArg('--scorer-timeout', 1, 3_600_000),
+      )
       .option('--max-retries <n>', 'retries of a retryable target error (default 2)', intArg('--max-retries', 0, 20))
       .option('--name <name>', 'a name for the run (e.g. the branch), usable as --baseline name:NAME')
       .option('--metadata <json>', 'a JSON object stored with the run (commit, PR, …)', jsonArg('--metadata'))
