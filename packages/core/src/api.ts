@@ -3,4 +3,5 @@
  * the client SDK (no Node built-ins, no engine). Import as `@assay/core/api`.
  */
 export * from './schemas.js';
+export * from './truncated.js';
 export * from './types.js';

@@ -1,4 +1,5 @@
 import type { CreateDatasetInput, ItemInput, ItemUpdate, UpdateDatasetInput } from './schemas.js';
+import type { ListBounds } from './truncated.js';
 import type {
   Dataset,
   DatasetItem,
@@ -135,7 +136,8 @@ export interface Storage {
   createDataset(input: CreateDatasetInput): Promise<Dataset>;
   getDataset(id: string): Promise<Dataset | undefined>;
   findDatasetByName(name: string): Promise<Dataset | undefined>;
-  listDatasets(q: PageQuery): Promise<Page<Dataset>>;
+  /** With `bounds`, large metadata and schemas come as `Truncated` markers (see truncated.ts). */
+  listDatasets(q: PageQuery & { bounds?: ListBounds }): Promise<Page<Dataset>>;
   updateDataset(id: string, patch: UpdateDatasetInput): Promise<Dataset>;
   /** Deletes a dataset with its items, runs and results. */
   deleteDataset(id: string): Promise<void>;
@@ -150,12 +152,17 @@ export interface Storage {
   /** Deletes items as one version bump. Unknown ids are a 404 and nothing changes. */
   deleteItems(datasetId: string, itemIds: string[]): Promise<{ version: number; count: number }>;
   getItem(datasetId: string, itemId: string, version?: number): Promise<DatasetItem | undefined>;
-  listItems(datasetId: string, q: PageQuery & { version?: number; search?: string }): Promise<Page<DatasetItem>>;
+  /** With `bounds`, large input, groundTruth and metadata come as `Truncated` markers (see truncated.ts). */
+  listItems(
+    datasetId: string,
+    q: PageQuery & { version?: number; search?: string; bounds?: ListBounds },
+  ): Promise<Page<DatasetItem>>;
   countItems(datasetId: string, version: number): Promise<number>;
   listVersions(datasetId: string, q: PageQuery): Promise<Page<DatasetVersion>>;
 
   getRun(runId: string): Promise<Run | undefined>;
-  listRuns(datasetId: string, q: PageQuery): Promise<Page<Run>>;
+  /** With `bounds`, a large metadata or error comes as a `Truncated` marker (see truncated.ts). */
+  listRuns(datasetId: string, q: PageQuery & { bounds?: ListBounds }): Promise<Page<Run>>;
   countActiveRuns(datasetId: string): Promise<number>;
   /** Ids of pending or running runs, oldest first (the reconciler re-enqueues their jobs). */
   listActiveRunIds(limit: number): Promise<string[]>;
@@ -200,11 +207,17 @@ export interface Storage {
   writeOutcomes(runId: string, outcomes: ItemOutcome[]): Promise<{ succeeded: number; failed: number }>;
   /** Recomputes counts and the summary from run-item rows and scores. */
   summarizeRun(runId: string): Promise<RunSummary>;
-  /** Ordered by (itemId, repetition), or by one scorer's score (`sortScorer`, missing scores last). */
+  /**
+   * Ordered by (itemId, repetition), or by one scorer's score (`sortScorer`, missing scores last).
+   * With `bounds`, large input, groundTruth, metadata, output, error message and score reasons or
+   * errors come as `Truncated` markers (see truncated.ts); {@link getResult} has them in full.
+   */
   listResults(
     runId: string,
-    q: PageQuery & { status?: RunItemStatus; sortScorer?: string; order?: 'asc' | 'desc' },
+    q: PageQuery & { status?: RunItemStatus; sortScorer?: string; order?: 'asc' | 'desc'; bounds?: ListBounds },
   ): Promise<Page<RunResult>>;
+  /** One result of a run in full (item × repetition), or undefined. */
+  getResult(runId: string, itemId: string, repetition: number): Promise<RunResult | undefined>;
 
   // ── analysis (run page cards, compare) ──
   /** Per-scorer mean, pass rate (score ≥ passThreshold, default 0.5), count, errors and a histogram. */

@@ -20,6 +20,8 @@ export const postgresAdapter: SqlDialectAdapter = {
   typedParam: (value, type) => sql`${value}::${sql.raw(PG_TYPES[type])}`,
   jsonObjectArray: (fields) =>
     sql<string>`coalesce(json_agg(json_build_object(${sql.join(fields.map(([k, v]) => sql`${sql.lit(k)}, ${v}`))}))::text, '[]')`,
+  // The columns hold JSON as text: cast, then `->>` (booleans come back as 'true'/'false').
+  jsonField: (json, key) => sql`((${json})::json ->> ${sql.lit(key)})`,
   // A session-level advisory lock on one connection, with the migrator running on that same
   // connection: a second process blocks in pg_advisory_lock until the first has committed, then
   // finds nothing left to do. Kysely's Migrator takes its own lock too, but only after creating

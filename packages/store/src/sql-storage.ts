@@ -8,13 +8,13 @@ import {
   type ItemInput,
   type ItemOutcome,
   type ItemUpdate,
+  type ListBounds,
   type NewRun,
   newId,
   notFound,
   type Page,
   type PageQuery,
   type ResultKey,
-  RUN_DEFAULTS,
   type Run,
   type RunItemAttempt,
   type RunItemStatus,
@@ -29,6 +29,8 @@ import {
 } from '@assay/core';
 import { type Kysely, type Migration, Migrator, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
 import type { DatasetItemsTable, DatasetsTable, DB, RunsTable } from './db-types.js';
+import { getResult, listDatasets, listItems, listResults, listRuns } from './sql/listing.js';
+import { dec, enc, pageOf, toDataset, toItem, toRun, visibleAt } from './sql/rows.js';
 
 /**
  * The new `lost_claims` of an item whose claim is lost without an outcome: +1 the first time for
@@ -69,6 +71,8 @@ export interface SqlDialectAdapter {
    * with these fields, in this order; `'[]'` when there are no rows.
    */
   jsonObjectArray(fields: [key: string, value: RawBuilder<unknown>][]): RawBuilder<string>;
+  /** One top-level key of a JSON text column as SQL text (`->>`), e.g. the code of a stored error. */
+  jsonField(json: RawBuilder<unknown>, key: string): RawBuilder<unknown>;
   /**
    * Runs `fn` (the migrator, on the connection it is given) while holding a lock that every other
    * process migrating the same database waits for, so processes starting together migrate once.
@@ -79,69 +83,7 @@ export interface SqlDialectAdapter {
 
 type Db = Kysely<DB> | Transaction<DB>;
 
-const enc = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
-const dec = <T = unknown>(v: string | null): T => (v === null || v === undefined ? null : JSON.parse(v)) as T;
 const now = () => new Date().toISOString();
-
-function pageOf<T>(rows: T[], total: number, q: PageQuery): Page<T> {
-  return { rows, pagination: { total, page: q.page, perPage: q.perPage, hasMore: (q.page + 1) * q.perPage < total } };
-}
-
-function toDataset(r: Selectable<DatasetsTable>): Dataset {
-  return {
-    id: r.id,
-    name: r.name,
-    description: r.description,
-    metadata: dec(r.metadata),
-    inputSchema: dec(r.input_schema),
-    groundTruthSchema: dec(r.ground_truth_schema),
-    scorerIds: dec(r.scorer_ids),
-    version: Number(r.version),
-    itemCount: Number(r.item_count),
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-function toItem(r: Selectable<DatasetItemsTable>): DatasetItem {
-  return {
-    id: r.id,
-    datasetId: r.dataset_id,
-    externalId: r.external_id,
-    input: dec(r.input),
-    groundTruth: dec(r.ground_truth),
-    metadata: dec(r.metadata),
-    version: Number(r.valid_from),
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-function toRun(r: Selectable<RunsTable>): Run {
-  return {
-    id: r.id,
-    datasetId: r.dataset_id,
-    datasetVersion: Number(r.dataset_version),
-    name: r.name,
-    targetType: r.target_type,
-    targetId: r.target_id,
-    scorerIds: dec(r.scorer_ids),
-    options: { ...RUN_DEFAULTS, ...dec<object>(r.options) },
-    metadata: dec(r.metadata),
-    status: r.status as Run['status'],
-    totalItems: Number(r.total_items),
-    succeededCount: Number(r.succeeded_count),
-    failedCount: Number(r.failed_count),
-    skippedCount: Number(r.skipped_count),
-    summary: dec(r.summary),
-    error: r.error,
-    plannedAt: r.planned_at,
-    cancelRequestedAt: r.cancel_requested_at,
-    createdAt: r.created_at,
-    startedAt: r.started_at,
-    completedAt: r.completed_at,
-  };
-}
 
 /** The first element of each key, in input order. */
 function firstPerKey<T>(xs: T[], key: (x: T) => string): T[] {
@@ -160,9 +102,6 @@ function lastPerKey<T>(xs: T[], key: (x: T) => string): T[] {
   for (const x of xs) byKey.set(key(x), x);
   return byKey.size === xs.length ? xs : [...byKey.values()];
 }
-
-/** Rows visible at version `v`: appeared at or before it and not yet replaced or deleted. */
-const visibleAt = (v: number) => sql<boolean>`valid_from <= ${v} and (valid_to is null or valid_to > ${v})`;
 
 /**
  * The {@link Storage} port on Kysely. Dialect specifics come from a {@link SqlDialectAdapter};
@@ -267,19 +206,8 @@ export class SqlStorage implements Storage {
     return r && toDataset(r);
   }
 
-  async listDatasets(q: PageQuery): Promise<Page<Dataset>> {
-    const rows = await this.db
-      .selectFrom('datasets')
-      .selectAll()
-      .orderBy('id', 'desc')
-      .limit(q.perPage)
-      .offset(q.page * q.perPage)
-      .execute();
-    const { n } = await this.db
-      .selectFrom('datasets')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    return pageOf(rows.map(toDataset), Number(n), q);
+  async listDatasets(q: PageQuery & { bounds?: ListBounds }): Promise<Page<Dataset>> {
+    return listDatasets(this.db, q);
   }
 
   async updateDataset(id: string, patch: UpdateDatasetInput): Promise<Dataset> {
@@ -425,8 +353,8 @@ export class SqlStorage implements Storage {
 
   /**
    * Reads a run inside a write transaction; on engines with row locks it also locks the row, so
-   * writers of one run (outcomes, planning, retry, cancel, a new fencing token) run one at a time
-   * and a fencing token checked here stays valid until commit.
+   * writers of one run (planning, retry, cancel) run one at a time. Outcome writes do not take it
+   * first (see writeOutcomes): they are fenced per run-item row.
    */
   private async lockRun(trx: Transaction<DB>, runId: string) {
     let q = trx
@@ -529,35 +457,11 @@ export class SqlStorage implements Storage {
     return r && toItem(r);
   }
 
-  async listItems(datasetId: string, q: PageQuery & { version?: number; search?: string }): Promise<Page<DatasetItem>> {
-    const base = () => {
-      let b = this.db.selectFrom('dataset_items').where('dataset_id', '=', datasetId);
-      b = q.version === undefined ? b.where('valid_to', 'is', null) : b.where(visibleAt(q.version));
-      if (q.search) {
-        // Values are stored as JSON text: escape the term as JSON does, then for LIKE.
-        const term = JSON.stringify(q.search).slice(1, -1);
-        const like = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        const op = this.adapter.caseInsensitiveLike;
-        b = b.where((eb) =>
-          eb.or([
-            eb(sql`input`, op, sql`${like} escape '\\'`),
-            eb(sql`ground_truth`, op, sql`${like} escape '\\'`),
-            eb(sql`external_id`, op, sql`${like} escape '\\'`),
-          ]),
-        );
-      }
-      return b;
-    };
-    const rows = await base()
-      .selectAll()
-      .orderBy('id')
-      .limit(q.perPage)
-      .offset(q.page * q.perPage)
-      .execute();
-    const { n } = await base()
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    return pageOf(rows.map(toItem), Number(n), q);
+  async listItems(
+    datasetId: string,
+    q: PageQuery & { version?: number; search?: string; bounds?: ListBounds },
+  ): Promise<Page<DatasetItem>> {
+    return listItems(this.db, this.adapter, datasetId, q);
   }
 
   async countItems(datasetId: string, version: number): Promise<number> {
@@ -638,21 +542,8 @@ export class SqlStorage implements Storage {
     return r && toRun(r);
   }
 
-  async listRuns(datasetId: string, q: PageQuery): Promise<Page<Run>> {
-    const rows = await this.db
-      .selectFrom('runs')
-      .selectAll()
-      .where('dataset_id', '=', datasetId)
-      .orderBy('id', 'desc')
-      .limit(q.perPage)
-      .offset(q.page * q.perPage)
-      .execute();
-    const { n } = await this.db
-      .selectFrom('runs')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('dataset_id', '=', datasetId)
-      .executeTakeFirstOrThrow();
-    return pageOf(rows.map(toRun), Number(n), q);
+  async listRuns(datasetId: string, q: PageQuery & { bounds?: ListBounds }): Promise<Page<Run>> {
+    return listRuns(this.db, datasetId, q);
   }
 
   async listActiveRunIds(limit: number): Promise<string[]> {
@@ -1003,11 +894,18 @@ export class SqlStorage implements Storage {
   }
 
   async writeOutcomes(runId: string, outcomes: ItemOutcome[]): Promise<{ succeeded: number; failed: number }> {
+    // No run-row lock up front: fencing is per row (the claim token in the upsert's condition), and
+    // the run row is locked only by the counts update, the last statement. So writers of one run
+    // wait for each other only for that statement and the commit, never for a whole transaction
+    // (a worker stopped mid-write holds up the others for one round trip, or at most until the
+    // server ends its idle transaction), and run-item rows are locked in key order (rows first,
+    // then the run row), so concurrent writers cannot deadlock each other.
     return this.write(async (trx) => {
-      await this.lockRun(trx, runId);
       // An item twice in one batch: the first outcome wins, as it does row by row (the second
       // finds the row final). PostgreSQL refuses to upsert one row twice in one statement.
-      const unique = firstPerKey(outcomes, (o) => `${o.itemId}\u0000${o.repetition}`);
+      const unique = firstPerKey(outcomes, (o) => `${o.itemId}\u0000${o.repetition}`).sort((x, y) =>
+        x.itemId < y.itemId ? -1 : x.itemId > y.itemId ? 1 : x.repetition - y.repetition,
+      );
       const p = this.adapter.typedParam;
       let succeeded = 0;
       let failed = 0;
@@ -1068,16 +966,24 @@ export class SqlStorage implements Storage {
           )
           .execute();
       }
-      const counts = await trx
-        .updateTable('runs')
-        .set((eb) => ({
-          succeeded_count: eb('succeeded_count', '+', succeeded),
-          failed_count: eb('failed_count', '+', failed),
-          updated_at: now(),
-        }))
-        .where('id', '=', runId)
-        .returning(['succeeded_count', 'failed_count'])
-        .executeTakeFirstOrThrow();
+      // Only outcomes that landed touch the run row: stale ones (a finished run, a lost claim) lock nothing more.
+      const counts =
+        succeeded + failed > 0
+          ? await trx
+              .updateTable('runs')
+              .set((eb) => ({
+                succeeded_count: eb('succeeded_count', '+', succeeded),
+                failed_count: eb('failed_count', '+', failed),
+                updated_at: now(),
+              }))
+              .where('id', '=', runId)
+              .returning(['succeeded_count', 'failed_count'])
+              .executeTakeFirstOrThrow()
+          : await trx
+              .selectFrom('runs')
+              .select(['succeeded_count', 'failed_count'])
+              .where('id', '=', runId)
+              .executeTakeFirstOrThrow();
       return { succeeded: Number(counts.succeeded_count), failed: Number(counts.failed_count) };
     });
   }
@@ -1213,92 +1119,13 @@ export class SqlStorage implements Storage {
 
   async listResults(
     runId: string,
-    q: PageQuery & { status?: RunItemStatus; sortScorer?: string; order?: 'asc' | 'desc' },
+    q: PageQuery & { status?: RunItemStatus; sortScorer?: string; order?: 'asc' | 'desc'; bounds?: ListBounds },
   ): Promise<Page<RunResult>> {
-    const base = () => {
-      let b = this.db.selectFrom('run_items as ri').where('ri.run_id', '=', runId);
-      if (q.status) b = b.where('ri.status', '=', q.status);
-      return b;
-    };
-    const rows = await base()
-      .innerJoin('dataset_items as di', 'di.row_id', 'ri.item_row_id')
-      .select([
-        'ri.item_id',
-        'ri.repetition',
-        'ri.status',
-        'ri.attempt',
-        'ri.output',
-        'ri.error',
-        'ri.latency_ms',
-        'ri.usage',
-        'ri.started_at',
-        'ri.completed_at',
-        'ri.worker_id',
-        'di.input',
-        'di.ground_truth',
-        'di.metadata',
-      ])
-      .$if(q.sortScorer !== undefined, (qb) =>
-        qb
-          .leftJoin('scores as ss', (j) =>
-            j
-              .onRef('ss.run_id', '=', 'ri.run_id')
-              .onRef('ss.item_id', '=', 'ri.item_id')
-              .onRef('ss.repetition', '=', 'ri.repetition')
-              .on('ss.scorer_id', '=', q.sortScorer!),
-          )
-          .orderBy(sql`ss.score is null`)
-          .orderBy('ss.score', q.order ?? 'asc'),
-      )
-      .orderBy('ri.item_id')
-      .orderBy('ri.repetition')
-      .limit(q.perPage)
-      .offset(q.page * q.perPage)
-      .execute();
-    const { n } = await base()
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    const scores = rows.length
-      ? await this.db
-          .selectFrom('scores')
-          .selectAll()
-          .where('run_id', '=', runId)
-          .where(
-            'item_id',
-            'in',
-            rows.map((r) => r.item_id),
-          )
-          .orderBy('scorer_id')
-          .execute()
-      : [];
-    const key = (itemId: string, rep: number) => `${itemId}\u0000${rep}`;
-    const byKey = new Map<string, RunResult['scores']>();
-    for (const s of scores) {
-      const k = key(s.item_id, Number(s.repetition));
-      if (!byKey.has(k)) byKey.set(k, []);
-      byKey.get(k)!.push({ scorerId: s.scorer_id, score: s.score, reason: s.reason, error: s.error });
-    }
-    return pageOf(
-      rows.map((r) => ({
-        itemId: r.item_id,
-        repetition: Number(r.repetition),
-        status: r.status as RunItemStatus,
-        attempt: Number(r.attempt),
-        input: dec(r.input),
-        groundTruth: dec(r.ground_truth),
-        metadata: dec(r.metadata),
-        output: dec(r.output),
-        error: dec(r.error),
-        latencyMs: r.latency_ms,
-        usage: dec(r.usage),
-        startedAt: r.started_at,
-        completedAt: r.completed_at,
-        workerId: r.worker_id,
-        scores: byKey.get(key(r.item_id, Number(r.repetition))) ?? [],
-      })),
-      Number(n),
-      q,
-    );
+    return listResults(this.db, this.adapter, runId, q);
+  }
+
+  async getResult(runId: string, itemId: string, repetition: number): Promise<RunResult | undefined> {
+    return getResult(this.db, this.adapter, runId, itemId, repetition);
   }
 
   // ── analysis (UI run page and compare) ──

@@ -20,6 +20,8 @@ export const sqliteAdapter: SqlDialectAdapter = {
   typedParam: (value) => sql`${value}`,
   jsonObjectArray: (fields) =>
     sql<string>`json_group_array(json_object(${sql.join(fields.map(([k, v]) => sql`${sql.lit(k)}, ${v}`))}))`,
+  // `->>` (SQLite 3.38+) reads a key of JSON text as an SQL value (true/false as 1/0).
+  jsonField: (json, key) => sql`(${json} ->> ${sql.lit(key)})`,
   // Kysely runs SQLite migrations outside any transaction and without a lock. One IMMEDIATE
   // transaction around the whole migrator makes them atomic and makes another process wait
   // (busy_timeout) until they are done; SQLite's DDL is transactional.

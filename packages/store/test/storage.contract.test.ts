@@ -1,42 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type ClaimedItem, type ItemOutcome, newId, RUN_DEFAULTS, type Storage } from '@assay/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresStorage, createSqliteStorage } from '../src/index.js';
-import { createTestDatabase, describeWithService, pgAvailable, type ServiceCheck } from './services.js';
+import { ADAPTERS } from './adapters.js';
+import { describeWithService } from './services.js';
 
 /**
  * The storage contract: every adapter of the Storage port must pass these. An adapter that needs
  * a server runs when the server is reachable (see services.ts); each gets a fresh database.
  */
-const ADAPTERS: {
-  name: string;
-  /** A service the adapter needs, checked once per test file. */
-  requires?: () => Promise<ServiceCheck>;
-  open(): Promise<{ storage: Storage; cleanup(): Promise<void> }>;
-}[] = [
-  {
-    name: 'sqlite',
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), 'assay-store-'));
-      const storage = createSqliteStorage({ file: join(dir, 'assay.db') });
-      await storage.migrate();
-      return { storage, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'postgres',
-    requires: pgAvailable,
-    async open() {
-      const database = await createTestDatabase();
-      const storage = createPostgresStorage({ connectionString: database.url, max: 4 });
-      await storage.migrate();
-      return { storage, cleanup: database.drop };
-    },
-  },
-];
-
 for (const adapter of ADAPTERS) {
   const describeAdapter = adapter.requires ? describeWithService(await adapter.requires()) : describe;
   describeAdapter(`Storage contract: ${adapter.name}`, () => {
