@@ -3,10 +3,12 @@ import {
   batchAddSchema,
   batchDeleteSchema,
   createDatasetSchema,
+  DEFAULT_LIST_BOUNDS,
   type EventBus,
   itemInputSchema,
   itemsQuerySchema,
   itemUpdateSchema,
+  type ListBounds,
   notFound,
   pageQuerySchema,
   type Registry,
@@ -15,6 +17,7 @@ import {
   type RunService,
   resultsQuerySchema,
   type Storage,
+  type StorageHealth,
   triggerRunSchema,
   updateDatasetSchema,
 } from '@assay/core';
@@ -22,11 +25,20 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { bearerAuth } from './auth.js';
+import { resultKeySchema } from './bounds.js';
 import { registerAnalysisRoutes } from './compare.js';
 import { jsonBodiesOnly } from './content-type.js';
 import { hostGuard, originGuard } from './guard.js';
 import { errorBody, parseBody, parseQuery, sendError } from './http.js';
+import {
+  bodyLimitFor,
+  checkNewItems,
+  checkUpdatedItem,
+  DEFAULT_MAX_ITEM_BYTES,
+  maxItemBytesFromEnv,
+} from './item-size.js';
 import { mountUi } from './static.js';
+import { healthHandler, storageGate } from './storage-health.js';
 
 export interface AppDeps {
   storage: Storage;
@@ -35,8 +47,17 @@ export interface AppDeps {
   events: EventBus;
   /** When set, every `/api` route except `/api/health` needs `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
-  /** Largest accepted request body in bytes. Default 32 MiB. */
+  /** Largest accepted request body in bytes. Default: twice `maxItemBytes`, at least 32 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Largest item (JSON bytes of input + groundTruth + metadata) that may be added, imported or
+   * updated; over it a 413 ITEM_TOO_LARGE. Default `ASSAY_MAX_ITEM_BYTES`, else 4 MiB (item-size.ts).
+   */
+  maxItemBytes?: number;
+  /** How much stored data one list page carries (see @assay/core truncated.ts). Default 8 MiB a page. */
+  listBounds?: ListBounds;
+  /** The storage's health: `/api/health` reports it, and write requests get a 503 while it is down. */
+  storageHealth?: StorageHealth;
   info?: { storage: string; queue: string; worker: boolean; version: string };
   /** Folder of the built web UI served at `/` (default packages/ui/dist); `false` serves none. */
   uiDir?: string | false;
@@ -54,6 +75,9 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps) {
   const { storage, registry, runs, events } = deps;
+  const maxItemBytes = deps.maxItemBytes ?? maxItemBytesFromEnv() ?? DEFAULT_MAX_ITEM_BYTES;
+  const maxBodyBytes = deps.maxBodyBytes ?? bodyLimitFor(maxItemBytes);
+  const bounds = deps.listBounds ?? DEFAULT_LIST_BOUNDS;
   const app = new Hono();
   const api = new Hono();
 
@@ -63,11 +87,10 @@ export function createApp(deps: AppDeps) {
   if (deps.loopbackOnly) app.use('*', hostGuard(deps));
   app.use('/api/*', originGuard(deps));
 
-  api.get('/health', (c) =>
-    c.json({ status: 'ok', ...(deps.info ?? {}), targets: registry.targets.size, scorers: registry.scorers.size }),
-  );
+  api.get('/health', healthHandler(deps));
 
   if (deps.apiKey) api.use('*', bearerAuth(deps.apiKey, ['/api/health']));
+  api.use('*', storageGate(deps.storageHealth));
 
   api.use('*', async (c, next) => {
     // Ids end up as SQL text parameters, which cannot hold NUL: no resource has such an id.
@@ -83,12 +106,12 @@ export function createApp(deps: AppDeps) {
   api.use(
     '*',
     bodyLimit({
-      maxSize: deps.maxBodyBytes ?? 32 * 1024 * 1024,
+      maxSize: maxBodyBytes,
       onError: (c) =>
         c.json(
           errorBody(
             'PAYLOAD_TOO_LARGE',
-            `request body is larger than ${deps.maxBodyBytes ?? 32 * 1024 * 1024} bytes; split it into smaller batches`,
+            `request body is larger than ${maxBodyBytes} bytes; split it into smaller batches`,
           ),
           413,
         ),
@@ -111,7 +134,7 @@ export function createApp(deps: AppDeps) {
 
   // ── datasets ──
   api.get('/datasets', async (c) => {
-    const page = await storage.listDatasets(parseQuery(c, pageQuerySchema));
+    const page = await storage.listDatasets({ ...parseQuery(c, pageQuerySchema), bounds });
     return c.json({ datasets: page.rows, pagination: page.pagination });
   });
   api.post('/datasets', async (c) => c.json(await storage.createDataset(await parseBody(c, createDatasetSchema)), 201));
@@ -148,16 +171,18 @@ export function createApp(deps: AppDeps) {
         400,
       );
     }
-    const page = await storage.listItems(id, q);
+    const page = await storage.listItems(id, { ...q, bounds });
     return c.json({ items: page.rows, pagination: page.pagination, version: q.version ?? ds.version });
   });
   api.post('/datasets/:id/items', async (c) => {
     const item = await parseBody(c, itemInputSchema);
+    checkNewItems([item], maxItemBytes, false);
     const r = await storage.addItems(c.req.param('id'), [item]);
     return c.json(r.items[0], 201);
   });
   api.post('/datasets/:id/items/batch', async (c) => {
     const { items } = await parseBody(c, batchAddSchema);
+    checkNewItems(items, maxItemBytes, true);
     const r = await storage.addItems(c.req.param('id'), items);
     return c.json({ count: r.items.length, version: r.version, items: r.items }, 201);
   });
@@ -182,6 +207,8 @@ export function createApp(deps: AppDeps) {
   });
   api.patch('/datasets/:id/items/:itemId', async (c) => {
     const patch = await parseBody(c, itemUpdateSchema);
+    const current = await storage.getItem(c.req.param('id'), c.req.param('itemId'));
+    if (current) checkUpdatedItem(current, patch, maxItemBytes);
     const r = await storage.updateItems(c.req.param('id'), [{ ...patch, id: c.req.param('itemId') }]);
     return c.json(r.items[0]);
   });
@@ -217,15 +244,22 @@ export function createApp(deps: AppDeps) {
   api.get('/datasets/:id/runs', async (c) => {
     const id = c.req.param('id');
     await dataset(id);
-    const page = await storage.listRuns(id, parseQuery(c, pageQuerySchema));
+    const page = await storage.listRuns(id, { ...parseQuery(c, pageQuerySchema), bounds });
     return c.json({ runs: page.rows.map(visible), pagination: page.pagination });
   });
   api.get('/datasets/:id/runs/:runId', async (c) => c.json(await runOf(c.req.param('id'), c.req.param('runId'))));
   api.get('/datasets/:id/runs/:runId/results', async (c) => {
     const run = await runOf(c.req.param('id'), c.req.param('runId'));
     const q = parseQuery(c, resultsQuerySchema);
-    const page = await storage.listResults(run.id, q);
+    const page = await storage.listResults(run.id, { ...q, bounds });
     return c.json({ results: page.rows, pagination: page.pagination });
+  });
+  api.get('/datasets/:id/runs/:runId/results/:itemId', async (c) => {
+    const run = await runOf(c.req.param('id'), c.req.param('runId'));
+    const { repetition } = parseQuery(c, resultKeySchema);
+    const result = await storage.getResult(run.id, c.req.param('itemId'), repetition);
+    if (!result) throw notFound('Result', `${c.req.param('itemId')}#${repetition}`);
+    return c.json(result);
   });
   api.get('/datasets/:id/runs/:runId/events', async (c) => {
     const run = await runOf(c.req.param('id'), c.req.param('runId'));

@@ -31,8 +31,8 @@ interface Task {
   controller: AbortController;
   /** Set by the watchdog when this task's user code overran: the item fails with it. */
   verdict: { code: string; message: string } | null;
-  /** Set when the watchdog stopped its thread without knowing whose code was busy. */
-  suspect: boolean;
+  /** Set when its thread was stopped for another item's known fault: it runs again on the pool. */
+  innocent: boolean;
   startedAt: number;
   /** The caller's signal: once it aborted, nothing runs again. */
   outer: AbortSignal;
@@ -140,12 +140,12 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
         if (now - shared.phaseAt[busy.slot] > limitOf(busy) + graceMs) {
           const verdict = overrun(busy);
           busy.verdict = verdict;
+          for (const t of on) if (t !== busy) t.innocent = true;
           opts.log?.(`[assay] ${verdict?.message} (item ${busy.req.itemId}, run ${busy.req.runId})`);
           stop(i, busy);
         }
       } else if (age > Math.max(...on.map(limitOf)) + graceMs) {
         opts.log?.(`[assay] a worker thread was busy for ${age} ms; its ${on.length} items run again one by one`);
-        for (const t of on) t.suspect = true;
         stop(i, on[0]);
       }
     }
@@ -168,12 +168,17 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
     } catch (e) {
       if (t.verdict) return failure(t, t.verdict.code, t.verdict.message);
       if (closed || t.outer.aborted) throw e;
+      shared.thread[t.slot] = 0;
+      shared.phase[t.slot] = 0;
+      t.controller = new AbortController();
+      if (t.innocent) {
+        // Its thread was stopped for another item's overrun: run it again as before.
+        t.innocent = false;
+        return execute(t, on, isolated);
+      }
       if (!isolated) {
-        // Its thread was stopped for another item, or exited: run it again, alone on a thread.
-        shared.thread[t.slot] = 0;
-        shared.phase[t.slot] = 0;
-        t.controller = new AbortController();
-        t.suspect = false;
+        // Its thread exited, or was stopped while nobody knew whose code was busy: run it again,
+        // alone on a thread, where the blame is certain.
         return execute(t, quarantine, true);
       }
       return failure(
@@ -199,7 +204,7 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
         req,
         controller: new AbortController(),
         verdict: null,
-        suspect: false,
+        innocent: false,
         startedAt: Date.now(),
         outer: signal,
       };

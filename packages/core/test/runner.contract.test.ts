@@ -1,0 +1,163 @@
+/**
+ * The ItemRunner port: one contract, run against both adapters — the inline runner (this thread)
+ * and the thread runner (piscina worker threads loading the config file) — plus what only the
+ * thread runner can do: stop synchronous user code at its time limit.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  type AttemptRequest,
+  createInlineRunner,
+  createRegistry,
+  createThreadRunner,
+  type ItemRunner,
+  type Registry,
+} from '../src/index.js';
+
+const CONFIG = `
+const spin = (ms) => { const end = Date.now() + ms; while (Date.now() < end); };
+const sleep = (ms, signal) => new Promise((res, rej) => {
+  const t = setTimeout(res, ms);
+  signal?.addEventListener('abort', () => { clearTimeout(t); rej(signal.reason); }, { once: true });
+});
+export default {
+  targets: [
+    { id: 'echo', type: 'function', run: async (input, ctx) => { ctx.reportUsage({ inputTokens: 3, costUsd: 0.5 }); return input; } },
+    { id: 'fail', type: 'function', run: async (input) => { throw Object.assign(new Error('boom ' + input), { status: input === 503 ? 503 : 400 }); } },
+    { id: 'slow', type: 'function', run: async (input, ctx) => { await sleep(10_000, ctx.signal); return input; } },
+    { id: 'bigint', type: 'function', run: async () => ({ n: 1n }) },
+    { id: 'spin', type: 'function', run: (input) => { spin(input.ms); return input; } },
+    { id: 'exit', type: 'function', run: async () => { process.exit(9); } },
+  ],
+  scorers: [
+    { id: 'late', score: async ({ signal }) => { await sleep(10_000, signal); return 1; } },
+    { id: 'spins', score: () => { spin(60_000); return 1; } },
+    { id: 'bad', score: () => 7 },
+  ],
+};
+`;
+
+const dir = mkdtempSync(join(tmpdir(), 'assay-runner-'));
+const configPath = join(dir, 'assay.config.mjs');
+writeFileSync(configPath, CONFIG);
+const runners: ItemRunner[] = [];
+afterAll(async () => {
+  await Promise.all(runners.map((r) => r.close()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let registry: Registry;
+const registryOf = async () => (registry ??= createRegistry((await import(configPath)).default));
+
+let seq = 0;
+function request(targetId: string, input: unknown, scorerIds: string[] = [], extra: Partial<AttemptRequest> = {}) {
+  return {
+    runId: 'run_test',
+    targetId,
+    scorerIds,
+    itemId: `item_${++seq}`,
+    repetition: 0,
+    attempt: 1,
+    input,
+    groundTruth: input,
+    metadata: null,
+    itemTimeoutMs: 5_000,
+    scorerTimeoutMs: 5_000,
+    ...extra,
+  } satisfies AttemptRequest;
+}
+
+async function attempt(runner: ItemRunner, req: AttemptRequest, signal = new AbortController().signal) {
+  const reg = await registryOf();
+  const target = reg.targets.get(req.targetId)!;
+  const scorers = req.scorerIds.map((id) => reg.scorers.get(id)!);
+  return runner.attempt(req, target, scorers, signal);
+}
+
+const adapters: [string, () => ItemRunner][] = [
+  ['inline', () => createInlineRunner()],
+  ['threads', () => createThreadRunner({ configPath, threads: 2, graceMs: 200, stallMs: 300 })],
+];
+
+describe.each(adapters)('ItemRunner contract: %s', (_name, make) => {
+  const runner = make();
+  runners.push(runner);
+
+  it('runs the target, then every scorer, and returns usage and latency', async () => {
+    const r = await attempt(runner, request('echo', 'hi', ['exact-match', 'bad']));
+    expect(r).toMatchObject({ ok: true, output: 'hi', usage: { inputTokens: 3, outputTokens: null, costUsd: 0.5 } });
+    if (!r.ok) throw new Error('expected ok');
+    expect(r.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(r.scores[0]).toEqual({ scorerId: 'exact-match', score: 1, reason: null, error: null });
+    expect(r.scores[1]).toMatchObject({ scorerId: 'bad', score: null });
+    expect(r.scores[1].error).toContain('expected a number in [0, 1]');
+  });
+
+  it('returns target errors as data, saying whether a retry can help', async () => {
+    expect(await attempt(runner, request('fail', 503))).toMatchObject({
+      ok: false,
+      error: { code: 'HTTP_503', retryable: true, message: 'boom 503' },
+    });
+    expect(await attempt(runner, request('fail', 400))).toMatchObject({
+      ok: false,
+      error: { code: 'HTTP_400', retryable: false },
+    });
+    expect(await attempt(runner, request('bigint', null))).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('not JSON-serializable') },
+    });
+  });
+
+  it('bounds an asynchronous target by itemTimeoutMs and a scorer by scorerTimeoutMs', async () => {
+    expect(await attempt(runner, request('slow', 1, [], { itemTimeoutMs: 100 }))).toMatchObject({
+      ok: false,
+      error: { code: 'TIMEOUT', retryable: true },
+    });
+    const r = await attempt(runner, request('echo', 1, ['late', 'exact-match'], { scorerTimeoutMs: 100 }));
+    if (!r.ok) throw new Error('expected ok');
+    expect(r.scores[0]).toMatchObject({ scorerId: 'late', score: null });
+    expect(r.scores[0].error).toContain('scorerTimeoutMs');
+    expect(r.scores[1]).toMatchObject({ scorerId: 'exact-match', score: 1 });
+  });
+
+  it('rejects with the reason when its signal aborts', async () => {
+    const ac = new AbortController();
+    const pending = attempt(runner, request('slow', 1), ac.signal);
+    setTimeout(() => ac.abort(new Error('run cancelled')), 50);
+    await expect(pending).rejects.toThrow('run cancelled');
+  });
+});
+
+describe('thread runner: synchronous user code', () => {
+  const runner = createThreadRunner({ configPath, threads: 2, graceMs: 200, stallMs: 300 });
+  runners.push(runner);
+
+  it('stops a target busy past itemTimeoutMs; its neighbours on the same thread still succeed', async () => {
+    const [spun, ...rest] = await Promise.all([
+      attempt(runner, request('spin', { ms: 30_000 }, [], { itemTimeoutMs: 300 })),
+      ...Array.from({ length: 6 }, (_, i) => attempt(runner, request('echo', i, ['exact-match']))),
+    ]);
+    expect(spun).toMatchObject({ ok: false, error: { code: 'TARGET_TIMEOUT', retryable: false } });
+    for (const r of rest) expect(r.ok).toBe(true);
+  });
+
+  it('stops a scorer busy past scorerTimeoutMs: the item fails with SCORER_TIMEOUT naming it', async () => {
+    const r = await attempt(runner, request('echo', 1, ['exact-match', 'spins'], { scorerTimeoutMs: 300 }));
+    expect(r).toMatchObject({ ok: false, error: { code: 'SCORER_TIMEOUT', retryable: false } });
+    if (r.ok) throw new Error('expected a failure');
+    expect(r.error.message).toContain("scorer 'spins'");
+  });
+
+  it('fails an item whose code ends its thread with USER_CODE_EXITED, and keeps serving', async () => {
+    expect(await attempt(runner, request('exit', 1))).toMatchObject({
+      ok: false,
+      error: { code: 'USER_CODE_EXITED' },
+    });
+    expect(await attempt(runner, request('echo', 'after', ['exact-match']))).toMatchObject({
+      ok: true,
+      output: 'after',
+    });
+  });
+});
