@@ -173,13 +173,11 @@ workerOptions(
         );
       }
     }
-    // The served app knows how it is reached: loopback-only servers check Host (DNS rebinding),
-    // and pages of ASSAY_ALLOWED_ORIGINS may call it.
+    // The served app knows how it is reached (createAssay's does not): loopback-only servers check
+    // Host (DNS rebinding), and pages of ASSAY_ALLOWED_ORIGINS may call it. Built from the same
+    // parts as assay.app (storage, registry, runs, events and whatever else createAssay exposes).
     const app = createApp({
-      storage: assay.storage,
-      registry: assay.registry,
-      runs: assay.runs,
-      events: assay.events,
+      ...assay,
       apiKey,
       allowedOrigins,
       loopbackOnly,
