@@ -22,6 +22,11 @@ export interface SqliteQueueOptions {
   /** Longest retry delay in ms. Default 60 000. */
   retryMaxMs?: number;
   clock?: Clock;
+  /**
+   * Asked before every claim: while it returns false the worker claims nothing (the storage file
+   * is gone or read-only, so a claimed job could not be recorded). Default: always true.
+   */
+  storageHealthy?: () => boolean;
 }
 
 interface JobRow {
@@ -81,6 +86,7 @@ export class SqliteJobQueue implements JobQueue {
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly clock: Clock;
+  private readonly storageHealthy: () => boolean;
   private readonly workerId = `${HOST}:${process.pid}:${newId('w')}`;
 
   constructor(
@@ -92,6 +98,7 @@ export class SqliteJobQueue implements JobQueue {
     this.retryBaseMs = opts.retryBaseMs ?? 1_000;
     this.retryMaxMs = opts.retryMaxMs ?? 60_000;
     this.clock = opts.clock ?? systemClock;
+    this.storageHealthy = opts.storageHealthy ?? (() => true);
     this.wake.setMaxListeners(0);
   }
 
@@ -272,7 +279,8 @@ export class SqliteJobQueue implements JobQueue {
       try {
         do {
           again = false;
-          while (!stopping && inFlight.size < concurrency) {
+          // Paused while the storage is unavailable; the poll timer tries again.
+          while (!stopping && inFlight.size < concurrency && this.storageHealthy()) {
             const job = await this.claim(names);
             if (!job) break;
             if (job.attempts > job.max_attempts) {

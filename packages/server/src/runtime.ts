@@ -12,13 +12,14 @@ import {
   RUN_JOB,
   RUN_JOB_MAX_ATTEMPTS,
   type RunJobPayload,
+  type StorageHealth,
   systemClock,
   type TargetLimiter,
   type Worker,
   type WriterOptions,
 } from '@assay/core';
 import { BullJobQueue, SqliteJobQueue } from '@assay/queue';
-import { createPostgresStorage, openSqlite, SqlStorage, sqliteAdapter } from '@assay/store';
+import { createPostgresHealth, createPostgresStorage, openSqlite, SqlStorage, sqliteAdapter } from '@assay/store';
 import { createApp } from './app.js';
 import { createRedisEventBus } from './redis-events.js';
 import { createRedisLimiter } from './redis-limits.js';
@@ -56,6 +57,8 @@ export interface AssayOptions {
   writer?: WriterOptions;
   clock?: Clock;
   log?: (message: string) => void;
+  /** Largest item in bytes (JSON of input + groundTruth + metadata). Default `ASSAY_MAX_ITEM_BYTES`, else 4 MiB. */
+  maxItemBytes?: number;
 }
 
 export const VERSION = '0.1.0';
@@ -77,6 +80,7 @@ function adapters(opts: AssayOptions, clock: Clock) {
   }
   if (opts.databaseUrl && opts.redisUrl) {
     const storage = createPostgresStorage({ connectionString: opts.databaseUrl });
+    const health: StorageHealth = createPostgresHealth(storage.db, { log: opts.log });
     const queue = new BullJobQueue({
       connection: opts.redisUrl,
       prefix: opts.redisPrefix,
@@ -95,15 +99,22 @@ function adapters(opts: AssayOptions, clock: Clock) {
         await limiter.close?.();
       },
       scaleOut: true,
+      health,
     };
   }
-  const { db } = openSqlite({ file: join(opts.dataDir ?? '.assay', 'assay.db'), synchronous: opts.synchronous });
+  const { db, health } = openSqlite({
+    file: join(opts.dataDir ?? '.assay', 'assay.db'),
+    synchronous: opts.synchronous,
+    log: opts.log,
+  });
   const storage = new SqlStorage(db, sqliteAdapter);
   const queue = new SqliteJobQueue(db, {
     leaseMs: opts.leaseMs,
     pollMs: opts.pollMs,
     retryBaseMs: opts.jobRetryBaseMs,
     clock,
+    // The worker pauses while the file is gone or read-only (see the store's sqlite-health.ts).
+    storageHealthy: () => health?.current().ok ?? true,
   });
   return {
     storage,
@@ -112,6 +123,7 @@ function adapters(opts: AssayOptions, clock: Clock) {
     limiter: createLocalLimiter(),
     closeEvents: async () => {},
     scaleOut: false,
+    health: (health ?? undefined) as StorageHealth | undefined,
   };
 }
 
@@ -121,7 +133,7 @@ function adapters(opts: AssayOptions, clock: Clock) {
  */
 export async function createAssay(opts: AssayOptions) {
   const clock = opts.clock ?? systemClock;
-  const { storage, queue, events, limiter, closeEvents, scaleOut } = adapters(opts, clock);
+  const { storage, queue, events, limiter, closeEvents, scaleOut, health } = adapters(opts, clock);
   await storage.migrate();
   const migratable = queue as JobQueue & { migrate?: () => Promise<void> };
   if (migratable.migrate) await migratable.migrate();
@@ -134,6 +146,8 @@ export async function createAssay(opts: AssayOptions) {
     runs,
     events,
     apiKey: opts.apiKey,
+    maxItemBytes: opts.maxItemBytes,
+    storageHealth: health,
     info: { storage: storage.dialect, queue: queue.kind, worker: withWorker, version: VERSION },
   });
   let worker: Worker | null = null;
@@ -173,6 +187,8 @@ export async function createAssay(opts: AssayOptions) {
   return {
     app,
     storage,
+    /** The storage's health (`/api/health` reports it). */
+    storageHealth: health,
     queue,
     registry,
     events,

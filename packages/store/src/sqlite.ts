@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { DB } from './db-types.js';
 import { sqliteMigrations } from './migrations/sqlite.js';
 import { type SqlDialectAdapter, SqlStorage } from './sql-storage.js';
+import { guardedDatabase } from './sqlite-guard.js';
+import { assertWritableDatabase, isStorageFault, readonlyDatabaseError, SqliteHealth } from './sqlite-health.js';
 
 export const sqliteAdapter: SqlDialectAdapter = {
   name: 'sqlite',
@@ -48,18 +48,39 @@ export interface SqliteOptions {
    * survives a process crash only. Results are group-committed, so FULL costs little.
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /** How often the file's health is checked in the background, in ms. Default 1 000. */
+  healthIntervalMs?: number;
+  /** Where storage health changes are reported (once per change). Default console.error. */
+  log?: (message: string) => void;
 }
 
-/** Opens (or creates) a SQLite database in WAL mode, for the store and the embedded queue. */
-export function openSqlite(opts: SqliteOptions): { db: Kysely<DB>; raw: Database.Database } {
-  if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
-  const raw = new Database(opts.file);
-  raw.pragma('journal_mode = WAL');
-  raw.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
-  raw.pragma('busy_timeout = 10000');
-  raw.pragma('foreign_keys = ON');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: raw }) });
-  return { db, raw };
+/**
+ * Opens (or creates) a SQLite database in WAL mode, for the store and the embedded queue. Refuses a
+ * data directory or file it cannot write, naming the path and the fix. `health` (null for
+ * `:memory:`) watches the file while it is open: writes fail with 503 STORAGE_UNAVAILABLE once it
+ * was deleted, replaced or made read-only (sqlite-health.ts).
+ */
+export function openSqlite(opts: SqliteOptions): {
+  db: Kysely<DB>;
+  raw: Database.Database;
+  health: SqliteHealth | null;
+} {
+  const memory = opts.file === ':memory:';
+  if (!memory) assertWritableDatabase(opts.file);
+  let raw: Database.Database | undefined;
+  try {
+    raw = new Database(opts.file);
+    raw.pragma('journal_mode = WAL');
+    raw.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    raw.pragma('busy_timeout = 10000');
+    raw.pragma('foreign_keys = ON');
+  } catch (e) {
+    raw?.close();
+    throw isStorageFault(e) ? readonlyDatabaseError(opts.file, e) : e;
+  }
+  const health = memory ? null : new SqliteHealth(opts.file, raw, { intervalMs: opts.healthIntervalMs, log: opts.log });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: health ? guardedDatabase(raw, health) : raw }) });
+  return { db, raw, health };
 }
 
 /** A ready {@link SqlStorage} on a SQLite file (call `migrate()` before use). */

@@ -1,0 +1,45 @@
+import { StorageUnavailableError } from '@assay/core';
+import type Database from 'better-sqlite3';
+import type { SqliteDatabase, SqliteStatement } from 'kysely';
+import type { SqliteHealth } from './sqlite-health.js';
+
+/**
+ * The better-sqlite3 database as Kysely sees it, with the storage health in between: while the
+ * file is unavailable (deleted, replaced, read-only) every statement that would write fails at
+ * once with {@link StorageUnavailableError} (503 `STORAGE_UNAVAILABLE`) instead of writing into a
+ * file nobody will see again; reads go on. SQLite's I/O and read-only errors are reported to the
+ * health and surface as the same error. `begin immediate` counts as a write; `commit` and
+ * `rollback` do not, so a transaction can always be ended.
+ */
+export function guardedDatabase(raw: Database.Database, health: SqliteHealth): SqliteDatabase {
+  return {
+    close() {
+      health.close();
+      raw.close();
+    },
+    prepare(sqlText: string): SqliteStatement {
+      const stmt = raw.prepare(sqlText);
+      const guard = <T>(fn: () => T): T => {
+        if (!stmt.readonly) {
+          const state = health.current();
+          if (!state.ok) throw new StorageUnavailableError(state.reason);
+        }
+        try {
+          return fn();
+        } catch (e) {
+          if (e instanceof StorageUnavailableError) throw e;
+          health.reportError(e);
+          const state = health.current();
+          if (!state.ok) throw new StorageUnavailableError(state.reason, { cause: e });
+          throw e;
+        }
+      };
+      return {
+        reader: stmt.reader,
+        all: (params) => guard(() => stmt.all(params as unknown[])),
+        run: (params) => guard(() => stmt.run(params as unknown[])),
+        iterate: (params) => guard(() => stmt.iterate(params as unknown[])),
+      };
+    },
+  };
+}
