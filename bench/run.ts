@@ -1,241 +1,123 @@
 /**
- * Assay benchmarks: workloads W1–W3 of ARCHITECTURE.md "Benchmark workloads". Results and how to
- * read them: docs/benchmarks.md.
+ * Assay benchmarks: workloads W1–W3 of ARCHITECTURE.md "Benchmark workloads" and the issue
+ * workloads. Results and how to read them: docs/benchmarks.md.
  *
- *   npm run bench                        every workload, 3 runs each, medians
+ *   npm run bench                        the default set (W1, W1M, W2, W2M, W3), 3 runs each, medians
  *   npm run bench -- --only W1,W3        a subset
  *   npm run bench -- --quick             1 run each
  *   npm run bench -- --json out.json     also write every run's numbers as JSON
  *   npm run bench -- --profile           also CPU-profile the timed phase of each W1/W2 run (trigger →
  *                                        completed) into bench/.tmp/profiles; summarize them with
  *                                        bench/cpuprofile-top.ts. The profiler slows the run down.
+ *   npm run bench -- --only W1,W1M,W2,W2M
+ *                                        isolation cost (issue 10): W1 and W2 load their config from a
+ *                                        module file with `configPath`, as `assay serve --config` does,
+ *                                        so targets run in worker threads; W1M / W2M are the same with
+ *                                        the config as objects, on the main thread. The report ends with
+ *                                        the threads / main-thread ratios.
  *   npm run bench -- --only T1           targets and scorers (issue 5): code vs http target, 1 vs 7 scorers
  *   npm run bench -- --only R1,R2 --quick
- *                                        the reliability workloads (issue 3): recovery after kill -9 and
- *                                        cancel → cancelled, each a median of 10 samples on real
- *                                        `assay serve` child processes. They take minutes, so they run
- *                                        only when named in --only (the default stays W1–W3).
+ *                                        the reliability workloads (issue 3, bench/reliability.ts): recovery
+ *                                        after kill -9 and cancel → cancelled, each a median of 10 samples
+ *                                        on real `assay serve` child processes.
+ *   npm run bench -- --only H1 --quick   responsiveness (issue 10, bench/responsive.ts): /api/health
+ *                                        latency every 50 ms on a real `assay serve` during a 1,000,000-item
+ *                                        run, a scorer spinning 60 s and a ReDoS regex item.
+ *                                        R1, R2 and H1 take minutes, so they run only when named in --only.
  *
  * Every run of a workload is a fresh child process started with this process's Node flags (so
  * `node --cpu-prof --import tsx bench/run.ts --only W1 --quick` profiles the W1 child) on a fresh
  * SQLite data dir under bench/.tmp that is deleted afterwards: no run sees another run's heap, JIT
- * state or database, and a child's peak RSS is its own.
+ * state or database, and a child's peak RSS is its own. With several workloads and runs, the runs
+ * go round-robin (W1 run 1, W1M run 1, W1 run 2, …).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { Session } from 'node:inspector/promises';
-import { findSourceMap } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { AssayConfig, ItemInput, Run } from '@assay/core';
-import { type Assay, createAssay } from '@assay/server';
+import type { AssayConfig } from '@assay/core';
+import { createAssay } from '@assay/server';
 import { serve } from '@hono/node-server';
 import Database from 'better-sqlite3';
 import {
-  type Server as AssayServer,
-  api,
-  createDataset,
-  doneCount,
-  FINAL_RUN_STATUSES,
-  freePort,
-  getRun,
-  killAllChildren,
-  sleepyConfig,
-  startServer,
-  waitExit,
-  waitFor,
-  waitRunFinal,
-  withDb,
-} from '../test/e2e/helpers.js';
+  answer,
+  configModule,
+  fmt,
+  type Metrics,
+  maxRssMB,
+  median,
+  percentile,
+  type Question,
+  ROOT,
+  type Row,
+  type RowOf,
+  rssMB,
+  seed,
+  setProfileFile,
+  TMP,
+  timedRun,
+  verifyResults,
+  withRssSampler,
+} from './lib.js';
+import { R_SAMPLES, r1, r1Rows, r2, r2Rows } from './reliability.js';
+import { H1_TITLE, h1, h1Rows } from './responsive.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
-const ROOT = resolve(dirname(SCRIPT), '..');
-const TMP = join(ROOT, 'bench', '.tmp');
 const RESULT_PREFIX = '@@bench-result ';
-const MB = 1024 * 1024;
-const FINAL: Run['status'][] = ['completed', 'failed', 'cancelled'];
-
-type Metrics = Record<string, number>;
-
-// ── shared helpers ───────────────────────────────────────────────────────────────────────────
-
-interface Question {
-  n: number;
-  question: string;
-}
-/** Item n of every dataset: a small JSON input and the answer an exact-match scorer expects. */
-const itemOf = (n: number): ItemInput => ({
-  input: { n, question: `what is ${n} + ${n}?` },
-  groundTruth: String(2 * n),
-});
-const answer = (input: Question) => String(2 * input.n);
-
-const rssMB = () => process.memoryUsage.rss() / MB;
-/** The kernel's high-water mark of this process's RSS (catches spikes a sampler would miss). */
-const maxRssMB = () => process.resourceUsage().maxRSS / 1024;
-
-/** Samples RSS every 50 ms while `fn` runs; returns fn's value and the highest sample. */
-async function withRssSampler<T>(fn: () => Promise<T>): Promise<{ value: T; peakSampledMB: number }> {
-  let peak = rssMB();
-  const timer = setInterval(() => {
-    peak = Math.max(peak, rssMB());
-  }, 50);
-  try {
-    const value = await fn();
-    return { value, peakSampledMB: Math.max(peak, rssMB()) };
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-/** Creates a dataset of `count` items, added in batches of 10 000 (the API's batch limit). */
-async function seed(assay: Assay, name: string, count: number): Promise<string> {
-  const ds = await assay.storage.createDataset({ name });
-  for (let start = 0; start < count; start += 10_000) {
-    const batch = Array.from({ length: Math.min(10_000, count - start) }, (_, i) => itemOf(start + i));
-    await assay.storage.addItems(ds.id, batch);
-  }
-  return ds.id;
-}
-
-/**
- * Waits until the stored run row has a final status. Woken by the in-process `run.status` event
- * (published right after the status is committed), with a 100 ms poll as a fallback; the answer
- * always comes from storage, never from the event.
- */
-async function waitForFinal(assay: Assay, runId: string): Promise<Run> {
-  let signalled = false;
-  let wake: (() => void) | null = null;
-  const unsubscribe = assay.events.subscribe(runId, (e) => {
-    if (e.type !== 'run.status') return;
-    signalled = true;
-    wake?.();
-  });
-  try {
-    for (;;) {
-      signalled = false;
-      const run = await assay.storage.getRun(runId);
-      if (run && FINAL.includes(run.status)) return run;
-      if (signalled) continue;
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((r) => {
-        wake = r;
-        timer = setTimeout(r, 100);
-      });
-      clearTimeout(timer);
-      wake = null;
-    }
-  } finally {
-    unsubscribe();
-  }
-}
-
-/** Set in a child by `--profile <file>`: CPU-profile the timed phase only (trigger → final status). */
-let profileFile = '';
-
-async function startProfile(): Promise<(() => Promise<void>) | null> {
-  if (!profileFile) return null;
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 250 });
-  await session.post('Profiler.start');
-  return async () => {
-    const { profile } = await session.post('Profiler.stop');
-    // tsx runs transformed code; point each frame at its TypeScript source line instead.
-    for (const { callFrame: f } of profile.nodes) {
-      if (!f.url.startsWith('file://')) continue;
-      const entry = findSourceMap(f.url)?.findEntry(f.lineNumber, f.columnNumber);
-      if (entry && 'originalLine' in entry) {
-        f.lineNumber = entry.originalLine;
-        f.columnNumber = entry.originalColumn;
-      }
-    }
-    mkdirSync(dirname(profileFile), { recursive: true });
-    writeFileSync(profileFile, JSON.stringify(profile));
-    session.disconnect();
-  };
-}
-
-/** Triggers a run and waits for it: seconds from just before the trigger to the stored final status. */
-async function timedRun(
-  assay: Assay,
-  datasetId: string,
-  targetId: string,
-  expected: number,
-  scorerIds: string[] = ['exact-match'],
-) {
-  const stopProfile = await startProfile();
-  const t0 = performance.now();
-  const triggered = await assay.runs.trigger(datasetId, { targetId, scorerIds, maxConcurrency: 50 });
-  const run = await waitForFinal(assay, triggered.id);
-  const seconds = (performance.now() - t0) / 1000;
-  await stopProfile?.();
-  if (run.status !== 'completed' || run.succeededCount !== expected) {
-    throw new Error(
-      `run ${run.id} ended ${run.status} with ${run.succeededCount}/${expected} succeeded: ${run.error ?? 'no error'}`,
-    );
-  }
-  // Where the time went, from the run row's own timestamps (ms resolution): created → started
-  // (the worker picked the job up) → planned (every run-item row exists) → completed.
-  const at = (iso: string | null) => (iso ? Date.parse(iso) : Number.NaN);
-  const phases = {
-    pickupMs: at(run.startedAt) - at(run.createdAt),
-    planMs: at(run.plannedAt) - at(run.startedAt),
-    executeMs: at(run.completedAt) - at(run.plannedAt),
-  };
-  return { run, seconds, phases };
-}
-
-/**
- * Reads every stored result of a run back (pages of 1 000) and checks each one: succeeded, the
- * target's output, and an exact-match score of 1. Returns how many results were stored.
- */
-async function verifyResults(assay: Assay, runId: string, expected: number): Promise<number> {
-  let stored = 0;
-  for (let page = 0; ; page++) {
-    const { rows, pagination } = await assay.storage.listResults(runId, { page, perPage: 1000 });
-    for (const r of rows) {
-      const want = answer(r.input as Question);
-      const score = r.scores.find((s) => s.scorerId === 'exact-match')?.score;
-      if (r.status !== 'succeeded' || r.output !== want || score !== 1) {
-        throw new Error(`result of item ${r.itemId} is wrong: ${JSON.stringify(r)}`);
-      }
-      stored++;
-    }
-    if (!pagination.hasMore) break;
-  }
-  const succeeded = await assay.storage.listResults(runId, { page: 0, perPage: 1, status: 'succeeded' });
-  if (stored !== expected || succeeded.pagination.total !== expected) {
-    throw new Error(
-      `expected ${expected} stored results, read ${stored} (${succeeded.pagination.total} marked succeeded)`,
-    );
-  }
-  return stored;
-}
-
-const percentile = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
 
 // ── workloads (each runs inside a child process) ─────────────────────────────────────────────
 
+/**
+ * How W1 and W2 get their config. `threads`: as `assay serve --config FILE` does, the config is a
+ * module file (in the run's data dir) passed as `config` and `configPath`, so targets and scorers
+ * run in worker threads (what users get). `main`: the same config as objects, no `configPath`, so
+ * they run on the main thread (no isolation; the W1M / W2M comparison).
+ */
+type Placement = 'threads' | 'main';
+
+const W1_CONFIG = `export default {
+  targets: [{ id: 'instant', type: 'function', run: (input) => String(2 * input.n) }],
+};
+`;
+const W2_CONFIG = `import { setTimeout as sleep } from 'node:timers/promises';
+export default {
+  targets: [
+    {
+      id: 'sleepy',
+      type: 'function',
+      run: async (input, ctx) => {
+        await sleep(50, undefined, { signal: ctx.signal });
+        return String(2 * input.n);
+      },
+    },
+  ],
+};
+`;
+
+async function configFor(placement: Placement, dataDir: string, source: string, inline: AssayConfig) {
+  if (placement === 'main') return { config: inline };
+  return configModule(join(dataDir, 'config'), source);
+}
+
 /** W1 overhead: 10 000 items, a target that answers at once, exact-match, maxConcurrency 50. */
-async function w1(dataDir: string): Promise<Metrics> {
+async function w1(dataDir: string, placement: Placement): Promise<Metrics> {
   const N = 10_000;
-  const config: AssayConfig = {
+  const baseRssMB = rssMB();
+  const inline: AssayConfig = {
     targets: [{ id: 'instant', type: 'function', run: (input: Question) => answer(input) }],
   };
-  const baseRssMB = rssMB();
-  const assay = await createAssay({ config, dataDir, worker: true });
+  const options = await configFor(placement, dataDir, W1_CONFIG, inline);
+  const assay = await createAssay({ ...options, dataDir, worker: true });
   const datasetId = await seed(assay, 'w1', N);
   const { value, peakSampledMB } = await withRssSampler(() => timedRun(assay, datasetId, 'instant', N));
   const peakRssMB = maxRssMB();
   await assay.close();
   // Durability: reopen the database file in a new instance and read every result back.
-  const reopened = await createAssay({ config, dataDir, worker: false });
+  const reopened = await createAssay({ config: options.config, dataDir, worker: false });
   const stored = await verifyResults(reopened, value.run.id, N);
   await reopened.close();
   return {
@@ -251,10 +133,10 @@ async function w1(dataDir: string): Promise<Metrics> {
 }
 
 /** W2 latency-bound: 2 000 items, a target that sleeps 50 ms (honouring its signal), maxConcurrency 50. */
-async function w2(dataDir: string): Promise<Metrics> {
+async function w2(dataDir: string, placement: Placement): Promise<Metrics> {
   const N = 2_000;
   const SLEEP_MS = 50;
-  const config: AssayConfig = {
+  const inline: AssayConfig = {
     targets: [
       {
         id: 'sleepy',
@@ -266,7 +148,8 @@ async function w2(dataDir: string): Promise<Metrics> {
       },
     ],
   };
-  const assay = await createAssay({ config, dataDir, worker: true });
+  const options = await configFor(placement, dataDir, W2_CONFIG, inline);
+  const assay = await createAssay({ ...options, dataDir, worker: true });
   const datasetId = await seed(assay, 'w2', N);
   const { value, peakSampledMB } = await withRssSampler(() => timedRun(assay, datasetId, 'sleepy', N));
   const peakRssMB = maxRssMB();
@@ -419,222 +302,91 @@ async function w3(dataDir: string): Promise<Metrics> {
   return out;
 }
 
-// ── reliability workloads (issue 3): real `assay serve` child processes ──────────────────────
-
-/** Samples per R workload run; the report gives their median. */
-const R_SAMPLES = 10;
-const rItems = (n: number) =>
-  Array.from({ length: n }, (_, i) => ({ input: { n: i, answer: `answer ${i}` }, groundTruth: `answer ${i}` }));
-const isoToMs = (s: string | null | undefined) => (s ? Date.parse(s) : Number.NaN);
-
-/**
- * One recovery sample: a fresh data dir, `assay serve` (with `--lease-ms` when given), a run of
- * 2,000 items on a 10 ms target at maxConcurrency 10, SIGKILL to the process group once 500 items
- * are done, restart at once. Times from the restart (spawning the new process) to the first result
- * stored by it and to the run's completion, from the rows' own `completed_at` (ms, same clock).
- */
-async function recoverySample(dir: string, leaseMs: number | null) {
-  const N = 2_000;
-  const SLEEP_MS = 10;
-  const CONCURRENCY = 10;
-  const KILL_AT = 500;
-  mkdirSync(dir, { recursive: true });
-  const dataDir = join(dir, 'data');
-  const args = ['--config', sleepyConfig(dir, SLEEP_MS), '--data-dir', dataDir, '--host', '127.0.0.1'];
-  if (leaseMs !== null) args.push('--lease-ms', String(leaseMs));
-  const port = await freePort();
-  let server: AssayServer = await startServer(port, args, { cwd: dir, ms: 60_000 });
-  const ds = await createDataset(server.base, 'r1', rItems(N));
-  const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
-    targetId: 'sleepy',
-    scorerIds: ['exact'],
-    maxConcurrency: CONCURRENCY,
-  });
-  if (trig.status !== 202) throw new Error(`trigger answered ${trig.status}: ${JSON.stringify(trig.json)}`);
-  const runId: string = trig.json.runId;
-  const live = server;
-  const seen = await waitFor(
-    () => getRun(live.base, ds.id, runId),
-    (r) => doneCount(r) >= KILL_AT || FINAL_RUN_STATUSES.includes(r?.status),
-    { ms: 60_000, every: 10, what: `run to reach ${KILL_AT} done` },
-  );
-  if (seen.status !== 'running') throw new Error(`run was ${seen.status} before the kill`);
-  server.killGroup('SIGKILL');
-  await waitExit(server, 10_000);
-  const doneAtKill = withDb(dataDir, (db) =>
-    Number(db.prepare(`SELECT count(*) FROM run_items WHERE run_id = ? AND status = 'succeeded'`).pluck().get(runId)),
-  );
-  const restartAt = Date.now();
-  server = await startServer(port, args, { cwd: dir, ms: 60_000 });
-  const healthyAt = Date.now();
-  const run = await waitRunFinal(server.base, ds.id, runId, 120_000);
-  if (run.status !== 'completed' || run.succeededCount !== N)
-    throw new Error(`run ended ${run.status} with ${run.succeededCount}/${N}: ${run.error ?? 'no error'}`);
-  server.killGroup('SIGTERM');
-  await waitExit(server, 20_000);
-  const { first, completed } = withDb(dataDir, (db) => ({
-    first: db
-      .prepare('SELECT min(completed_at) FROM run_items WHERE run_id = ? AND completed_at > ?')
-      .pluck()
-      .get(runId, new Date(restartAt).toISOString()) as string | null,
-    completed: db.prepare('SELECT completed_at FROM runs WHERE id = ?').pluck().get(runId) as string | null,
-  }));
-  rmSync(dir, { recursive: true, force: true });
-  return {
-    firstMs: isoToMs(first) - restartAt,
-    completedMs: isoToMs(completed) - restartAt,
-    healthyMs: healthyAt - restartAt,
-    remainingIdealMs: ((N - doneAtKill) / CONCURRENCY) * SLEEP_MS,
-  };
-}
-
-/** R1 recovery after kill -9: {@link recoverySample} ×10 with the default lease (15 s) and ×10 with --lease-ms 2000. */
-async function r1(dataDir: string): Promise<Metrics> {
-  const out: Metrics = { samples: R_SAMPLES };
-  try {
-    for (const [key, leaseMs] of [
-      ['15s', null],
-      ['2s', 2_000],
-    ] as const) {
-      const samples: Awaited<ReturnType<typeof recoverySample>>[] = [];
-      for (let i = 0; i < R_SAMPLES; i++) {
-        const s = await recoverySample(join(dataDir, `${key}-${i}`), leaseMs);
-        samples.push(s);
-        console.log(
-          `lease ${key} sample ${i + 1}: restart → first result ${s.firstMs} ms, → completed ${s.completedMs} ms, → healthy ${s.healthyMs} ms (remaining ideal ${s.remainingIdealMs} ms)`,
-        );
-      }
-      for (const m of ['firstMs', 'completedMs', 'healthyMs', 'remainingIdealMs'] as const) {
-        const xs = samples.map((s) => s[m]);
-        out[`l${key}${m[0].toUpperCase()}${m.slice(1)}`] = median(xs);
-        if (m !== 'remainingIdealMs') console.log(`lease ${key} ${m} samples: ${xs.join(', ')}`);
-      }
-    }
-  } finally {
-    await killAllChildren();
-  }
-  return out;
-}
-
-/** Resolves with performance.now() when the run's SSE stream reports `status`; `ready` once the stream is open. */
-function watchRunStatus(url: string, status: string) {
-  const ac = new AbortController();
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((r) => {
-    markReady = r;
-  });
-  const seen = (async () => {
-    const res = await fetch(url, { signal: ac.signal, headers: { accept: 'text/event-stream' } });
-    if (!res.ok || !res.body) throw new Error(`events endpoint answered ${res.status}`);
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buf = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`event stream ended before the run was ${status}`);
-      buf += value;
-      for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const event = /^event: ?(.*)$/m.exec(block)?.[1];
-        const data = /^data: ?(.*)$/m.exec(block)?.[1];
-        if (event === 'run') markReady();
-        if ((event === 'run' || event === 'run.status') && data && JSON.parse(data).status === status) {
-          return performance.now();
-        }
-      }
-    }
-  })();
-  seen.catch(() => {});
-  return { ready, seen, close: () => ac.abort() };
-}
-
-/**
- * R2 cancel → cancelled: one `assay serve`, a 2,000-item dataset, a 50 ms target at
- * maxConcurrency 50. Each sample triggers a run, waits until 100 items are done (50 in flight),
- * then POSTs cancel and times how soon the run reads `cancelled`: by GET every 10 ms and on the
- * run's SSE stream (opened before the cancel).
- */
-async function r2(dataDir: string): Promise<Metrics> {
-  const N = 2_000;
-  const dir = join(dataDir, 'r2');
-  mkdirSync(dir, { recursive: true });
-  const args = ['--config', sleepyConfig(dir, 50), '--data-dir', join(dir, 'data'), '--host', '127.0.0.1'];
-  const server = await startServer(await freePort(), args, { cwd: dir, ms: 60_000 });
-  const samples = { pollMs: [] as number[], sseMs: [] as number[], responseMs: [] as number[] };
-  try {
-    const ds = await createDataset(server.base, 'r2', rItems(N));
-    for (let i = 0; i < R_SAMPLES; i++) {
-      const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
-        targetId: 'sleepy',
-        scorerIds: ['exact'],
-        maxConcurrency: 50,
-      });
-      const runId: string = trig.json.runId;
-      await waitFor(
-        () => getRun(server.base, ds.id, runId),
-        (r) => doneCount(r) >= 100 || FINAL_RUN_STATUSES.includes(r?.status),
-        { ms: 60_000, every: 10, what: 'run to reach 100 done' },
-      );
-      const sse = watchRunStatus(`${server.base}/api/datasets/${ds.id}/runs/${runId}/events`, 'cancelled');
-      await sse.ready;
-      const t0 = performance.now();
-      const res = await api(server.base, 'POST', `/datasets/${ds.id}/runs/${runId}/cancel`);
-      const responseMs = performance.now() - t0;
-      if (res.status !== 202) throw new Error(`cancel answered ${res.status}: ${JSON.stringify(res.json)}`);
-      let run: any;
-      for (;;) {
-        run = await getRun(server.base, ds.id, runId);
-        if (FINAL_RUN_STATUSES.includes(run.status)) break;
-        await sleep(10);
-      }
-      const pollMs = performance.now() - t0;
-      if (run.status !== 'cancelled') throw new Error(`run ended ${run.status} instead of cancelled`);
-      const sseMs = (await sse.seen) - t0;
-      sse.close();
-      const s = run.summary;
-      if (s.succeeded + s.cancelled + s.failed !== N || s.succeeded !== run.succeededCount)
-        throw new Error(`summary of cancelled run does not add up: ${JSON.stringify(s)}`);
-      samples.pollMs.push(pollMs);
-      samples.sseMs.push(sseMs);
-      samples.responseMs.push(responseMs);
-      console.log(
-        `sample ${i + 1}: cancel → cancelled ${pollMs.toFixed(0)} ms (poll), ${sseMs.toFixed(0)} ms (SSE); POST answered in ${responseMs.toFixed(0)} ms; ${run.succeededCount} results kept`,
-      );
-    }
-  } finally {
-    server.killGroup('SIGTERM');
-    await waitExit(server, 20_000).catch(() => {});
-    await killAllChildren();
-  }
-  for (const [k, xs] of Object.entries(samples)) console.log(`${k} samples: ${xs.map((x) => x.toFixed(0)).join(', ')}`);
-  return {
-    samples: R_SAMPLES,
-    pollMs: median(samples.pollMs),
-    sseMs: median(samples.sseMs),
-    responseMs: median(samples.responseMs),
-  };
-}
+const W1_ROWS = (row: RowOf) => [
+  row('items/s (trigger → completed)', 'itemsPerSec', 0, '≥ 5,000', (v) => v >= 5000),
+  row('wall time (s)', 'seconds', 2),
+  row('stored results verified', 'storedResults', 0, '= 10,000', (v) => v === 10_000),
+  row('  of which: trigger → worker picks the run up (ms)', 'pickupMs', 0),
+  row('  of which: planning 10,000 run items (ms)', 'planMs', 0),
+  row('  of which: executing + storing + summary (ms)', 'executeMs', 0),
+  row('peak RSS, kernel maxRSS (MB)', 'peakRssMB', 0),
+  row('RSS before createAssay (MB)', 'baseRssMB', 0),
+];
+const W2_ROWS = (row: RowOf) => [
+  row('efficiency (2.0 s ideal / actual)', 'efficiency', 3, '≥ 0.95', (v) => v >= 0.95),
+  row('wall time (s)', 'seconds', 3),
+  row('  of which: trigger → worker picks the run up (ms)', 'pickupMs', 0),
+  row('  of which: planning 2,000 run items (ms)', 'planMs', 0),
+  row('  of which: executing + storing + summary (ms)', 'executeMs', 0),
+  row('peak RSS, kernel maxRSS (MB)', 'peakRssMB', 0),
+];
 
 const WORKLOADS = {
-  W1: { title: 'overhead: 10,000 items, instant target, exact-match, maxConcurrency 50', run: w1 },
-  W2: { title: 'latency-bound: 2,000 items, 50 ms target, maxConcurrency 50', run: w2 },
-  W3: { title: 'trigger latency over HTTP, 10 vs 100,000 items, worker off', run: w3 },
+  W1: {
+    title: 'overhead: 10,000 items, instant target, exact-match, maxConcurrency 50; targets in worker threads',
+    run: (dir: string) => w1(dir, 'threads'),
+    rows: W1_ROWS,
+  },
+  W1M: {
+    title: 'W1 with targets on the main thread (no isolation)',
+    run: (dir: string) => w1(dir, 'main'),
+    rows: W1_ROWS,
+  },
+  W2: {
+    title: 'latency-bound: 2,000 items, 50 ms target, maxConcurrency 50; targets in worker threads',
+    run: (dir: string) => w2(dir, 'threads'),
+    rows: W2_ROWS,
+  },
+  W2M: {
+    title: 'W2 with targets on the main thread (no isolation)',
+    run: (dir: string) => w2(dir, 'main'),
+    rows: W2_ROWS,
+  },
+  W3: {
+    title: 'trigger latency over HTTP, 10 vs 100,000 items, worker off',
+    run: w3,
+    rows: (row: RowOf) => [
+      row('trigger p50, 10 items (ms)', 'smallP50Ms', 2),
+      row('trigger p99, 10 items (ms)', 'smallP99Ms', 2, '< 25', (v) => v < 25),
+      row('trigger p50, 100,000 items (ms)', 'largeP50Ms', 2),
+      row('trigger p99, 100,000 items (ms)', 'largeP99Ms', 2, '< 25', (v) => v < 25),
+      row('trigger max, 10 items (ms)', 'smallMaxMs', 2),
+      row('trigger max, 100,000 items (ms)', 'largeMaxMs', 2),
+    ],
+  },
   T1: {
     title: 'targets and scorers: 5,000 items, code vs http target, 1 vs 7 built-in scorers, maxConcurrency 50',
     run: t1,
+    rows: (row: RowOf) => [
+      row('code target + exact-match: items/s (trigger → completed)', 'functionItemsPerSec', 0),
+      row('http target (own process) + exact-match: items/s', 'httpItemsPerSec', 0),
+      row('  http / code throughput', 'httpRatio', 2),
+      row('code target + 7 built-in scorers: items/s', 'sevenScorersItemsPerSec', 0),
+      row('  7 scorers / 1 scorer throughput', 'scorersRatio', 2),
+      row('peak RSS, kernel maxRSS (MB)', 'peakRssMB', 0),
+    ],
   },
   R1: {
     title: `recovery after kill -9 of a real assay serve, default lease and --lease-ms 2000, ${R_SAMPLES} samples each`,
     run: r1,
+    rows: r1Rows,
   },
   R2: {
     title: `cancel → cancelled on a real assay serve, 50 ms target, maxConcurrency 50, ${R_SAMPLES} samples`,
     run: r2,
+    rows: r2Rows,
   },
+  H1: { title: H1_TITLE, run: h1, rows: h1Rows },
 } as const;
 type WorkloadId = keyof typeof WORKLOADS;
-/** What `npm run bench` runs without --only: the R workloads take minutes and run only when named. */
-const DEFAULT_WORKLOADS: WorkloadId[] = ['W1', 'W2', 'W3'];
+/** What `npm run bench` runs without --only: the R and H workloads take minutes and run only when named. */
+const DEFAULT_WORKLOADS: WorkloadId[] = ['W1', 'W1M', 'W2', 'W2M', 'W3'];
+
+/** Isolation cost: a workload in worker threads against the same on the main thread (both run). */
+const COMPARISONS = [
+  { what: 'W1 items/s, threads / main thread', a: 'W1', b: 'W1M', key: 'itemsPerSec' },
+  { what: 'W2 efficiency, threads / main thread', a: 'W2', b: 'W2M', key: 'efficiency' },
+] as const;
 
 // ── child: one run of one workload ───────────────────────────────────────────────────────────
 
@@ -702,7 +454,7 @@ function runChild(id: WorkloadId, iteration: number, profile: boolean): Promise<
         nl = buffered.indexOf('\n');
       }
     });
-    const killer = setTimeout(() => proc.kill('SIGKILL'), 15 * 60_000);
+    const killer = setTimeout(() => proc.kill('SIGKILL'), (id === 'H1' ? 90 : 15) * 60_000);
     proc.on('error', fail);
     proc.on('close', (code, signal) => {
       clearTimeout(killer);
@@ -713,28 +465,10 @@ function runChild(id: WorkloadId, iteration: number, profile: boolean): Promise<
   });
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-const fmt = (x: number, digits = 0) =>
-  x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-interface Row {
-  workload: WorkloadId;
-  metric: string;
-  median: string;
-  runs: string;
-  target: string;
-  met: string;
-}
-
 /** The report's rows for one workload: median, every run, the target and whether it was met. */
 function rowsOf(id: WorkloadId, runs: Metrics[]): Row[] {
   const all = (key: string, digits: number) => runs.map((r) => fmt(r[key], digits)).join(' / ');
-  const row = (metric: string, key: string, digits: number, target = '', ok?: (v: number) => boolean): Row => {
+  const row: RowOf = (metric, key, digits, target = '', ok) => {
     const m = median(runs.map((r) => r[key]));
     return {
       workload: id,
@@ -750,82 +484,7 @@ function rowsOf(id: WorkloadId, runs: Metrics[]): Row[] {
     row('machine: 1-min load average before the run', 'loadBefore', 2),
     row('machine: SQLite FULL commit (fsync) p50 before the run (ms)', 'commitP50Ms', 2),
   ];
-  return [...rowsOfWorkload(id, row), ...context];
-}
-
-function rowsOfWorkload(
-  id: WorkloadId,
-  row: (metric: string, key: string, digits: number, target?: string, ok?: (v: number) => boolean) => Row,
-): Row[] {
-  switch (id) {
-    case 'W1':
-      return [
-        row('items/s (trigger → completed)', 'itemsPerSec', 0, '≥ 5,000', (v) => v >= 5000),
-        row('wall time (s)', 'seconds', 2),
-        row('stored results verified', 'storedResults', 0, '= 10,000', (v) => v === 10_000),
-        row('  of which: trigger → worker picks the run up (ms)', 'pickupMs', 0),
-        row('  of which: planning 10,000 run items (ms)', 'planMs', 0),
-        row('  of which: executing + storing + summary (ms)', 'executeMs', 0),
-        row('peak RSS, kernel maxRSS (MB)', 'peakRssMB', 0),
-        row('RSS before createAssay (MB)', 'baseRssMB', 0),
-      ];
-    case 'W2':
-      return [
-        row('efficiency (2.0 s ideal / actual)', 'efficiency', 3, '≥ 0.95', (v) => v >= 0.95),
-        row('wall time (s)', 'seconds', 3),
-        row('  of which: trigger → worker picks the run up (ms)', 'pickupMs', 0),
-        row('  of which: planning 2,000 run items (ms)', 'planMs', 0),
-        row('  of which: executing + storing + summary (ms)', 'executeMs', 0),
-        row('peak RSS, kernel maxRSS (MB)', 'peakRssMB', 0),
-      ];
-    case 'W3':
-      return [
-        row('trigger p50, 10 items (ms)', 'smallP50Ms', 2),
-        row('trigger p99, 10 items (ms)', 'smallP99Ms', 2, '< 25', (v) => v < 25),
-        row('trigger p50, 100,000 items (ms)', 'largeP50Ms', 2),
-        row('trigger p99, 100,000 items (ms)', 'largeP99Ms', 2, '< 25', (v) => v < 25),
-        row('trigger max, 10 items (ms)', 'smallMaxMs', 2),
-        row('trigger max, 100,000 items (ms)', 'largeMaxMs', 2),
-      ];
-    case 'T1':
-      return [
-        row('code target + exact-match: items/s (trigger → completed)', 'functionItemsPerSec', 0),
-        row('http target (own process) + exact-match: items/s', 'httpItemsPerSec', 0),
-        row('  http / code throughput', 'httpRatio', 2),
-        row('code target + 7 built-in scorers: items/s', 'sevenScorersItemsPerSec', 0),
-        row('  7 scorers / 1 scorer throughput', 'scorersRatio', 2),
-        row('peak RSS, kernel maxRSS (MB)', 'peakRssMB', 0),
-      ];
-    case 'R1':
-      return (['15s', '2s'] as const).flatMap((lease) => {
-        const label = lease === '15s' ? 'default lease 15 s' : '--lease-ms 2000';
-        const bound = lease === '15s' ? 15_000 : 2_000;
-        return [
-          row(
-            `${label}: restart → first new stored result (ms), median of ${R_SAMPLES}`,
-            `l${lease}FirstMs`,
-            0,
-            `< ${fmt(bound)} (the lease)`,
-            (v) => v < bound,
-          ),
-          row(`${label}: restart → run completed (ms), median of ${R_SAMPLES}`, `l${lease}CompletedMs`, 0),
-          row(`${label}:   of which restart → /api/health answers (ms)`, `l${lease}HealthyMs`, 0),
-          row(`${label}:   remaining work at the kill, ideal (ms)`, `l${lease}RemainingIdealMs`, 0),
-        ];
-      });
-    case 'R2':
-      return [
-        row(
-          `POST cancel → GET run reads cancelled, polled every 10 ms (ms), median of ${R_SAMPLES}`,
-          'pollMs',
-          0,
-          '< 2,000',
-          (v) => v < 2000,
-        ),
-        row(`POST cancel → run.status cancelled on the SSE stream (ms), median of ${R_SAMPLES}`, 'sseMs', 0),
-        row('POST cancel answered 202 (ms)', 'responseMs', 0),
-      ];
-  }
+  return [...WORKLOADS[id].rows(row), ...context];
 }
 
 function environment(): string[] {
@@ -873,7 +532,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--data-dir') opts.dataDir = value();
     else
       throw new Error(
-        `unknown argument ${a}; usage: bench/run.ts [--only W1,W2,W3,T1,R1,R2] [--quick] [--json file] [--profile]`,
+        `unknown argument ${a}; usage: bench/run.ts [--only W1,W1M,W2,W2M,W3,T1,R1,R2,H1] [--quick] [--json file] [--profile]`,
       );
   }
   return opts;
@@ -882,7 +541,7 @@ function parseArgs(argv: string[]) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.child) {
-    profileFile = opts.profileFile;
+    setProfileFile(opts.profileFile);
     return child(opts.child as WorkloadId, opts.dataDir);
   }
 
@@ -890,25 +549,31 @@ async function main() {
   console.log(`# Assay benchmarks (${iterations} run${iterations > 1 ? 's' : ''} per workload, medians)`);
   for (const line of environment()) console.log(line);
   mkdirSync(TMP, { recursive: true });
-  const results: Partial<Record<WorkloadId, Metrics[]>> = {};
-  for (const id of opts.only) {
-    console.log(`\n${id} ${WORKLOADS[id].title}`);
-    const runs: Metrics[] = [];
-    for (let i = 1; i <= iterations; i++) {
+  const results: Partial<Record<WorkloadId, Metrics[]>> = Object.fromEntries(opts.only.map((id) => [id, []]));
+  // Round-robin (W1 run 1, W1M run 1, W1 run 2, …): a noisy minute hits the workloads compared alike.
+  for (let i = 1; i <= iterations; i++) {
+    for (const id of opts.only) {
+      if (i === 1) console.log(`\n${id} ${WORKLOADS[id].title}`);
       const load = loadavg()[0];
       const m = { ...(await runChild(id, i, opts.profile)), loadBefore: load };
-      runs.push(m);
+      results[id]!.push(m);
       console.log(
-        `  run ${i} (load avg before ${load.toFixed(2)}): ${Object.entries(m).map(([k, v]) => `${k}=${fmt(v, Number.isInteger(v) ? 0 : 2)}`)}`,
+        `  ${id} run ${i} (load avg before ${load.toFixed(2)}): ${Object.entries(m).map(([k, v]) => `${k}=${fmt(v, Number.isInteger(v) ? 0 : 2)}`)}`,
       );
     }
-    results[id] = runs;
   }
 
   const rows = opts.only.flatMap((id) => rowsOf(id, results[id]!));
   const header = ['workload', 'metric', 'median', `runs (${iterations})`, 'target', 'met'];
   console.log(`\n| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
   for (const r of rows) console.log(`| ${[r.workload, r.metric, r.median, r.runs, r.target, r.met].join(' | ')} |`);
+  for (const c of COMPARISONS) {
+    const [a, b] = [results[c.a], results[c.b]];
+    if (!a || !b) continue;
+    const per = a.map((r, i) => fmt(r[c.key] / b[i][c.key], 2)).join(' / ');
+    const ratio = median(a.map((r) => r[c.key])) / median(b.map((r) => r[c.key]));
+    console.log(`${c.what}: ${fmt(ratio, 2)} (ratio of medians; per run pair ${per})`);
+  }
   if (opts.json) {
     writeFileSync(resolve(opts.json), `${JSON.stringify({ environment: environment(), results }, null, 2)}\n`);
     console.log(`\nwrote ${resolve(opts.json)}`);
