@@ -9,6 +9,7 @@ import type {
   TriggerRunInput,
   UpdateDatasetInput,
 } from '@assay/core/api';
+import { hasTruncated } from '@assay/core/api';
 import { compareResults, compareSummaries, type RunComparison } from './compare.js';
 import { AssayApiError, errorFromResponse } from './errors.js';
 import { runEvents, type StreamRunOptions, sleep } from './stream.js';
@@ -200,7 +201,10 @@ export class AssayClient {
   listItems(datasetId: string, query: ItemsQuery = {}, opts: RequestOptions = {}): Promise<ItemList> {
     return this.json('GET', `/datasets/${enc(datasetId)}/items`, { query, ...opts });
   }
-  /** Every item (at `query.version`, default the latest), fetched page by page. */
+  /**
+   * Every item (at `query.version`, default the latest), fetched page by page, each in full: an
+   * item whose page held a truncated value is read again on its own (`getItem`).
+   */
   async *iterateItems(
     datasetId: string,
     query: Omit<ItemsQuery, 'page'> = {},
@@ -211,7 +215,9 @@ export class AssayClient {
     for (let page = 0; ; page++) {
       const r = await this.listItems(datasetId, { perPage: 1000, ...query, version, page }, opts);
       version = r.version;
-      yield* r.items;
+      for (const item of r.items) {
+        yield hasTruncated(item) ? await this.getItem(datasetId, item.id, { version }, opts) : item;
+      }
       if (!r.pagination.hasMore) return;
     }
   }
@@ -277,7 +283,26 @@ export class AssayClient {
   ): Promise<ResultList> {
     return this.json('GET', `/datasets/${enc(datasetId)}/runs/${enc(runId)}/results`, { query, ...opts });
   }
-  /** Every result of a run (optionally of one status), page by page. */
+  /**
+   * `GET /datasets/:id/runs/:runId/results/:itemId?repetition=N`: one result with every value in
+   * full (a results page cuts large ones to `Truncated` markers).
+   */
+  getRunResult(
+    datasetId: string,
+    runId: string,
+    itemId: string,
+    query: { repetition?: number } = {},
+    opts: RequestOptions = {},
+  ): Promise<RunResult> {
+    return this.json('GET', `/datasets/${enc(datasetId)}/runs/${enc(runId)}/results/${enc(itemId)}`, {
+      query,
+      ...opts,
+    });
+  }
+  /**
+   * Every result of a run (optionally of one status), page by page, each in full: a result whose
+   * page held a truncated value is read again on its own (`getRunResult`).
+   */
   async *iterateRunResults(
     datasetId: string,
     runId: string,
@@ -286,7 +311,11 @@ export class AssayClient {
   ): AsyncGenerator<RunResult, void, undefined> {
     for (let page = 0; ; page++) {
       const r = await this.listRunResults(datasetId, runId, { perPage: 1000, ...query, page }, opts);
-      yield* r.results;
+      for (const result of r.results) {
+        yield hasTruncated(result)
+          ? await this.getRunResult(datasetId, runId, result.itemId, { repetition: result.repetition }, opts)
+          : (result as RunResult);
+      }
       if (!r.pagination.hasMore) return;
     }
   }

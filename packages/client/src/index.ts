@@ -2,6 +2,9 @@
  * `@assay/client`: the typed SDK of the Assay HTTP API. Request and response types come from the
  * server's own schemas (`@assay/core/api`); it needs only `fetch`, so it runs in Node 20+ and browsers.
  */
+
+/** Markers of values a list response cut (`{ $truncated, bytes, preview }`): see `getItem` / `getRunResult`. */
+export { hasTruncated, isTruncated } from '@assay/core/api';
 export {
   AssayClient,
   type AssayClientOptions,

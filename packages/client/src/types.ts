@@ -2,6 +2,7 @@ import type {
   Dataset,
   DatasetItem,
   DatasetVersion,
+  ItemError,
   RunItemStatus as ItemStatus,
   itemsQuerySchema,
   Pagination,
@@ -10,7 +11,9 @@ import type {
   RunResult,
   RunStatus,
   resultsQuerySchema,
+  Score,
   Run as StoredRun,
+  Truncated,
 } from '@assay/core/api';
 import type { z } from 'zod';
 
@@ -33,6 +36,7 @@ export type {
   Score,
   ScorerSummary,
   TriggerRunInput,
+  Truncated,
   UpdateDatasetInput,
 } from '@assay/core/api';
 
@@ -53,6 +57,7 @@ export interface DatasetList {
   pagination: Pagination;
 }
 export interface ItemList {
+  /** Large `input`, `groundTruth` or `metadata` values are {@link Truncated} markers here (`getItem` has them whole). */
   items: DatasetItem[];
   pagination: Pagination;
   /** The dataset version these items are valid at. */
@@ -62,12 +67,22 @@ export interface VersionList {
   versions: DatasetVersion[];
   pagination: Pagination;
 }
+/**
+ * A result as a results page lists it. Large values are {@link Truncated} markers there: `input`,
+ * `groundTruth`, `metadata`, `output` (typed `unknown` already), the error's `message`, and a score's
+ * `reason` or `error`. `getRunResult` (and `iterateRunResults`) has them whole.
+ */
+export type ListedResult = Omit<RunResult, 'error' | 'scores'> & {
+  error: (Omit<ItemError, 'message'> & { message: string | Truncated }) | null;
+  scores: (Omit<Score, 'reason' | 'error'> & { reason: string | Truncated | null; error: string | Truncated | null })[];
+};
 export interface RunList {
+  /** A large `metadata` or `error` (rare: a run's error quotes its first failed item) is a {@link Truncated} marker here (`getRun` has it whole). */
   runs: Run[];
   pagination: Pagination;
 }
 export interface ResultList {
-  results: RunResult[];
+  results: ListedResult[];
   pagination: Pagination;
 }
 export interface AttemptList {

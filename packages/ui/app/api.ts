@@ -1,4 +1,4 @@
-import { AssayApiError, AssayClient } from '@assay/client';
+import { AssayApiError, AssayClient, isTruncated } from '@assay/client';
 
 const KEY_STORAGE = 'assay.apiKey';
 
@@ -62,9 +62,14 @@ export const fmt = {
   ms: (n: number | null | undefined) =>
     n === null || n === undefined ? '—' : n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(2)} s`,
   json: (v: unknown) => (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v)),
+  /** A string field that a list may have cut to a marker (an error message, a reason). */
+  text: (v: unknown): string | null =>
+    isTruncated(v) ? `${v.preview}… (${v.bytes.toLocaleString()} bytes)` : (v as string | null),
   pretty: (v: unknown) => (v === undefined ? '' : JSON.stringify(v, null, 2)),
   short: (v: unknown, n = 80) => {
-    const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+    // A value a list cut to a marker shows the start of its text.
+    const s =
+      v === null || v === undefined ? '' : isTruncated(v) ? v.preview : typeof v === 'string' ? v : JSON.stringify(v);
     return s.length > n ? `${s.slice(0, n)}…` : s;
   },
 };

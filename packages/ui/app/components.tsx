@@ -1,3 +1,4 @@
+import { isTruncated } from '@assay/client';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { codeOf, detailsOf, messageOf, setApiKey } from './api';
 
@@ -165,6 +166,13 @@ export function Status({ status }: { status: string }) {
 }
 
 export function Json({ value, label }: { value: unknown; label?: string }) {
+  if (isTruncated(value)) {
+    return (
+      <pre className="json" data-label={label} data-truncated="true">
+        {`${value.preview}…\n(${value.bytes.toLocaleString()} bytes in all)`}
+      </pre>
+    );
+  }
   return (
     <pre className="json" data-label={label}>
       {value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value, null, 2)}

@@ -1,4 +1,4 @@
-import type { Dataset, DatasetItem } from '@assay/client';
+import { type Dataset, type DatasetItem, hasTruncated } from '@assay/client';
 import { Validator } from '@cfworker/json-schema';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Papa from 'papaparse';
@@ -101,6 +101,35 @@ function ItemEditor({ dataset, item, onClose }: { dataset: Dataset; item: Datase
         )}
         <FormFooter mutation={save} onCancel={onClose} label="Save" busyLabel="Saving…" />
       </form>
+    </Modal>
+  );
+}
+
+/** The editor needs every value whole: an item whose page cut a large value is read on its own first. */
+function WholeItemEditor({
+  dataset,
+  item,
+  onClose,
+}: {
+  dataset: Dataset;
+  item: DatasetItem | null;
+  onClose: () => void;
+}) {
+  const cut = item !== null && hasTruncated(item);
+  const q = useQuery({
+    queryKey: ['item', dataset.id, item?.id],
+    queryFn: () => client.getItem(dataset.id, item!.id),
+    enabled: cut,
+  });
+  if (!cut) return <ItemEditor dataset={dataset} item={item} onClose={onClose} />;
+  if (q.data) return <ItemEditor dataset={dataset} item={q.data} onClose={onClose} />;
+  return (
+    <Modal title="Edit item" onClose={onClose}>
+      {q.isError ? (
+        <ErrorBox error={q.error} onRetry={() => q.refetch()} />
+      ) : (
+        <Loading label="Loading the full item…" />
+      )}
     </Modal>
   );
 }
@@ -274,7 +303,7 @@ function ItemsTab({ dataset }: { dataset: Dataset }) {
       )}
       {del.isError && <ErrorBox error={del.error} />}
       {editing && (
-        <ItemEditor dataset={dataset} item={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />
+        <WholeItemEditor dataset={dataset} item={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />
       )}
       {importing && <ImportDialog dataset={dataset} onClose={() => setImporting(false)} />}
     </section>

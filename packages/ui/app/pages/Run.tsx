@@ -1,4 +1,4 @@
-import type { Run, RunResult } from '@assay/client';
+import { hasTruncated, type ListedResult, type Run, type RunResult } from '@assay/client';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
@@ -193,19 +193,27 @@ function Usage({ result }: { result: RunResult }) {
 function ResultDrawer({
   datasetId,
   runId,
-  result,
+  result: listed,
   onClose,
 }: {
   datasetId: string;
   runId: string;
-  result: RunResult;
+  result: ListedResult;
   onClose: () => void;
 }) {
+  // A results page cuts large values to markers: the drawer reads the whole result.
+  const cut = hasTruncated(listed);
+  const full = useQuery({
+    queryKey: ['result', datasetId, runId, listed.itemId, listed.repetition],
+    queryFn: () => client.getRunResult(datasetId, runId, listed.itemId, { repetition: listed.repetition }),
+    enabled: cut,
+  });
+  const result: ListedResult = full.data ?? listed;
   const attempts = useQuery({
     queryKey: ['attempts', datasetId, runId, result.itemId],
     queryFn: () => client.listItemAttempts(datasetId, runId, result.itemId),
   });
-  const err = result.error as (RunResult['error'] & { stack?: string }) | null;
+  const err = result.error as (ListedResult['error'] & { stack?: string }) | null;
   return (
     <Drawer
       title={`Item ${result.itemId}${result.repetition ? ` · repetition ${result.repetition}` : ''}`}
@@ -233,10 +241,12 @@ function ResultDrawer({
       </dl>
       {err && (
         <div className="error" data-testid="result-error">
-          <strong>{err.code}</strong>: {err.message} {err.retryable ? '(retryable)' : ''}
+          <strong>{err.code}</strong>: {fmt.text(err.message)} {err.retryable ? '(retryable)' : ''}
           {err.stack && <pre className="json">{err.stack}</pre>}
         </div>
       )}
+      {cut && full.isPending && <p className="muted">Loading the full values…</p>}
+      {cut && full.isError && <ErrorBox error={full.error} onRetry={() => full.refetch()} />}
       <h3>Input</h3>
       <Json value={result.input} label="Input" />
       <h3>Ground truth</h3>
@@ -261,14 +271,14 @@ function ResultDrawer({
                 <td>{s.scorerId}</td>
                 <td className="num">{fmt.num(s.score)}</td>
                 <td className="small">
-                  {s.error ? <span className="danger">error: {s.error}</span> : (s.reason ?? '—')}
+                  {s.error ? <span className="danger">error: {fmt.text(s.error)}</span> : (fmt.text(s.reason) ?? '—')}
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      <Usage result={result} />
+      <Usage result={result as RunResult} />
       <h3>Attempts</h3>
       {attempts.isPending ? (
         <Loading />
@@ -313,7 +323,7 @@ function Results({ datasetId, run }: { datasetId: string; run: Run }) {
   const [page, setPage] = useState(0);
   const [status, setStatus] = useState<'' | 'failed' | 'succeeded'>('');
   const [sort, setSort] = useState('');
-  const [open, setOpen] = useState<RunResult | null>(null);
+  const [open, setOpen] = useState<ListedResult | null>(null);
   const active = !FINAL.has(run.status);
   const [sortScorer, order] = sort ? (sort.split(':') as [string, 'asc' | 'desc']) : [undefined, undefined];
   const q = useQuery({
