@@ -186,10 +186,18 @@ export function readItems(
   })();
 }
 
+/** `details` of a 413 ITEM_TOO_LARGE. */
+interface TooLarge {
+  limit: number;
+  size: number;
+  index?: number;
+}
+
 /**
  * Sends items in batches (at most `batchSize` items and ~8 MiB each). A batch the server refuses
  * because some externalIds already exist in the dataset is sent again without them (those lines
- * are reported); one too large for the server is split in two.
+ * are reported), and so is one with an item over the server's size limit (413 ITEM_TOO_LARGE: that
+ * line is reported); one too large for the server is split in two.
  */
 export class BatchSender {
   private items: ItemInput[] = [];
@@ -249,6 +257,20 @@ export class BatchSender {
         return this.send(
           items.filter((_, i) => keep[i]),
           lines.filter((_, i) => keep[i]),
+        );
+      }
+      // One item over the server's size limit: that line is rejected (named, with the limit), the rest go on.
+      const large =
+        AssayApiError.is(e) && e.code === 'ITEM_TOO_LARGE' ? (e.details as TooLarge | undefined) : undefined;
+      const at = items.length === 1 ? 0 : large?.index;
+      if (large && at !== undefined && at < items.length) {
+        this.opts.onRejected(
+          lines[at]!,
+          `item is ${large.size} bytes (input + groundTruth + metadata as JSON); the server takes items of at most ${large.limit} bytes (ASSAY_MAX_ITEM_BYTES on the server)`,
+        );
+        return this.send(
+          items.filter((_, i) => i !== at),
+          lines.filter((_, i) => i !== at),
         );
       }
       if (AssayApiError.is(e) && e.status === 413 && items.length > 1) {

@@ -1,3 +1,4 @@
+import { isTruncated } from '@assay/client';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { intArg, pageOptions } from './datasets.js';
@@ -21,7 +22,8 @@ const interruptOption = () =>
 
 const date = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 19) : '–');
 const preview = (v: unknown, max = 60) => {
-  const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
+  // A value the results page cut to a marker shows the start of its text.
+  const s = isTruncated(v) ? v.preview : typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 };
 
