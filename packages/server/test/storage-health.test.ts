@@ -6,7 +6,8 @@
 import { copyFileSync, renameSync, rmSync } from 'node:fs';
 import type { AssayConfig } from '@assay/core';
 import { SqliteJobQueue } from '@assay/queue';
-import type { SqliteHealth } from '@assay/store';
+import { createApp } from '@assay/server';
+import { createPostgresHealth, createPostgresStorage, type SqliteHealth } from '@assay/store';
 import { describe, expect, it, vi } from 'vitest';
 import { apiClient, expectError, waitFor } from './api-helpers.js';
 import { useAssay } from './helpers.js';
@@ -113,5 +114,31 @@ describe('SQLite file health', () => {
     expect(r.status).toBe(200);
     expect(unavailable(log)).toHaveLength(1);
     expect(log.some((l) => l.includes('available again'))).toBe(true);
+  });
+});
+
+describe('PostgreSQL health on the API', () => {
+  it('GET /health answers 503 with the reason when PostgreSQL does not answer; writes are left to PostgreSQL', async () => {
+    const { assay } = await open();
+    const pg = createPostgresStorage({ connectionString: 'postgres://assay@127.0.0.1:1/assay' });
+    try {
+      const app = createApp({
+        storage: assay.storage,
+        registry: assay.registry,
+        runs: assay.runs,
+        events: assay.events,
+        storageHealth: createPostgresHealth(pg.db, { log: () => {} }),
+        info: { storage: 'postgres', queue: 'bullmq', worker: false, version: 'test' },
+      });
+      const req = apiClient(() => app);
+      const r = await req('GET', '/health');
+      expect(r.status).toBe(503);
+      expect(r.body).toMatchObject({ status: 'unavailable', storage: 'unavailable', dialect: 'postgres' });
+      expect(r.body.reason).toContain('PostgreSQL is unreachable');
+      // No gate on writes for PostgreSQL (its own errors fail them): this app's storage is SQLite.
+      expect((await req('POST', '/datasets', { name: 'still' })).status).toBe(201);
+    } finally {
+      await pg.close();
+    }
   });
 });
