@@ -216,8 +216,8 @@ export interface Storage {
     runId: string,
     q: PageQuery & { status?: RunItemStatus; sortScorer?: string; order?: 'asc' | 'desc'; bounds?: ListBounds },
   ): Promise<Page<RunResult>>;
-  /** One result of a run in full (item × repetition), or undefined. */
-  getResult(runId: string, itemId: string, repetition: number): Promise<RunResult | undefined>;
+  /** One result of a run (item × repetition), in full unless `bounds` are given; undefined when there is none. */
+  getResult(runId: string, itemId: string, repetition: number, bounds?: ListBounds): Promise<RunResult | undefined>;
 
   // ── analysis (run page cards, compare) ──
   /** Per-scorer mean, pass rate (score ≥ passThreshold, default 0.5), count, errors and a histogram. */

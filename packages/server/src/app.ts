@@ -353,7 +353,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
-  registerAnalysisRoutes(api, storage);
+  registerAnalysisRoutes(api, storage, bounds);
 
   app.route('/api', api);
   if (deps.uiDir !== false) mountUi(app, deps.uiDir);

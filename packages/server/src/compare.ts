@@ -2,6 +2,7 @@ import {
   AssayError,
   type CompareRunsInput,
   compareRunsSchema,
+  type ListBounds,
   notFound,
   type ResultKey,
   type Run,
@@ -94,6 +95,7 @@ export async function compareRuns(
   storage: Storage,
   datasetId: string,
   input: CompareRunsInput,
+  bounds?: ListBounds,
 ): Promise<RunComparisonResult> {
   const load = async (runId: string) => {
     const run = await storage.getRun(runId);
@@ -187,16 +189,15 @@ export async function compareRuns(
     ...improvements.rows.map((r) => ({ ...r.value, change: 'improvement' as const })),
   ].slice(0, limit);
   const items: ChangedItem[] = [];
+  // Each of the two results of an item shown gets its share of the page's bounds (large values
+  // become `$truncated` markers, cut in SQL); the single-result route has them whole.
+  const share = bounds && chosen.length ? shareOf(bounds, 2 * chosen.length) : undefined;
   for (const c of chosen) {
-    // Outputs side by side: only for the few items shown.
-    const [attA, attB, item] = await Promise.all([
-      storage.listAttempts(runA.id, c.a.itemId),
-      storage.listAttempts(runB.id, c.b.itemId),
-      storage.getItem(datasetId, c.a.itemId, runB.datasetVersion),
+    // Outputs side by side: only for the few items shown. Input and ground truth as run B saw them.
+    const [ra, rb] = await Promise.all([
+      storage.getResult(runA.id, c.a.itemId, c.a.repetition, share),
+      storage.getResult(runB.id, c.b.itemId, c.b.repetition, share),
     ]);
-    const cur = (list: typeof attA) => list.find((x) => x.current && x.repetition === c.a.repetition);
-    const ra = cur(attA);
-    const rb = cur(attB);
     items.push({
       itemId: c.a.itemId,
       repetition: c.a.repetition,
@@ -204,8 +205,8 @@ export async function compareRuns(
       delta: c.delta,
       a: { status: c.a.status, output: ra?.output ?? null, error: ra?.error ?? null },
       b: { status: c.b.status, output: rb?.output ?? null, error: rb?.error ?? null },
-      input: item?.input ?? null,
-      groundTruth: item?.groundTruth ?? null,
+      input: (rb ?? ra)?.input ?? null,
+      groundTruth: (rb ?? ra)?.groundTruth ?? null,
       scores: common.map((id) => {
         const x = c.a.scores.find((s) => s.scorerId === id)?.score ?? null;
         const y = c.b.scores.find((s) => s.scorerId === id)?.score ?? null;
@@ -216,10 +217,16 @@ export async function compareRuns(
   return { runA, runB, scorers, counts, items };
 }
 
+/** Bounds for one of `n` rows sharing a page's budget. */
+function shareOf(bounds: ListBounds, n: number): ListBounds {
+  const budgetBytes = Math.max(1, Math.floor(bounds.budgetBytes / n));
+  return { ...bounds, budgetBytes, maxFieldBytes: Math.min(bounds.maxFieldBytes, budgetBytes) };
+}
+
 const scoreStatsQuery = z.object({ bins: z.coerce.number().int().min(1).max(100).default(10) });
 
 /** `POST /datasets/:id/compare` and `GET /datasets/:id/runs/:runId/scores` (per-scorer stats + histogram). */
-export function registerAnalysisRoutes(api: Hono, storage: Storage): void {
+export function registerAnalysisRoutes(api: Hono, storage: Storage, bounds?: ListBounds): void {
   api.post('/datasets/:id/compare', async (c) => {
     const id = c.req.param('id');
     if (!(await storage.getDataset(id))) throw notFound('Dataset', id);
@@ -227,7 +234,7 @@ export function registerAnalysisRoutes(api: Hono, storage: Storage): void {
     if (input.runIdA === input.runIdB) {
       throw new AssayError('VALIDATION_ERROR', 'runIdA and runIdB must be two different runs', 400);
     }
-    return c.json(await compareRuns(storage, id, input));
+    return c.json(await compareRuns(storage, id, input, bounds));
   });
   api.get('/datasets/:id/runs/:runId/scores', async (c) => {
     const run = await storage.getRun(c.req.param('runId'));

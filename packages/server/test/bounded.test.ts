@@ -11,7 +11,16 @@ import { apiClient, expectError, waitFor } from './api-helpers.js';
 import { useAssay } from './helpers.js';
 
 const config: AssayConfig = {
-  targets: [{ id: 'echo', type: 'function', run: async (input) => input }],
+  targets: [
+    { id: 'echo', type: 'function', run: async (input) => input },
+    {
+      id: 'fail-big',
+      type: 'function',
+      run: async () => {
+        throw Object.assign(new Error('E'.repeat(2_000_000)), { retryable: false });
+      },
+    },
+  ],
   scorers: [{ id: 'long-reason', score: () => ({ score: 1, reason: 'why '.repeat(500_000) }) }],
 };
 
@@ -171,6 +180,35 @@ describe('bounded list pages', () => {
       400,
       'VALIDATION_ERROR',
     );
+  });
+
+  it('compare: the changed items carry bounded outputs and errors', async () => {
+    await fresh();
+    const ds = await newDataset('compare');
+    const items = Array.from({ length: 3 }, (_, i) => ({ input: { i, text: 'c'.repeat(3_000_000) } }));
+    expect((await req('POST', `/datasets/${ds}/items/batch`, { items })).status).toBe(201);
+    const trigger = async (targetId: string) => {
+      const r = await req('POST', `/datasets/${ds}/runs`, { targetId, scorerIds: ['long-reason'] });
+      expect(r.status, r.text).toBe(202);
+      await waitFor(
+        async () => (await req('GET', `/datasets/${ds}/runs/${r.body.runId}`)).body,
+        (run) => run.status === 'completed' || run.status === 'failed',
+        60_000,
+      );
+      return r.body.runId as string;
+    };
+    const a = await trigger('echo');
+    const b = await trigger('fail-big');
+    const cmp = await req('POST', `/datasets/${ds}/compare`, { runIdA: a, runIdB: b });
+    expect(cmp.status, cmp.text.slice(0, 300)).toBe(200);
+    // The items are bounded; run B's own error quotes its first failed item (the single run, as GET returns it).
+    expect(cmp.text.length - JSON.stringify(cmp.body.runB).length).toBeLessThan(200_000);
+    expect(cmp.body.counts).toMatchObject({ matched: 3, regressed: 3 });
+    const [first] = cmp.body.items;
+    expect(first.a).toMatchObject({ status: 'succeeded', output: { $truncated: true, bytes: 3_000_017 } });
+    expect(first.b.status).toBe('failed');
+    expect(first.b.error).toMatchObject({ message: { $truncated: true, bytes: 2_000_000 }, code: 'TARGET_ERROR' });
+    expect(isTruncated(first.input)).toBe(true);
   });
 
   it('small values are never cut; a page over its budget cuts its largest values first', async () => {

@@ -1124,8 +1124,13 @@ export class SqlStorage implements Storage {
     return listResults(this.db, this.adapter, runId, q);
   }
 
-  async getResult(runId: string, itemId: string, repetition: number): Promise<RunResult | undefined> {
-    return getResult(this.db, this.adapter, runId, itemId, repetition);
+  async getResult(
+    runId: string,
+    itemId: string,
+    repetition: number,
+    bounds?: ListBounds,
+  ): Promise<RunResult | undefined> {
+    return getResult(this.db, this.adapter, runId, itemId, repetition, bounds);
   }
 
   // ── analysis (UI run page and compare) ──

@@ -377,7 +377,8 @@ export async function getResult(
   runId: string,
   itemId: string,
   repetition: number,
+  bounds?: ListBounds,
 ): Promise<RunResult | undefined> {
-  const [row] = await resultRows(db, adapter, runId, { page: 0, perPage: 1 }, { itemId, repetition });
+  const [row] = await resultRows(db, adapter, runId, { page: 0, perPage: 1, bounds }, { itemId, repetition });
   return row;
 }
