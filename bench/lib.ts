@@ -131,12 +131,20 @@ export async function timedRun(
   targetId: string,
   expected: number,
   scorerIds: string[] = ['exact-match'],
+  profile = true,
 ) {
-  const stopProfile = await startProfile();
+  const stopProfile = profile ? await startProfile() : null;
+  const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   const triggered = await assay.runs.trigger(datasetId, { targetId, scorerIds, maxConcurrency: 50 });
   const run = await waitForFinal(assay, triggered.id);
   const seconds = (performance.now() - t0) / 1000;
+  // CPU spent, less sensitive to a busy machine than wall time: the whole process (all threads,
+  // user + system) and the main thread's busy time (its event loop not idle).
+  const cpu = process.cpuUsage(cpu0);
+  const elu = performance.eventLoopUtilization(elu0);
+  const cost = { cpuMs: (cpu.user + cpu.system) / 1000, mainBusyMs: elu.active };
   await stopProfile?.();
   if (run.status !== 'completed' || run.succeededCount !== expected) {
     throw new Error(
@@ -151,7 +159,7 @@ export async function timedRun(
     planMs: at(run.plannedAt) - at(run.startedAt),
     executeMs: at(run.completedAt) - at(run.plannedAt),
   };
-  return { run, seconds, phases };
+  return { run, seconds, phases, cost };
 }
 
 /**

@@ -40,7 +40,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { AssayConfig } from '@assay/core';
-import { createAssay } from '@assay/server';
+import { type Assay, createAssay } from '@assay/server';
 import { serve } from '@hono/node-server';
 import Database from 'better-sqlite3';
 import {
@@ -103,6 +103,19 @@ async function configFor(placement: Placement, dataDir: string, source: string, 
   return configModule(join(dataDir, 'config'), source);
 }
 
+/**
+ * A 1-item run before the timed one, in W1/W2 and W1M/W2M alike: the timed run then sees a
+ * server that is up (worker threads started, config loaded in them), as a run triggered on a
+ * running `assay serve` does. Returns its wall time (ms): with threads, what is left of their
+ * start-up after seeding.
+ */
+async function warmUp(assay: Assay, targetId: string): Promise<number> {
+  const datasetId = await seed(assay, 'warm-up', 1);
+  const t0 = performance.now();
+  await timedRun(assay, datasetId, targetId, 1, ['exact-match'], false);
+  return performance.now() - t0;
+}
+
 /** W1 overhead: 10 000 items, a target that answers at once, exact-match, maxConcurrency 50. */
 async function w1(dataDir: string, placement: Placement): Promise<Metrics> {
   const N = 10_000;
@@ -113,6 +126,7 @@ async function w1(dataDir: string, placement: Placement): Promise<Metrics> {
   const options = await configFor(placement, dataDir, W1_CONFIG, inline);
   const assay = await createAssay({ ...options, dataDir, worker: true });
   const datasetId = await seed(assay, 'w1', N);
+  const warmUpMs = await warmUp(assay, 'instant');
   const { value, peakSampledMB } = await withRssSampler(() => timedRun(assay, datasetId, 'instant', N));
   const peakRssMB = maxRssMB();
   await assay.close();
@@ -124,7 +138,10 @@ async function w1(dataDir: string, placement: Placement): Promise<Metrics> {
     items: N,
     seconds: value.seconds,
     itemsPerSec: N / value.seconds,
+    cpuUsPerItem: (value.cost.cpuMs * 1000) / N,
+    mainBusyUsPerItem: (value.cost.mainBusyMs * 1000) / N,
     storedResults: stored,
+    warmUpMs,
     ...value.phases,
     baseRssMB,
     peakRssSampledMB: peakSampledMB,
@@ -151,6 +168,7 @@ async function w2(dataDir: string, placement: Placement): Promise<Metrics> {
   const options = await configFor(placement, dataDir, W2_CONFIG, inline);
   const assay = await createAssay({ ...options, dataDir, worker: true });
   const datasetId = await seed(assay, 'w2', N);
+  const warmUpMs = await warmUp(assay, 'sleepy');
   const { value, peakSampledMB } = await withRssSampler(() => timedRun(assay, datasetId, 'sleepy', N));
   const peakRssMB = maxRssMB();
   await assay.close();
@@ -160,6 +178,9 @@ async function w2(dataDir: string, placement: Placement): Promise<Metrics> {
     seconds: value.seconds,
     idealSeconds: ideal,
     efficiency: ideal / value.seconds,
+    cpuUsPerItem: (value.cost.cpuMs * 1000) / N,
+    mainBusyUsPerItem: (value.cost.mainBusyMs * 1000) / N,
+    warmUpMs,
     ...value.phases,
     peakRssSampledMB: peakSampledMB,
     peakRssMB,
@@ -306,6 +327,8 @@ const W1_ROWS = (row: RowOf) => [
   row('items/s (trigger → completed)', 'itemsPerSec', 0, '≥ 5,000', (v) => v >= 5000),
   row('wall time (s)', 'seconds', 2),
   row('stored results verified', 'storedResults', 0, '= 10,000', (v) => v === 10_000),
+  row('CPU per item, whole process, all threads (µs)', 'cpuUsPerItem', 0),
+  row('main thread busy per item (µs)', 'mainBusyUsPerItem', 0),
   row('  of which: trigger → worker picks the run up (ms)', 'pickupMs', 0),
   row('  of which: planning 10,000 run items (ms)', 'planMs', 0),
   row('  of which: executing + storing + summary (ms)', 'executeMs', 0),
@@ -315,10 +338,13 @@ const W1_ROWS = (row: RowOf) => [
 const W2_ROWS = (row: RowOf) => [
   row('efficiency (2.0 s ideal / actual)', 'efficiency', 3, '≥ 0.95', (v) => v >= 0.95),
   row('wall time (s)', 'seconds', 3),
+  row('CPU per item, whole process, all threads (µs)', 'cpuUsPerItem', 0),
+  row('main thread busy per item (µs)', 'mainBusyUsPerItem', 0),
   row('  of which: trigger → worker picks the run up (ms)', 'pickupMs', 0),
   row('  of which: planning 2,000 run items (ms)', 'planMs', 0),
   row('  of which: executing + storing + summary (ms)', 'executeMs', 0),
   row('peak RSS, kernel maxRSS (MB)', 'peakRssMB', 0),
+  row('1-item warm-up run right after seeding, not timed above (ms)', 'warmUpMs', 0),
 ];
 
 const WORKLOADS = {
@@ -385,6 +411,8 @@ const DEFAULT_WORKLOADS: WorkloadId[] = ['W1', 'W1M', 'W2', 'W2M', 'W3'];
 /** Isolation cost: a workload in worker threads against the same on the main thread (both run). */
 const COMPARISONS = [
   { what: 'W1 items/s, threads / main thread', a: 'W1', b: 'W1M', key: 'itemsPerSec' },
+  { what: 'W1 CPU per item, threads / main thread', a: 'W1', b: 'W1M', key: 'cpuUsPerItem' },
+  { what: 'W1 main thread busy per item, threads / main thread', a: 'W1', b: 'W1M', key: 'mainBusyUsPerItem' },
   { what: 'W2 efficiency, threads / main thread', a: 'W2', b: 'W2M', key: 'efficiency' },
 ] as const;
 
