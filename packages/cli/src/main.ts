@@ -1,13 +1,5 @@
 import { resolve } from 'node:path';
-import {
-  apiKeyFrom,
-  createApp,
-  createAssay,
-  migrateDatabase,
-  parseAllowedOrigins,
-  redactUrl,
-  VERSION,
-} from '@assay/server';
+import { apiKeyFrom, createAssay, migrateDatabase, parseAllowedOrigins, redactUrl, VERSION } from '@assay/server';
 import { serve } from '@hono/node-server';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerDatasetCommands } from './commands/datasets.js';
@@ -81,7 +73,7 @@ function workerOptions(cmd: Command): Command {
     )
     .option(
       '--reconcile-ms <ms>',
-      'scaled out: how often to re-enqueue the jobs of unfinished runs whose jobs went missing (a Redis restart)',
+      'how often the sweeper re-enqueues the jobs of unfinished runs whose jobs went missing (a lost lease, a Redis restart)',
       int('--reconcile-ms', 100, 3_600_000),
       10_000,
     );
@@ -147,9 +139,13 @@ workerOptions(
     const where = deployment(opts.dataDir);
     const assay = await createAssay({
       config,
+      configPath: path ?? undefined,
+      threads: threadsFromEnv(),
       ...where,
       worker: opts.worker,
       apiKey,
+      allowedOrigins,
+      loopbackOnly,
       leaseMs: opts.leaseMs,
       reconcileMs: opts.reconcileMs,
       workerConcurrency: opts.concurrency,
@@ -173,17 +169,7 @@ workerOptions(
         );
       }
     }
-    // The served app knows how it is reached (createAssay's does not): loopback-only servers check
-    // Host (DNS rebinding), and pages of ASSAY_ALLOWED_ORIGINS may call it. Built from the same
-    // parts as assay.app (storage, registry, runs, events and whatever else createAssay exposes).
-    const app = createApp({
-      ...assay,
-      apiKey,
-      allowedOrigins,
-      loopbackOnly,
-      info: { storage: assay.storage.dialect, queue: assay.queue.kind, worker: opts.worker, version: VERSION },
-    });
-    const server = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host });
+    const server = serve({ fetch: assay.app.fetch, port: opts.port, hostname: opts.host });
     await new Promise<void>((ok, fail) => {
       server.once('listening', ok);
       server.once('error', (e: NodeJS.ErrnoException) =>
@@ -221,6 +207,8 @@ workerOptions(
   const where = deployment(opts.dataDir);
   const assay = await createAssay({
     config,
+    configPath: path ?? undefined,
+    threads: threadsFromEnv(),
     ...where,
     worker: true,
     leaseMs: opts.leaseMs,
@@ -248,6 +236,16 @@ program
     });
     console.log(`[assay] database ${what} is up to date`);
   });
+
+/** `ASSAY_THREADS`: worker threads that run targets and scorers (default: the CPU count, at least 2). */
+function threadsFromEnv(): number | undefined {
+  const raw = process.env.ASSAY_THREADS;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 32)
+    throw new CliError(`ASSAY_THREADS must be an integer from 1 to 32, got '${raw}'`);
+  return n;
+}
 
 registerDatasetCommands(program);
 registerItemCommands(program);

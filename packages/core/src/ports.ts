@@ -165,7 +165,8 @@ export interface Storage {
   listRuns(datasetId: string, q: PageQuery & { bounds?: ListBounds }): Promise<Page<Run>>;
   countActiveRuns(datasetId: string): Promise<number>;
   /** Ids of pending or running runs, oldest first (the reconciler re-enqueues their jobs). */
-  listActiveRunIds(limit: number): Promise<string[]>;
+  /** Ids of `pending` and `running` runs in id order, after `after` when given. */
+  listActiveRunIds(limit: number, after?: string): Promise<string[]>;
   /**
    * Updates a run. With `ifStatus`, only when its status is one of them; returns whether it changed.
    */

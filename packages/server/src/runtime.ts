@@ -7,11 +7,11 @@ import {
   createRegistry,
   createRunJobHandlers,
   createRunService,
+  createSweeper,
+  createThreadRunner,
   type EventBus,
+  type ItemRunner,
   type JobQueue,
-  RUN_JOB,
-  RUN_JOB_MAX_ATTEMPTS,
-  type RunJobPayload,
   type StorageHealth,
   systemClock,
   type TargetLimiter,
@@ -26,6 +26,14 @@ import { createRedisLimiter } from './redis-limits.js';
 
 export interface AssayOptions {
   config: AssayConfig;
+  /**
+   * The module `config` was loaded from. With it, targets and scorers run in worker threads that
+   * load it (user code cannot block the API or lease renewals, and a busy loop is stopped at its
+   * time limit); without it (a config given as objects) they run on the main thread.
+   */
+  configPath?: string;
+  /** Worker threads for targets and scorers (with `configPath`). Default: CPU count, at least 2. */
+  threads?: number;
   /** Folder of the SQLite file (`assay.db`) when no `databaseUrl` is given. Default `./.assay`. */
   dataDir?: string;
   /** `postgres://…`: PostgreSQL storage (needs `redisUrl`). Absent: SQLite under `dataDir`. */
@@ -50,9 +58,13 @@ export interface AssayOptions {
   jobRetryBaseMs?: number;
   /** How often a running run checks for a cancel request made by another process, in ms. Default 250. */
   cancelPollMs?: number;
-  /** How often a worker re-enqueues the jobs of unfinished runs (scale-out only), in ms. Default 10 000. */
+  /** How often the sweeper re-enqueues the jobs of unfinished runs (a no-op for runs with a live job), in ms. Default 10 000. */
   reconcileMs?: number;
   apiKey?: string;
+  /** Origins whose pages may call the API (CORS); the server's own origin always may. */
+  allowedOrigins?: readonly string[];
+  /** The server listens on loopback only: a `Host` that is not a loopback name is refused (DNS rebinding). */
+  loopbackOnly?: boolean;
   synchronous?: 'FULL' | 'NORMAL';
   writer?: WriterOptions;
   clock?: Clock;
@@ -146,15 +158,25 @@ export async function createAssay(opts: AssayOptions) {
     runs,
     events,
     apiKey: opts.apiKey,
+    allowedOrigins: opts.allowedOrigins,
+    loopbackOnly: opts.loopbackOnly,
     maxItemBytes: opts.maxItemBytes,
     storageHealth: health,
     info: { storage: storage.dialect, queue: queue.kind, worker: withWorker, version: VERSION },
   });
   let worker: Worker | null = null;
-  let reconciler: NodeJS.Timeout | undefined;
+  let sweeper: ReturnType<typeof createSweeper> | undefined;
   let workerId: string | null = null;
+  let runner: ItemRunner | undefined;
   if (withWorker) {
+    if (opts.configPath)
+      runner = createThreadRunner({
+        configPath: opts.configPath,
+        threads: opts.threads,
+        log: opts.log ?? console.error,
+      });
     const jobs = createRunJobHandlers({
+      runner,
       storage,
       queue,
       registry,
@@ -169,20 +191,9 @@ export async function createAssay(opts: AssayOptions) {
     });
     workerId = jobs.workerId;
     worker = queue.work(jobs.handlers, { concurrency: opts.workerConcurrency ?? 8, onGiveUp: jobs.onGiveUp });
-    // A run whose job went missing is re-enqueued: scaled out, the run row (PostgreSQL) and its
-    // jobs (Redis) cannot commit together (a crash between the two writes, a Redis restart without
-    // persistence), so this runs every `reconcileMs`; embedded, once at start. Job dedup makes it
-    // a no-op for runs whose jobs exist; the handlers are idempotent for the rest.
-    const reconcile = async () => {
-      for (const runId of await storage.listActiveRunIds(1000)) {
-        await queue.enqueue(RUN_JOB, { runId } satisfies RunJobPayload, {
-          dedupKey: `run:${runId}`,
-          maxAttempts: RUN_JOB_MAX_ATTEMPTS,
-        });
-      }
-    };
-    if (scaleOut) reconciler = setInterval(() => void reconcile().catch(() => {}), opts.reconcileMs ?? 10_000);
-    void reconcile().catch(() => {});
+    // Every active run keeps a live job (see sweeper.ts), in both deployments.
+    sweeper = createSweeper({ storage, queue, intervalMs: opts.reconcileMs, log: opts.log ?? console.error });
+    sweeper.start();
   }
   return {
     app,
@@ -200,8 +211,9 @@ export async function createAssay(opts: AssayOptions) {
      * connections are closed.
      */
     async close(timeoutMs = 10_000) {
-      clearInterval(reconciler);
+      sweeper?.stop();
       await worker?.stop(timeoutMs);
+      await runner?.close();
       await queue.close();
       await closeEvents();
       await storage.close();

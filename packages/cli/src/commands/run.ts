@@ -24,6 +24,7 @@ interface RunOptions extends ConnectionOptions {
   concurrency?: number;
   repetitions?: number;
   itemTimeout?: number;
+  scorerTimeout?: number;
   maxRetries?: number;
   name?: string;
   metadata?: Record<string, unknown>;
