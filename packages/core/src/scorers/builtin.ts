@@ -3,6 +3,7 @@ import addFormatsModule from 'ajv-formats';
 import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import type { Scorer } from '../config.js';
+import { LinearRegExp } from './linear-regex.js';
 import { jsonEqual, missing, NO_GROUND_TRUTH, preview, text } from './text.js';
 
 /**
@@ -130,16 +131,17 @@ export const containsAllBuiltIn = define({
 const FLAGS = /^[dgimsuvy]*$/;
 const regexOptions = z
   .strictObject({
-    /** The pattern; without it, the item's ground truth is the pattern. */
+    /** The pattern (JavaScript syntax, matched by RE2); without it, the item's ground truth is the pattern. */
     pattern: z.string().min(1).optional(),
-    /** RegExp flags, e.g. 'i'. */
+    /** RegExp flags: i, m, s; d, g, y are ignored; u is always on. */
     flags: z.string().regex(FLAGS, 'must be RegExp flags such as "i" or "ms"').default(''),
   })
   .superRefine((o, ctx) => {
     try {
-      new RegExp(o.pattern ?? '', o.flags);
+      new LinearRegExp(o.pattern ?? '', o.flags);
     } catch (e) {
-      ctx.addIssue({ code: 'custom', path: ['pattern'], message: e instanceof Error ? e.message : String(e) });
+      const path = o.flags.includes('v') ? ['flags'] : ['pattern'];
+      ctx.addIssue({ code: 'custom', path, message: e instanceof Error ? e.message : String(e) });
     }
   });
 const REGEX_DESCRIPTION =
@@ -150,7 +152,8 @@ export const regexBuiltIn = define({
   options: regexOptions,
   byDefault: true,
   create: (id, o) => {
-    const fixed = o.pattern === undefined ? null : new RegExp(o.pattern, o.flags.replaceAll(/[gy]/g, ''));
+    const flags = o.flags.replaceAll(/[gy]/g, '');
+    const fixed = o.pattern === undefined ? null : new LinearRegExp(o.pattern, flags);
     return {
       id,
       description: fixed ? `1 when the output matches /${o.pattern}/${o.flags}, else 0` : REGEX_DESCRIPTION,
@@ -159,10 +162,13 @@ export const regexBuiltIn = define({
         if (!re) {
           if (typeof groundTruth !== 'string')
             return { score: 0, reason: 'item has no ground-truth pattern (a string)' };
-          re = new RegExp(groundTruth, o.flags.replaceAll(/[gy]/g, '')); // an invalid one is a score error
+          re = new LinearRegExp(groundTruth, flags); // invalid or unsupported (a backreference…): a score error
         }
-        const m = re.exec(text(output));
-        return m ? { score: 1, reason: `matched ${preview(m[0], 40)}` } : { score: 0, reason: `no match for ${re}` };
+        // RE2: linear in the text; a pattern too complex for a text this long is a score error
+        const m = re.match(text(output));
+        const shown = re.source.length > 80 ? `/${re.source.slice(0, 80)}…/${re.flags}` : String(re);
+        if (!m) return { score: 0, reason: `no match for ${shown}` };
+        return { score: 1, reason: m.text === null ? `matched ${shown}` : `matched ${preview(m.text, 40)}` };
       },
     };
   },
