@@ -1,9 +1,9 @@
-import { Ajv, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
 import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import type { Scorer } from '../config.js';
-import { LinearRegExp } from './linear-regex.js';
+import { LinearRegExp, UnsupportedRegexError } from './linear-regex.js';
+import { createAjv } from './schema.js';
 import { jsonEqual, missing, NO_GROUND_TRUTH, preview, text } from './text.js';
 
 /**
@@ -209,7 +209,6 @@ export const jsonValidBuiltIn = define({
   }),
 });
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const schemaOptions = z.strictObject({
   /** A JSON Schema (draft-07; formats such as "email" and "date-time" are checked). */
   schema: z.union([z.record(z.string(), z.unknown()), z.boolean()]),
@@ -219,14 +218,15 @@ export const jsonSchemaBuiltIn = define({
   description:
     '1 when the output (a JSON text or a structured value) is valid against options.schema, else 0 with the violations',
   options: schemaOptions.transform((o, ctx) => {
-    const ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
     try {
-      return { ...o, validate: ajv.compile(o.schema) as ValidateFunction };
+      return { ...o, validate: createAjv().compile(o.schema) as ValidateFunction };
     } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
       ctx.addIssue({
         code: 'custom',
         path: ['schema'],
-        message: `is not a valid JSON Schema: ${e instanceof Error ? e.message : e}`,
+        // a pattern RE2 cannot run (backreference, lookahead) is named as such
+        message: e instanceof UnsupportedRegexError ? message : `is not a valid JSON Schema: ${message}`,
       });
       return z.NEVER;
     }
