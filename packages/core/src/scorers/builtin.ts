@@ -1,7 +1,7 @@
 import type { ValidateFunction } from 'ajv';
-import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import type { Scorer } from '../config.js';
+import { boundedDistance } from './edit-distance.js';
 import { LinearRegExp, UnsupportedRegexError } from './linear-regex.js';
 import { createAjv } from './schema.js';
 import { jsonEqual, missing, NO_GROUND_TRUTH, preview, text } from './text.js';
@@ -277,7 +277,15 @@ export const levenshteinBuiltIn = define({
       const b = norm(groundTruth);
       const longest = Math.max(a.length, b.length);
       if (longest === 0) return { score: 1, reason: 'both empty' };
-      const d = distance(a, b);
+      const r = boundedDistance(a, b); // exact, or a lower bound for long and very different texts
+      if ('atLeast' in r) {
+        const n = (x: number) => x.toLocaleString('en-US');
+        throw new Error(
+          `texts of ${n(a.length)} and ${n(b.length)} characters differ by at least ${n(r.atLeast)} edits: ` +
+            `too many to count exactly in bounded time (similarity at most ${Math.floor((1 - r.atLeast / longest) * 1000) / 1000})`,
+        );
+      }
+      const d = r.distance;
       return { score: 1 - d / longest, reason: `${d} edit${d === 1 ? '' : 's'} over ${longest} characters` };
     },
   }),
