@@ -4,6 +4,7 @@ import type { Scorer } from '../config.js';
 import { boundedDistance } from './edit-distance.js';
 import { LinearRegExp, UnsupportedRegexError } from './linear-regex.js';
 import { createAjv } from './schema.js';
+import { containsEach } from './search.js';
 import { jsonEqual, missing, NO_GROUND_TRUTH, preview, text } from './text.js';
 
 /**
@@ -80,8 +81,8 @@ function needlesOf(o: ContainsOptions, groundTruth: unknown): string[] | null {
 }
 function found(o: ContainsOptions, output: unknown, needles: string[]) {
   const fold = (s: string) => (o.ignoreCase ? s.toLocaleLowerCase() : s);
-  const hay = fold(text(output));
-  return needles.filter((n) => hay.includes(fold(n)));
+  const hits = containsEach(fold(text(output)), needles.map(fold)); // linear, however many and long
+  return needles.filter((_, i) => hits[i]);
 }
 
 export const containsBuiltIn = define({
@@ -120,8 +121,13 @@ export const containsAllBuiltIn = define({
       if (!needles) return NO_GROUND_TRUTH;
       const hits = new Set(found(o, output, needles));
       const lost = needles.filter((n) => !hits.has(n));
+      const named = lost
+        .slice(0, 10)
+        .map((n) => preview(n, 40))
+        .join(', ');
+      const more = lost.length > 10 ? ` and ${(lost.length - 10).toLocaleString('en-US')} more` : '';
       return lost.length
-        ? { score: 0, reason: `missing ${lost.map((n) => preview(n, 40)).join(', ')}` }
+        ? { score: 0, reason: `missing ${named}${more}` }
         : { score: 1, reason: `all ${needles.length} found` };
     },
   }),
