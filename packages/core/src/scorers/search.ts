@@ -41,13 +41,8 @@ export function ahoCorasick(hay: string, needles: readonly string[]): boolean[] 
   for (const n of needles) size += n.length;
   const char = new Int32Array(size).fill(-1);
   const child = new Int32Array(size);
-  const more: (Map<number, number> | undefined)[] = [];
+  const more: (Map<number, number> | undefined)[] = new Array(size).fill(undefined);
   const go = (node: number, c: number) => (char[node] === c ? child[node] : more[node]?.get(c));
-  const eachChild = (node: number, f: (c: number, next: number) => void) => {
-    if (char[node] < 0) return;
-    f(char[node], child[node]);
-    if (more[node]) for (const [c, next] of more[node]) f(c, next);
-  };
   let nodes = 1;
   const endOf = new Int32Array(size).fill(-1); // a needle ending at the node; more of them in sameEnd
   const sameEnd = new Int32Array(needles.length).fill(-1);
@@ -77,18 +72,22 @@ export function ahoCorasick(hay: string, needles: readonly string[]): boolean[] 
   // the failure chain where a needle ends), breadth first.
   const fail = new Int32Array(nodes);
   const out = new Int32Array(nodes).fill(-1);
-  const queue: number[] = [];
-  eachChild(0, (_, next) => queue.push(next)); // depth 1: fail to the root, no output link
-  for (let q = 0; q < queue.length; q++) {
-    const node = queue[q];
-    eachChild(node, (c, next) => {
-      let f = fail[node];
-      while (f > 0 && go(f, c) === undefined) f = fail[f];
-      const target = go(f, c) ?? 0;
-      fail[next] = target;
-      out[next] = endOf[target] >= 0 ? target : out[target];
-      queue.push(next);
-    });
+  const queue = new Int32Array(nodes);
+  let tail = 0;
+  const link = (node: number, c: number, next: number) => {
+    let f = fail[node];
+    while (f > 0 && go(f, c) === undefined) f = fail[f];
+    const target = node === 0 ? 0 : (go(f, c) ?? 0); // depth 1: fail to the root
+    fail[next] = target;
+    out[next] = endOf[target] >= 0 ? target : out[target];
+    queue[tail++] = next;
+  };
+  for (let q = -1; q < tail; q++) {
+    const node = q < 0 ? 0 : queue[q];
+    if (char[node] < 0) continue;
+    link(node, char[node], child[node]);
+    const children = more[node];
+    if (children) for (const [c, next] of children) link(node, c, next);
   }
   // Each node's needles are marked once: a later visit stops where marking already went.
   const marked = new Uint8Array(nodes);
