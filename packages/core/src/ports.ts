@@ -174,8 +174,11 @@ export interface Storage {
   findRunByIdempotencyKey(key: string): Promise<{ run: Run; hash: string } | undefined>;
   /** Closes every non-final item of a run with `status` (cancelled or skipped); returns how many. */
   closePendingItems(runId: string, status: 'cancelled' | 'skipped'): Promise<number>;
-  /** Earlier attempts and the current result of one item, oldest first. */
-  listAttempts(runId: string, itemId: string): Promise<RunItemAttempt[]>;
+  /**
+   * Earlier attempts and the current result of one item, oldest first. With `bounds`, large outputs,
+   * error messages and score reasons (an archived attempt's whole score list) come as `Truncated` markers.
+   */
+  listAttempts(runId: string, itemId: string, bounds?: ListBounds): Promise<RunItemAttempt[]>;
   /**
    * Creates the next page of run-item rows from the items valid at the run's pinned version,
    * after `cursor` (an item id; '' to start). Idempotent. Returns the next cursor, or null at the end.

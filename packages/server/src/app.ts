@@ -237,7 +237,7 @@ export function createApp(deps: AppDeps) {
   });
   api.get('/datasets/:id/runs/:runId/items/:itemId/attempts', async (c) => {
     const run = await runOf(c.req.param('id'), c.req.param('runId'));
-    const attempts = await storage.listAttempts(run.id, c.req.param('itemId'));
+    const attempts = await storage.listAttempts(run.id, c.req.param('itemId'), bounds);
     if (attempts.length === 0) throw notFound('Item', c.req.param('itemId'));
     return c.json({ attempts });
   });

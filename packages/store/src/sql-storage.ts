@@ -29,6 +29,7 @@ import {
 } from '@assay/core';
 import { type Kysely, type Migration, Migrator, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
 import type { DatasetItemsTable, DatasetsTable, DB, RunsTable } from './db-types.js';
+import { listAttempts } from './sql/attempts.js';
 import { getResult, listDatasets, listItems, listResults, listRuns } from './sql/listing.js';
 import { dec, enc, pageOf, toDataset, toItem, toRun, visibleAt } from './sql/rows.js';
 
@@ -673,64 +674,8 @@ export class SqlStorage implements Storage {
     return n;
   }
 
-  async listAttempts(runId: string, itemId: string): Promise<RunItemAttempt[]> {
-    const past = await this.db
-      .selectFrom('run_item_attempts')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .where('item_id', '=', itemId)
-      .orderBy('repetition')
-      .orderBy('attempt')
-      .execute();
-    const current = await this.db
-      .selectFrom('run_items')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .where('item_id', '=', itemId)
-      .orderBy('repetition')
-      .execute();
-    const scores = await this.db
-      .selectFrom('scores')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .where('item_id', '=', itemId)
-      .orderBy('scorer_id')
-      .execute();
-    const out: RunItemAttempt[] = past.map((a) => ({
-      itemId: a.item_id,
-      repetition: Number(a.repetition),
-      attempt: Number(a.attempt),
-      status: a.status as RunItemStatus,
-      output: dec(a.output),
-      error: dec(a.error),
-      latencyMs: a.latency_ms,
-      usage: dec(a.usage),
-      startedAt: a.started_at,
-      completedAt: a.completed_at,
-      scores: ((dec(a.scores) as RunItemAttempt['scores'] | null) ?? []).filter((s) => s.scorerId !== null),
-      current: false,
-    }));
-    for (const c of current) {
-      out.push({
-        itemId: c.item_id,
-        repetition: Number(c.repetition),
-        attempt: Number(c.attempt),
-        status: c.status as RunItemStatus,
-        output: dec(c.output),
-        error: dec(c.error),
-        latencyMs: c.latency_ms,
-        usage: dec(c.usage),
-        startedAt: c.started_at,
-        completedAt: c.completed_at,
-        scores: scores
-          .filter((s) => Number(s.repetition) === Number(c.repetition))
-          .map((s) => ({ scorerId: s.scorer_id, score: s.score, reason: s.reason, error: s.error })),
-        current: true,
-      });
-    }
-    return out.sort(
-      (a, b) => a.repetition - b.repetition || a.attempt - b.attempt || Number(a.current) - Number(b.current),
-    );
+  async listAttempts(runId: string, itemId: string, bounds?: ListBounds): Promise<RunItemAttempt[]> {
+    return listAttempts(this.db, this.adapter, runId, itemId, bounds);
   }
 
   async planRunItems(

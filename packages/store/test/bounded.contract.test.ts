@@ -190,6 +190,29 @@ for (const adapter of ADAPTERS) {
       });
       expect(await storage.getResult(runId, items[1].id, 7)).toBeUndefined();
       expect(await storage.getResult(runId, 'nope', 0)).toBeUndefined();
+
+      // Attempts of one item: bounded the same way, current and archived (after a retry).
+      const current = await storage.listAttempts(runId, items[1].id, bounds);
+      expect(current.map((a) => [a.repetition, a.current])).toEqual([
+        [0, true],
+        [1, true],
+      ]);
+      expect(current[1].output).toMatchObject({ $truncated: true, bytes: bytes(output) });
+      expect(current[1].scores[0].reason).toMatchObject({ $truncated: true, bytes: 200_000 });
+      expect((await storage.listAttempts(runId, items[1].id))[1].output).toEqual(output);
+      await storage.updateRun(runId, { status: 'failed' });
+      expect(await storage.transaction((tx) => tx.resetForRetry(runId))).toBe(1);
+      const archived = await storage.listAttempts(runId, items[0].id, bounds);
+      const old = archived.find((a) => !a.current && a.repetition === 1)!;
+      expect(old.status).toBe('failed');
+      expect(old.error).toEqual({
+        message: { $truncated: true, bytes: 200_000, preview: 'm'.repeat(40) },
+        code: 'BIG_ERROR',
+        retryable: true,
+      });
+      expect(archived.find((a) => a.current && a.repetition === 1)!.status).toBe('queued');
+      const full = (await storage.listAttempts(runId, items[0].id)).find((a) => !a.current && a.repetition === 1)!;
+      expect(full.error?.message).toBe(message);
     });
   });
 }

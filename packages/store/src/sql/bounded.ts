@@ -1,4 +1,4 @@
-import type { ListBounds, Truncated } from '@assay/core';
+import type { ItemError, ListBounds, Truncated } from '@assay/core';
 import { type AliasedRawBuilder, type RawBuilder, sql } from 'kysely';
 
 /**
@@ -108,4 +108,37 @@ export function thresholdFor(sizes: number[], bounds: ListBounds): number {
  */
 export function alwaysFits(rows: number, columns: number, bounds: ListBounds): boolean {
   return rows * columns * bounds.maxFieldBytes <= bounds.budgetBytes;
+}
+
+/**
+ * Selections that keep a cut error useful: when the stored error (`{ message, code, retryable }`
+ * JSON) is over the limit, its code, retryable flag, and its message's size and start, read in SQL.
+ */
+export function errorSelections(
+  jsonField: (json: RawBuilder<unknown>, key: string) => RawBuilder<unknown>,
+  c: ValueColumn,
+  limit: number | null,
+  previewChars: number,
+): AliasedRawBuilder<unknown, string>[] {
+  if (limit === null) return [];
+  const v = sql.ref(c.col);
+  const cut = sql`octet_length(${v}) > ${sql.lit(limit)}`;
+  const field = (key: string) => jsonField(v, key);
+  return [
+    sql`case when ${cut} then ${field('code')} end`.as(`${c.as}__code`),
+    sql`case when ${cut} then ${field('retryable')} end`.as(`${c.as}__retryable`),
+    sql`case when ${cut} then ${sizeOf(field('message'))} end`.as(`${c.as}__mn`),
+    sql`case when ${cut} then substr(${field('message')}, 1, ${sql.lit(previewChars)}) end`.as(`${c.as}__mp`),
+  ];
+}
+
+/** A stored error of a value-pass row: whole, or `{ message: <marker>, code, retryable }` when cut. */
+export function errorValue(row: Row, c: ValueColumn, limit: number | null): ItemError | null {
+  if (!isCut(row, c, limit)) return jsonValue<ItemError | null>(row, c, limit) as ItemError | null;
+  const retryable = row[`${c.as}__retryable`];
+  return {
+    message: marker(row[`${c.as}__mn`], row[`${c.as}__mp`]) as unknown as string,
+    code: (row[`${c.as}__code`] as string | null) ?? 'UNKNOWN',
+    retryable: retryable === true || retryable === 1 || retryable === 'true' || retryable === '1',
+  };
 }

@@ -1,24 +1,12 @@
-import type {
-  Dataset,
-  DatasetItem,
-  ItemError,
-  ListBounds,
-  Page,
-  PageQuery,
-  Run,
-  RunItemStatus,
-  RunResult,
-  Truncated,
-} from '@assay/core';
+import type { Dataset, DatasetItem, ListBounds, Page, PageQuery, Run, RunItemStatus, RunResult } from '@assay/core';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { DatasetsTable, DB, RunsTable } from '../db-types.js';
 import type { SqlDialectAdapter } from '../sql-storage.js';
 import {
   alwaysFits,
-  isCut,
+  errorSelections,
+  errorValue,
   jsonValue,
-  marker,
-  sizeOf,
   sizeSelections,
   sizesOf,
   textValue,
@@ -281,20 +269,7 @@ async function resultRows(
     return [...sizesOf(rows, RESULT_VALUES), ...sizesOf(scores, SCORE_VALUES)];
   });
   const P = PREVIEW(q.bounds);
-  // A cut error keeps its code and retryable flag; its message becomes the marker.
-  const errorParts =
-    limit === null
-      ? []
-      : (() => {
-          const cut = sql`octet_length(ri.error) > ${sql.lit(limit)}`;
-          const field = (key: string) => adapter.jsonField(sql.ref('ri.error'), key);
-          return [
-            sql`case when ${cut} then ${field('code')} end`.as('error__code'),
-            sql`case when ${cut} then ${field('retryable')} end`.as('error__retryable'),
-            sql`case when ${cut} then ${sizeOf(field('message'))} end`.as('error__mn'),
-            sql`case when ${cut} then substr(${field('message')}, 1, ${sql.lit(P)}) end`.as('error__mp'),
-          ];
-        })();
+  const errorParts = errorSelections(adapter.jsonField, ERROR, limit, P);
   const rows = (await resultPage(db, runId, q, one)
     .select([
       'ri.item_id',
@@ -338,7 +313,7 @@ async function resultRows(
     groundTruth: jsonValue(r, RESULT_VALUES[1]!, limit),
     metadata: jsonValue(r, RESULT_VALUES[2]!, limit) as RunResult['metadata'],
     output: jsonValue(r, RESULT_VALUES[3]!, limit),
-    error: isCut(r, ERROR, limit) ? cutError(r) : dec<ItemError | null>(r.error as string | null),
+    error: errorValue(r, ERROR, limit),
     latencyMs: r.latency_ms as number | null,
     usage: dec(r.usage as string | null),
     startedAt: r.started_at as string | null,
@@ -346,17 +321,6 @@ async function resultRows(
     workerId: r.worker_id as string | null,
     scores: byKey.get(key(r.item_id, r.repetition)) ?? [],
   }));
-}
-
-/** `{ message: <marker>, code, retryable }` for an error too large for the page. */
-function cutError(r: Row): ItemError {
-  const retryable = r.error__retryable;
-  const message: Truncated = marker(r.error__mn, r.error__mp);
-  return {
-    message: message as unknown as string,
-    code: (r.error__code as string | null) ?? 'UNKNOWN',
-    retryable: retryable === true || retryable === 1 || retryable === 'true' || retryable === '1',
-  };
 }
 
 export async function listResults(
