@@ -86,6 +86,7 @@ export interface ResultList {
   pagination: Pagination;
 }
 export interface AttemptList {
+  /** Large outputs, error messages and score reasons are {@link Truncated} markers here, as in a results page. */
   attempts: RunItemAttempt[];
 }
 export interface BatchAdded {

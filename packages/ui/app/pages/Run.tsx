@@ -307,7 +307,7 @@ function ResultDrawer({
                 <td>
                   <Status status={a.status} />
                 </td>
-                <td className="small">{a.error ? `${a.error.code}: ${a.error.message}` : '—'}</td>
+                <td className="small">{a.error ? `${a.error.code}: ${fmt.text(a.error.message)}` : '—'}</td>
                 <td className="num">{fmt.ms(a.latencyMs)}</td>
                 <td className="small">{fmt.date(a.completedAt)}</td>
               </tr>
