@@ -26,14 +26,25 @@ export const postgresAdapter: SqlDialectAdapter = {
   // connection: a second process blocks in pg_advisory_lock until the first has committed, then
   // finds nothing left to do. Kysely's Migrator takes its own lock too, but only after creating
   // its bookkeeping tables (a race it survives by re-checking); one lock around everything keeps
-  // the whole step serial. The lock dies with the session if the process does.
+  // the whole step serial. The lock dies with the session if the process does. Waiting for
+  // another process's migration, and a migration itself, may take longer than the session
+  // timeouts (see PostgresOptions) allow an ordinary statement: they are lifted on this connection
+  // only, and reset to the session's defaults before it goes back to the pool.
   async withMigrationLock(db, fn) {
     return db.connection().execute(async (conn) => {
-      await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY}::bigint)`.execute(conn);
+      await sql`set lock_timeout = 0`.execute(conn);
+      await sql`set statement_timeout = 0`.execute(conn);
       try {
-        return await fn(conn);
+        await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY}::bigint)`.execute(conn);
+        try {
+          return await fn(conn);
+        } finally {
+          await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY}::bigint)`.execute(conn);
+        }
       } finally {
-        await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY}::bigint)`.execute(conn);
+        // A connection that broke during the migration is discarded by the pool anyway.
+        await sql`reset lock_timeout`.execute(conn).catch(() => {});
+        await sql`reset statement_timeout`.execute(conn).catch(() => {});
       }
     });
   },
@@ -63,6 +74,53 @@ export interface PostgresOptions {
    * the pool drops such a connection and opens a new one on demand. Default: ignore them.
    */
   onPoolError?: (error: Error) => void;
+  /**
+   * PostgreSQL's `idle_in_transaction_session_timeout`, in ms: the server ends a session that
+   * sits inside a transaction this long without sending its next statement, which rolls the
+   * transaction back and frees its locks. Assay's transactions only ever wait for the database
+   * between two statements, so this fires only for a process that stopped (SIGSTOP, a paused VM,
+   * a blocked event loop) with locks that other workers need. Keep it well below the lease.
+   * 0 disables it. Default 5 000.
+   */
+  idleInTransactionTimeoutMs?: number;
+  /**
+   * PostgreSQL's `lock_timeout`, in ms: a statement that waits longer than this for a lock fails
+   * (and its write is retried by the caller) instead of waiting for ever. Above
+   * `idleInTransactionTimeoutMs`, so a lock held by a stopped process is freed before its
+   * waiters give up. 0 disables it. Default 10 000.
+   */
+  lockTimeoutMs?: number;
+  /**
+   * PostgreSQL's `statement_timeout`, in ms: the longest any one statement may run (migrations
+   * are exempt). 0 disables it. Default 60 000.
+   */
+  statementTimeoutMs?: number;
+}
+
+/** Default session timeouts, in ms (see {@link PostgresOptions}). */
+export const POSTGRES_TIMEOUTS = {
+  idleInTransactionTimeoutMs: 5_000,
+  lockTimeoutMs: 10_000,
+  statementTimeoutMs: 60_000,
+} as const;
+
+/**
+ * The startup `options` that set the session timeouts on every connection the pool opens (no
+ * extra round trip, and in force before the first statement). An `options` parameter in the
+ * connection string replaces them (pg's rule), so an operator can still set them there.
+ */
+export function sessionOptions(opts: PostgresOptions): string {
+  const ms = (v: number | undefined, fallback: number, what: string) => {
+    const n = v ?? fallback;
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${what} must be a whole number of ms, 0 or more (got ${v})`);
+    return n;
+  };
+  const t = POSTGRES_TIMEOUTS;
+  return [
+    `-c idle_in_transaction_session_timeout=${ms(opts.idleInTransactionTimeoutMs, t.idleInTransactionTimeoutMs, 'idleInTransactionTimeoutMs')}`,
+    `-c lock_timeout=${ms(opts.lockTimeoutMs, t.lockTimeoutMs, 'lockTimeoutMs')}`,
+    `-c statement_timeout=${ms(opts.statementTimeoutMs, t.statementTimeoutMs, 'statementTimeoutMs')}`,
+  ].join(' ');
 }
 
 /**
@@ -77,6 +135,7 @@ export function openPostgres(opts: PostgresOptions): { db: Kysely<DB>; pool: pg.
     connectionString: opts.connectionString,
     max: opts.max ?? 10,
     application_name: 'assay',
+    options: sessionOptions(opts),
     types,
   });
   // Without a listener a connection's error would crash the process: the pool listens on idle
