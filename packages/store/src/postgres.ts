@@ -22,6 +22,11 @@ export const postgresAdapter: SqlDialectAdapter = {
     sql<string>`coalesce(json_agg(json_build_object(${sql.join(fields.map(([k, v]) => sql`${sql.lit(k)}, ${v}`))}))::text, '[]')`,
   // The columns hold JSON as text: cast, then `->>` (booleans come back as 'true'/'false').
   jsonField: (json, key) => sql`((${json})::json ->> ${sql.lit(key)})`,
+  // One simple-protocol message (no bound parameters, so pg sends it as one Query): the server
+  // runs the statement and the commit back to back, and its locks never wait on this process.
+  async commitWith(conn, statement) {
+    await sql.raw(`${statement};\ncommit`).execute(conn);
+  },
   // A session-level advisory lock on one connection, with the migrator running on that same
   // connection: a second process blocks in pg_advisory_lock until the first has committed, then
   // finds nothing left to do. Kysely's Migrator takes its own lock too, but only after creating

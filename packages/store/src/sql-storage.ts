@@ -80,6 +80,14 @@ export interface SqlDialectAdapter {
    * `fn` throws when a migration failed.
    */
   withMigrationLock<T>(db: Kysely<DB>, fn: (db: Kysely<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Optional: sends `statement` (SQL text without bound parameters) and the commit of the open
+   * transaction to the server as one message, so the locks the statement takes are released by
+   * the server alone, whatever happens to this process meanwhile (a process stopped between two
+   * round trips would hold them). Rows the statement returns are not read. Without it, the
+   * statement and the commit are two round trips.
+   */
+  commitWith?(conn: Kysely<DB>, statement: string): Promise<void>;
 }
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -142,13 +150,25 @@ export class SqlStorage implements Storage {
   }
 
   /** Runs `fn` in one write transaction on one connection. */
-  async write<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  async write<T>(
+    fn: (trx: Transaction<DB>) => Promise<T>,
+    /** A last statement (literals only) for `fn`'s result, sent with the commit where the engine can. */
+    last?: (result: T) => RawBuilder<unknown> | undefined,
+  ): Promise<T> {
     return this.db.connection().execute(async (conn) => {
       await sql.raw(this.adapter.beginWrite).execute(conn);
       try {
         // A Kysely connection is usable as a transaction-scoped executor for our queries.
         const result = await fn(conn as unknown as Transaction<DB>);
-        await sql.raw('commit').execute(conn);
+        const statement = last?.(result);
+        if (statement && this.adapter.commitWith) {
+          const q = statement.compile(conn);
+          if (q.parameters.length) throw new Error('a statement sent with the commit must have no bound parameters');
+          await this.adapter.commitWith(conn, q.sql);
+        } else {
+          if (statement) await statement.execute(conn);
+          await sql.raw('commit').execute(conn);
+        }
         return result;
       } catch (e) {
         await sql
@@ -839,34 +859,34 @@ export class SqlStorage implements Storage {
   }
 
   async writeOutcomes(runId: string, outcomes: ItemOutcome[]): Promise<{ succeeded: number; failed: number }> {
-    // No run-row lock up front: fencing is per row (the claim token in the upsert's condition), and
-    // the run row is locked only by the counts update, the last statement. So writers of one run
-    // wait for each other only for that statement and the commit, never for a whole transaction
-    // (a worker stopped mid-write holds up the others for one round trip, or at most until the
-    // server ends its idle transaction), and run-item rows are locked in key order (rows first,
-    // then the run row), so concurrent writers cannot deadlock each other.
-    return this.write(async (trx) => {
-      // An item twice in one batch: the first outcome wins, as it does row by row (the second
-      // finds the row final). PostgreSQL refuses to upsert one row twice in one statement.
-      const unique = firstPerKey(outcomes, (o) => `${o.itemId}\u0000${o.repetition}`).sort((x, y) =>
-        x.itemId < y.itemId ? -1 : x.itemId > y.itemId ? 1 : x.repetition - y.repetition,
-      );
-      const p = this.adapter.typedParam;
-      let succeeded = 0;
-      let failed = 0;
-      const changed = new Set<string>();
-      // One statement per chunk. Only a row still claimed with the outcome's token may change, so a
-      // re-delivered or stale outcome can never land or count twice; RETURNING tells which changed.
-      for (let i = 0; i < unique.length; i += 400) {
-        const rows = unique
-          .slice(i, i + 400)
-          .map(
-            (o) =>
-              sql`(${p(o.itemId, 'text')}, ${p(o.repetition, 'integer')}, ${p(o.status, 'text')}, ${p(o.attempt, 'integer')}, ${p(o.output === undefined ? null : JSON.stringify(o.output), 'text')}, ${p(enc(o.error), 'text')}, ${p(o.latencyMs, 'real')}, ${p(enc(o.usage), 'text')}, ${p(o.usage?.inputTokens ?? null, 'integer')}, ${p(o.usage?.outputTokens ?? null, 'integer')}, ${p(o.usage?.costUsd ?? null, 'real')}, ${p(o.startedAt, 'text')}, ${p(o.completedAt, 'text')}, ${p(o.claimToken, 'integer')}, ${p(o.workerId, 'text')})`,
-          );
-        // An upsert driven by the VALUES rows (a primary-key lookup each); the rows always exist
-        // (planned), so the insert branch never fires. SQLite needs the `where true` to parse it.
-        const r = await sql<{ item_id: string; repetition: number; status: string }>`
+    // No run-row lock up front: fencing is per row (the claim token in the upsert's condition). The
+    // run row, which every writer of the run needs, is locked only by the counts update, sent with
+    // the commit (adapter.commitWith): a worker stopped mid-write (SIGSTOP, a paused VM) holds its
+    // own run-item rows at most, never the run row. Run-item rows are locked in key order, then the
+    // run row, so concurrent writers cannot deadlock each other.
+    await this.write(
+      async (trx) => {
+        // An item twice in one batch: the first outcome wins, as it does row by row (the second
+        // finds the row final). PostgreSQL refuses to upsert one row twice in one statement.
+        const unique = firstPerKey(outcomes, (o) => `${o.itemId}\u0000${o.repetition}`).sort((x, y) =>
+          x.itemId < y.itemId ? -1 : x.itemId > y.itemId ? 1 : x.repetition - y.repetition,
+        );
+        const p = this.adapter.typedParam;
+        let succeeded = 0;
+        let failed = 0;
+        const changed = new Set<string>();
+        // One statement per chunk. Only a row still claimed with the outcome's token may change, so a
+        // re-delivered or stale outcome can never land or count twice; RETURNING tells which changed.
+        for (let i = 0; i < unique.length; i += 400) {
+          const rows = unique
+            .slice(i, i + 400)
+            .map(
+              (o) =>
+                sql`(${p(o.itemId, 'text')}, ${p(o.repetition, 'integer')}, ${p(o.status, 'text')}, ${p(o.attempt, 'integer')}, ${p(o.output === undefined ? null : JSON.stringify(o.output), 'text')}, ${p(enc(o.error), 'text')}, ${p(o.latencyMs, 'real')}, ${p(enc(o.usage), 'text')}, ${p(o.usage?.inputTokens ?? null, 'integer')}, ${p(o.usage?.outputTokens ?? null, 'integer')}, ${p(o.usage?.costUsd ?? null, 'real')}, ${p(o.startedAt, 'text')}, ${p(o.completedAt, 'text')}, ${p(o.claimToken, 'integer')}, ${p(o.workerId, 'text')})`,
+            );
+          // An upsert driven by the VALUES rows (a primary-key lookup each); the rows always exist
+          // (planned), so the insert branch never fires. SQLite needs the `where true` to parse it.
+          const r = await sql<{ item_id: string; repetition: number; status: string }>`
           insert into run_items (item_id, repetition, status, attempt, output, error, latency_ms, usage, input_tokens,
             output_tokens, cost_usd, started_at, completed_at, claim_token, worker_id, run_id, item_row_id)
           select v.*, ${p(runId, 'text')}, 0 from (values ${sql.join(rows)}) as v where true
@@ -877,60 +897,57 @@ export class SqlStorage implements Storage {
             lease_until = null
           where run_items.status = 'running' and run_items.claim_token = excluded.claim_token
           returning item_id, repetition, status`.execute(trx);
-        for (const row of r.rows) {
-          changed.add(`${row.item_id}\u0000${row.repetition}`);
-          if (row.status === 'succeeded') succeeded++;
-          else failed++;
+          for (const row of r.rows) {
+            changed.add(`${row.item_id}\u0000${row.repetition}`);
+            if (row.status === 'succeeded') succeeded++;
+            else failed++;
+          }
         }
-      }
-      // One row per scorer (the last one wins, as an upsert would): PostgreSQL refuses to upsert
-      // the same row twice in one statement.
-      const scores = unique
-        .filter((o) => o.scores.length && changed.has(`${o.itemId}\u0000${o.repetition}`))
-        .flatMap((o) =>
-          lastPerKey(o.scores, (s) => s.scorerId).map((s) => ({
-            run_id: runId,
-            item_id: o.itemId,
-            repetition: o.repetition,
-            scorer_id: s.scorerId,
-            score: s.score,
-            reason: s.reason,
-            error: s.error,
-          })),
-        );
-      for (let i = 0; i < scores.length; i += 500) {
-        await trx
-          .insertInto('scores')
-          .values(scores.slice(i, i + 500))
-          .onConflict((oc) =>
-            oc.columns(['run_id', 'item_id', 'repetition', 'scorer_id']).doUpdateSet((eb) => ({
-              score: eb.ref('excluded.score'),
-              reason: eb.ref('excluded.reason'),
-              error: eb.ref('excluded.error'),
+        // One row per scorer (the last one wins, as an upsert would): PostgreSQL refuses to upsert
+        // the same row twice in one statement.
+        const scores = unique
+          .filter((o) => o.scores.length && changed.has(`${o.itemId}\u0000${o.repetition}`))
+          .flatMap((o) =>
+            lastPerKey(o.scores, (s) => s.scorerId).map((s) => ({
+              run_id: runId,
+              item_id: o.itemId,
+              repetition: o.repetition,
+              scorer_id: s.scorerId,
+              score: s.score,
+              reason: s.reason,
+              error: s.error,
             })),
-          )
-          .execute();
-      }
+          );
+        for (let i = 0; i < scores.length; i += 500) {
+          await trx
+            .insertInto('scores')
+            .values(scores.slice(i, i + 500))
+            .onConflict((oc) =>
+              oc.columns(['run_id', 'item_id', 'repetition', 'scorer_id']).doUpdateSet((eb) => ({
+                score: eb.ref('excluded.score'),
+                reason: eb.ref('excluded.reason'),
+                error: eb.ref('excluded.error'),
+              })),
+            )
+            .execute();
+        }
+        return { succeeded, failed };
+      },
       // Only outcomes that landed touch the run row: stale ones (a finished run, a lost claim) lock nothing more.
-      const counts =
+      ({ succeeded, failed }) =>
         succeeded + failed > 0
-          ? await trx
-              .updateTable('runs')
-              .set((eb) => ({
-                succeeded_count: eb('succeeded_count', '+', succeeded),
-                failed_count: eb('failed_count', '+', failed),
-                updated_at: now(),
-              }))
-              .where('id', '=', runId)
-              .returning(['succeeded_count', 'failed_count'])
-              .executeTakeFirstOrThrow()
-          : await trx
-              .selectFrom('runs')
-              .select(['succeeded_count', 'failed_count'])
-              .where('id', '=', runId)
-              .executeTakeFirstOrThrow();
-      return { succeeded: Number(counts.succeeded_count), failed: Number(counts.failed_count) };
-    });
+          ? sql`update runs set succeeded_count = succeeded_count + ${sql.lit(succeeded)},
+              failed_count = failed_count + ${sql.lit(failed)}, updated_at = ${sql.lit(now())}
+              where id = ${sql.lit(runId)}`
+          : undefined,
+    );
+    // Read after the commit, without a lock: the counts include every outcome stored so far.
+    const counts = await this.db
+      .selectFrom('runs')
+      .select(['succeeded_count', 'failed_count'])
+      .where('id', '=', runId)
+      .executeTakeFirstOrThrow();
+    return { succeeded: Number(counts.succeeded_count), failed: Number(counts.failed_count) };
   }
 
   async summarizeRun(runId: string): Promise<RunSummary> {
