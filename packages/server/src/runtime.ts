@@ -91,7 +91,14 @@ function adapters(opts: AssayOptions, clock: Clock) {
     );
   }
   if (opts.databaseUrl && opts.redisUrl) {
-    const storage = createPostgresStorage({ connectionString: opts.databaseUrl });
+    // A session idle in a transaction (its process stopped) is ended well within a lease, so its
+    // locks never outlast the claims of the workers waiting on them.
+    const idle = Math.min(5_000, Math.max(500, Math.floor((opts.leaseMs ?? 15_000) / 3)));
+    const storage = createPostgresStorage({
+      connectionString: opts.databaseUrl,
+      idleInTransactionTimeoutMs: idle,
+      lockTimeoutMs: idle * 2,
+    });
     const health: StorageHealth = createPostgresHealth(storage.db, { log: opts.log });
     const queue = new BullJobQueue({
       connection: opts.redisUrl,
