@@ -567,14 +567,10 @@ export class SqlStorage implements Storage {
     return listRuns(this.db, datasetId, q);
   }
 
-  async listActiveRunIds(limit: number): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('runs')
-      .select('id')
-      .where('status', 'in', ['pending', 'running'])
-      .orderBy('id')
-      .limit(limit)
-      .execute();
+  async listActiveRunIds(limit: number, after?: string): Promise<string[]> {
+    let q = this.db.selectFrom('runs').select('id').where('status', 'in', ['pending', 'running']);
+    if (after !== undefined) q = q.where('id', '>', after);
+    const rows = await q.orderBy('id').limit(limit).execute();
     return rows.map((r) => r.id);
   }
 
