@@ -69,7 +69,8 @@ const CONFIG = `export default {
  */
 function healthSampler(base: string, everyMs = SAMPLE_EVERY_MS) {
   const samples: { at: number; ms: number }[] = [];
-  let errors = 0;
+  const errorKinds = new Map<string, number>();
+  const error = (kind: string) => errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const pending = new Set<Promise<void>>();
@@ -83,10 +84,11 @@ function healthSampler(base: string, everyMs = SAMPLE_EVERY_MS) {
     const p: Promise<void> = fetch(`${base}/api/health`, { signal: AbortSignal.timeout(120_000) })
       .then(async (r) => {
         await r.arrayBuffer();
-        if (r.status !== 200) errors++;
+        if (r.status !== 200) error(`HTTP ${r.status}`);
       })
-      .catch(() => {
-        errors++;
+      .catch((e: Error) => {
+        const cause = (e.cause as { code?: string } | undefined)?.code;
+        error(`${e.name}: ${e.message}${cause ? ` (${cause})` : ''}`);
       })
       .finally(() => {
         samples.push({ at: t0 - start, ms: performance.now() - t0 });
@@ -105,12 +107,29 @@ function healthSampler(base: string, everyMs = SAMPLE_EVERY_MS) {
       lag.disable();
       return {
         ms: samples.map((x) => x.ms).sort((a, b) => a - b),
+        samples,
         slowest: [...samples].sort((a, b) => b.ms - a.ms).slice(0, 5),
-        errors,
+        errors: [...errorKinds.values()].reduce((a, b) => a + b, 0),
+        errorKinds,
         clientLagMaxMs: lag.max / 1e6,
       };
     },
   };
+}
+
+/** p99 / max of the answers sent in each tenth of the window: where the slow answers were. */
+function timeline(samples: { at: number; ms: number }[]): string {
+  const end = Math.max(...samples.map((x) => x.at), 1);
+  const parts: string[] = [];
+  for (let k = 0; k < 10; k++) {
+    const part = samples
+      .filter((x) => x.at >= (k * end) / 10 && (x.at < ((k + 1) * end) / 10 || k === 9))
+      .map((x) => x.ms)
+      .sort((a, b) => a - b);
+    if (part.length)
+      parts.push(`${k * 10}%: ${percentile(part, 0.99).toFixed(0)}/${part[part.length - 1].toFixed(0)} ms`);
+  }
+  return `${parts.join(', ')} (p99/max; window ${(end / 1000).toFixed(1)} s)`;
 }
 
 interface Phase {
@@ -142,13 +161,14 @@ async function runPhase(server: Server, phase: Phase): Promise<Metrics> {
     { ms: 50 * 60_000, every: 250, what: `(${key}) run to finish` },
   );
   const seconds = (performance.now() - t0) / 1000;
-  const { ms, slowest, errors, clientLagMaxMs } = await sampler.stop();
+  const { ms, samples, slowest, errors, errorKinds, clientLagMaxMs } = await sampler.stop();
   const out: Metrics = {
     [`${key}P50Ms`]: percentile(ms, 0.5),
     [`${key}P99Ms`]: percentile(ms, 0.99),
     [`${key}MaxMs`]: ms[ms.length - 1],
     [`${key}Samples`]: ms.length,
     [`${key}HealthErrors`]: errors,
+    [`${key}Over250Ms`]: ms.filter((x) => x >= 250).length,
     [`${key}ClientLagMaxMs`]: clientLagMaxMs,
     [`${key}RunSeconds`]: seconds,
     [`${key}Completed`]: run.status === 'completed' ? 1 : 0,
@@ -160,6 +180,8 @@ async function runPhase(server: Server, phase: Phase): Promise<Metrics> {
       `/api/health ${ms.length} samples, p50 ${ms.length ? percentile(ms, 0.5).toFixed(1) : '-'} ms, p99 ${ms.length ? percentile(ms, 0.99).toFixed(1) : '-'} ms, max ${ms.length ? ms[ms.length - 1].toFixed(1) : '-'} ms, ${errors} errors` +
       (run.error ? `; run error: ${JSON.stringify(run.error)}` : ''),
   );
+  if (errors) console.log(`(${key}) /api/health errors: ${[...errorKinds].map(([k, n]) => `${n} × ${k}`).join('; ')}`);
+  console.log(`(${key}) /api/health by tenth of the window: ${timeline(samples)}`);
   console.log(
     `(${key}) slowest answers: ${slowest.map((x) => `${x.ms.toFixed(0)} ms at +${(x.at / 1000).toFixed(1)} s`).join(', ')}; ` +
       `this process's own event loop delay max ${clientLagMaxMs.toFixed(0)} ms`,
@@ -247,6 +269,8 @@ export function h1Rows(row: RowOf) {
       row(`${label}: /api/health p99 (ms)`, `${k}P99Ms`, 1, '< 50', (v) => v < 50),
       row(`${label}: /api/health max (ms)`, `${k}MaxMs`, 1, '< 250', (v) => v < 250),
       row(`${label}: samples (every 50 ms)`, `${k}Samples`, 0),
+      row(`${label}: answers ≥ 250 ms`, `${k}Over250Ms`, 0),
+      row(`${label}: /api/health requests that failed`, `${k}HealthErrors`, 0),
       row(`${label}: the sampler's own event loop delay, max (ms)`, `${k}ClientLagMaxMs`, 0),
       row(`${label}: run wall time (s)`, `${k}RunSeconds`, 1),
       row(`${label}: succeeded`, `${k}Succeeded`, 0),
