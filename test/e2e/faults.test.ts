@@ -63,7 +63,7 @@ function faultsConfig(): string {
     dir,
     'assay.config.mjs',
     `
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { nonRetryable } from ${JSON.stringify(core)};
 const DIR = ${JSON.stringify(dir)};
 const log = (target, n, ctx, outcome) =>
@@ -74,7 +74,6 @@ const sleep = (ms, signal) => new Promise((res, rej) => {
   const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); res(); }, ms);
   signal.addEventListener('abort', onAbort, { once: true });
 });
-const firstCall = new Set();
 export default {
   targets: [
     { id: 'slow', type: 'function', run: async (input, ctx) => { log('slow', input.n, ctx); await sleep(50, ctx.signal); return input.answer; } },
@@ -103,9 +102,11 @@ export default {
       id: 'flaky',
       type: 'function',
       run: (input, ctx) => {
-        const key = ctx.runId + ':' + input.n;
-        const first = !firstCall.has(key);
-        firstCall.add(key);
+        // Targets run in worker threads, each with its own copy of this module: state shared by
+        // the calls of one item lives outside it (here a marker file, written atomically).
+        const marker = DIR + '/first-' + ctx.runId + '-' + input.n;
+        let first = true;
+        try { writeFileSync(marker, '', { flag: 'wx' }); } catch { first = false; }
         // 30 % of the items answer 429 with Retry-After: 1 on their first call.
         if (first && input.n % 10 < 3) {
           log('flaky', input.n, ctx, '429');

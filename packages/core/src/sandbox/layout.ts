@@ -4,8 +4,9 @@
  *
  * - per thread (index claimed by the thread): its owner (thread id), last heartbeat (ms), and the
  *   task slot whose synchronous user code it is in (slot + 1; 0: none);
- * - per task slot: the thread running it (index + 1), its phase (see attempt.ts) and when the
- *   phase began (ms).
+ * - per task slot: the thread running it (index + 1), its phase (see attempt.ts), when the
+ *   phase began (ms), and the id of the task there whose caller gave up (so a task that has not
+ *   started yet never calls user code).
  */
 export const MAX_THREADS = 64;
 export const MAX_SLOTS = 4096;
@@ -17,9 +18,10 @@ export interface SharedState {
   thread: Int32Array;
   phase: Int32Array;
   phaseAt: Float64Array;
+  aborted: Int32Array;
 }
 
-const INTS = MAX_THREADS * 2 + MAX_SLOTS * 2;
+const INTS = MAX_THREADS * 2 + MAX_SLOTS * 3;
 const FLOATS = MAX_THREADS + MAX_SLOTS;
 
 export function allocate(): SharedArrayBuffer {
@@ -35,7 +37,8 @@ export function view(buffer: SharedArrayBuffer): SharedState {
     owner: ints.subarray(0, MAX_THREADS),
     sync: ints.subarray(MAX_THREADS, MAX_THREADS * 2),
     thread: ints.subarray(MAX_THREADS * 2, MAX_THREADS * 2 + MAX_SLOTS),
-    phase: ints.subarray(MAX_THREADS * 2 + MAX_SLOTS),
+    phase: ints.subarray(MAX_THREADS * 2 + MAX_SLOTS, MAX_THREADS * 2 + MAX_SLOTS * 2),
+    aborted: ints.subarray(MAX_THREADS * 2 + MAX_SLOTS * 2),
   };
 }
 

@@ -88,6 +88,7 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
   const takeSlot = (): Promise<number> | number => free.pop() ?? new Promise((r) => waiting.push(r));
   const giveSlot = (slot: number) => {
     shared.phase[slot] = 0;
+    Atomics.store(shared.aborted, slot, 0);
     shared.thread[slot] = 0;
     const next = waiting.shift();
     if (next) next(slot);
@@ -219,6 +220,7 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
         let onAbort: () => void = () => {};
         const aborted = new Promise<never>((_, reject) => {
           onAbort = () => {
+            Atomics.store(shared.aborted, t.slot, t.id);
             channel.postMessage({ taskId: t.id, reason: String(signal.reason?.message ?? signal.reason) });
             reject(signal.reason);
           };

@@ -55,7 +55,10 @@ export default async function runTask(task: ThreadTask): Promise<ThreadReply> {
     },
   };
   try {
+    // Its caller gave up before it started (cancel, lost lease): no user code runs for it.
+    if (Atomics.load(shared.aborted, slot) === taskId) return { internalError: 'aborted before it started' };
     const reg = await load();
+    if (Atomics.load(shared.aborted, slot) === taskId) return { internalError: 'aborted before it started' };
     const target = reg.targets.get(req.targetId);
     const scorers = req.scorerIds.map((id) => reg.scorers.get(id));
     if (!target || scorers.some((s) => !s)) {
