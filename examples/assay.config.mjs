@@ -64,7 +64,8 @@ const scorers = [
   {
     id: 'no-refusal',
     use: 'regex',
-    options: { pattern: "^(?![\\s\\S]*\\b(don't know|not sure|no idea)\\b)", flags: 'i' },
+    // RE2 has no lookahead: match the refusal and invert the score.
+    options: { pattern: "\\b(don't know|not sure|no idea)\\b", flags: 'i', invert: true },
     description: '1 unless the agent declines to answer ("I don\'t know")',
   },
   {

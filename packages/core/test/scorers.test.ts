@@ -115,6 +115,14 @@ describe('regex', () => {
     expect((await score('regex', undefined, 'x', 5)).reason).toMatch(/no ground-truth pattern/);
     await expect(score('regex', undefined, 'x', '(')).rejects.toThrow(/Invalid regular expression/);
   });
+  it('invert: 1 when the text does not match (instead of a ^(?!…) lookahead, which RE2 refuses)', async () => {
+    const refusal = { pattern: "\\b(don't know|not sure)\\b", flags: 'i', invert: true };
+    expect(await s('regex', refusal, 'Paris')).toBe(1);
+    expect(await s('regex', refusal, "I DON'T KNOW")).toBe(0);
+    expect(() =>
+      createBuiltInScorer({ id: 'la', use: 'regex', options: { pattern: "^(?![\\s\\S]*don't know)" } }),
+    ).toThrow(/invert: true/);
+  });
 });
 
 describe('json-valid and json-schema', () => {

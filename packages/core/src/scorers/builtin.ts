@@ -141,6 +141,8 @@ const regexOptions = z
     pattern: z.string().min(1).optional(),
     /** RegExp flags: i, m, s; d, g, y are ignored; u is always on. */
     flags: z.string().regex(FLAGS, 'must be RegExp flags such as "i" or "ms"').default(''),
+    /** Score 1 when the text does NOT match (what `^(?!…)` said; RE2 has no lookahead). Default false. */
+    invert: z.boolean().default(false),
   })
   .superRefine((o, ctx) => {
     try {
@@ -162,7 +164,9 @@ export const regexBuiltIn = define({
     const fixed = o.pattern === undefined ? null : new LinearRegExp(o.pattern, flags);
     return {
       id,
-      description: fixed ? `1 when the output matches /${o.pattern}/${o.flags}, else 0` : REGEX_DESCRIPTION,
+      description: fixed
+        ? `1 when the output ${o.invert ? 'does not match' : 'matches'} /${o.pattern}/${o.flags}, else 0`
+        : REGEX_DESCRIPTION,
       score: ({ output, groundTruth }) => {
         let re = fixed;
         if (!re) {
@@ -173,8 +177,12 @@ export const regexBuiltIn = define({
         // RE2: linear in the text; a pattern too complex for a text this long is a score error
         const m = re.match(text(output));
         const shown = re.source.length > 80 ? `/${re.source.slice(0, 80)}…/${re.flags}` : String(re);
-        if (!m) return { score: 0, reason: `no match for ${shown}` };
-        return { score: 1, reason: m.text === null ? `matched ${shown}` : `matched ${preview(m.text, 40)}` };
+        const hit = m
+          ? m.text === null
+            ? `matched ${shown}`
+            : `matched ${preview(m.text, 40)}`
+          : `no match for ${shown}`;
+        return { score: Boolean(m) !== o.invert ? 1 : 0, reason: hit };
       },
     };
   },

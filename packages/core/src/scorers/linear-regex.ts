@@ -100,7 +100,8 @@ function toRe2(pattern: string): string {
     } else if (c === '[') inClass = true;
     else if (c === '(' && pattern[i + 1] === '?') {
       if (pattern[i + 2] === '=') refuse('a lookahead (?=…)');
-      if (pattern[i + 2] === '!') refuse('a negative lookahead (?!…)');
+      if (pattern[i + 2] === '!')
+        refuse('a negative lookahead (?!…); for "does not contain", match the text itself with options.invert: true');
     }
     out += c;
   }
