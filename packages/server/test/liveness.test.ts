@@ -46,6 +46,28 @@ describe('liveness', () => {
     expect(r).toMatchObject({ status: 'failed', error: { code: 'WORKER_LOST' } });
   });
 
+  it("a failed run's error quotes a huge item error cut short", async () => {
+    const huge = {
+      targets: [
+        {
+          id: 'huge',
+          type: 'function' as const,
+          run: async () => {
+            throw new Error('x'.repeat(2_000_000));
+          },
+        },
+      ],
+    };
+    const assay = await start(huge);
+    const ds = await dataset(assay, [{ input: 1 }, { input: 2 }]);
+    const run = (await call(assay, 'POST', `/datasets/${ds}/runs`, { targetId: 'huge', scorerIds: [], maxRetries: 0 }))
+      .json;
+    const final = await waitRun(assay, ds, run.runId);
+    expect(final.status).toBe('failed');
+    expect(final.error).toMatch(/^all 2 items failed; first error: x{500}/);
+    expect(final.error.length).toBeLessThan(1_000);
+  });
+
   it('the planner lets timers run between its pages', async () => {
     const assay = await start(echo, { worker: false });
     const ds = await dataset(

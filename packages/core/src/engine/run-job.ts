@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Scorer, Target } from '../config.js';
 import { newId } from '../ids.js';
 import type { Clock, EventBus, GivenUpJob, JobContext, JobQueue, RunPatch, Storage } from '../ports.js';
+import { isTruncated } from '../truncated.js';
 import { FINAL_RUN_STATUSES, type Run, type RunSummary } from '../types.js';
 import { type ExecutorDeps, executeRun } from './executor.js';
 import { IsolationGate } from './isolation.js';
@@ -269,9 +270,17 @@ export function createRunJobHandlers(deps: RunJobDeps) {
     const { status, error } = finalStatus(summary);
     let message = error;
     if (status === 'failed') {
-      const first = await storage.listResults(run.id, { page: 0, perPage: 1, status: 'failed' });
-      const e = first.rows[0]?.error;
-      if (e) message = `${error}; first error: ${e.message}`;
+      // The run's error quotes the first item error, cut short: it travels with every run read.
+      const bounds = { budgetBytes: 4096, maxFieldBytes: 4096, previewChars: 500 };
+      const first = await storage.listResults(run.id, { page: 0, perPage: 1, status: 'failed', bounds });
+      const text = first.rows[0]?.error?.message as unknown;
+      const quoted = isTruncated(text)
+        ? `${text.preview}… (${text.bytes} bytes)`
+        : typeof text === 'string'
+          ? text
+          : null;
+      if (quoted !== null)
+        message = `${error}; first error: ${quoted.length > 500 ? `${quoted.slice(0, 500)}…` : quoted}`;
     }
     await setStatus(run, status, { summary, error: message, completedAt: iso(clock) }, ['running']);
   }
