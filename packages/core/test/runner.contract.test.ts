@@ -3,7 +3,7 @@
  * and the thread runner (piscina worker threads loading the config file) — plus what only the
  * thread runner can do: stop synchronous user code at its time limit.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,8 @@ import {
 } from '../src/index.js';
 
 const CONFIG = `
+import { appendFileSync } from 'node:fs';
+const LOG = new URL('./overlap.log', import.meta.url);
 const spin = (ms) => { const end = Date.now() + ms; while (Date.now() < end); };
 const sleep = (ms, signal) => new Promise((res, rej) => {
   const t = setTimeout(res, ms);
@@ -30,6 +32,11 @@ export default {
     { id: 'bigint', type: 'function', run: async () => ({ n: 1n }) },
     { id: 'spin', type: 'function', run: (input) => { spin(input.ms); return input; } },
     { id: 'exit', type: 'function', run: async () => { process.exit(9); } },
+    {
+      id: 'overlap',
+      type: 'function',
+      run: async () => { appendFileSync(LOG, '+'); await sleep(200); appendFileSync(LOG, '-'); return 1; },
+    },
   ],
   scorers: [
     { id: 'late', score: async ({ signal }) => { await sleep(10_000, signal); return 1; } },
@@ -120,6 +127,19 @@ describe.each(adapters)('ItemRunner contract: %s', (_name, make) => {
     expect(r.scores[0]).toMatchObject({ scorerId: 'late', score: null });
     expect(r.scores[0].error).toContain('scorerTimeoutMs');
     expect(r.scores[1]).toMatchObject({ scorerId: 'exact-match', score: 1 });
+  });
+
+  it('runs many asynchronous attempts at once, not one per thread', async () => {
+    const log = join(dir, 'overlap.log');
+    writeFileSync(log, '');
+    await Promise.all(Array.from({ length: 20 }, () => attempt(runner, request('overlap', 1))));
+    let depth = 0;
+    let max = 0;
+    for (const c of readFileSync(log, 'utf8')) {
+      depth += c === '+' ? 1 : -1;
+      max = Math.max(max, depth);
+    }
+    expect(max).toBeGreaterThan(5);
   });
 
   it('rejects with the reason when its signal aborts', async () => {

@@ -28,7 +28,6 @@ interface Task {
   id: number;
   slot: number;
   req: AttemptRequest;
-  controller: AbortController;
   /** Set by the watchdog when this task's user code overran: the item fails with it. */
   verdict: { code: string; message: string } | null;
   /** Set when its thread was stopped for another item's known fault: it runs again on the pool. */
@@ -118,11 +117,18 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
     };
   };
 
-  /** Stops thread `index` by aborting one of its tasks (piscina terminates the thread running it). */
-  const stop = (index: number, via: Task) => {
+  /**
+   * Stops thread `index`: piscina sees it exit and fails every task on it, which then run again
+   * unless they are to blame. (Tasks are never given piscina an AbortSignal: its balancer would
+   * then run one task per thread at a time.)
+   */
+  const stop = (index: number) => {
+    const id = shared.owner[index];
     shared.owner[index] = 0;
     shared.heartbeat[index] = 0;
-    via.controller.abort(new Error('stopped by the watchdog'));
+    for (const worker of [...pool.threads, ...quarantine.threads]) {
+      if (worker.threadId === id) void worker.terminate();
+    }
   };
 
   const watchdog = setInterval(() => {
@@ -143,11 +149,11 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
           busy.verdict = verdict;
           for (const t of on) if (t !== busy) t.innocent = true;
           opts.log?.(`[assay] ${verdict?.message} (item ${busy.req.itemId}, run ${busy.req.runId})`);
-          stop(i, busy);
+          stop(i);
         }
       } else if (age > Math.max(...on.map(limitOf)) + graceMs) {
         opts.log?.(`[assay] a worker thread was busy for ${age} ms; its ${on.length} items run again one by one`);
-        stop(i, on[0]);
+        stop(i);
       }
     }
   }, 100);
@@ -165,13 +171,12 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
     const payload: ThreadTask = { taskId: t.id, slot: t.slot, req: t.req };
     let reply: ThreadReply;
     try {
-      reply = await on.run(payload, { signal: t.controller.signal });
+      reply = await on.run(payload);
     } catch (e) {
       if (t.verdict) return failure(t, t.verdict.code, t.verdict.message);
       if (closed || t.outer.aborted) throw e;
       shared.thread[t.slot] = 0;
       shared.phase[t.slot] = 0;
-      t.controller = new AbortController();
       if (t.innocent) {
         // Its thread was stopped for another item's overrun: run it again as before.
         t.innocent = false;
@@ -203,7 +208,6 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
         id: ++seq,
         slot,
         req,
-        controller: new AbortController(),
         verdict: null,
         innocent: false,
         startedAt: Date.now(),
