@@ -60,5 +60,19 @@ export interface ThreadTask {
 /** What a task returns: the attempt's result, or why the thread could not run it. */
 export type ThreadReply = { result: import('../engine/attempt.js').AttemptResult } | { internalError: string };
 
+/** Several tasks in one piscina task; their replies come back as {@link ThreadResults} messages. */
+export interface ThreadBatch {
+  batch: ThreadTask[];
+}
+
+/** Posted by a thread (to its parent port) with the replies of batched tasks that finished. */
+export interface ThreadResults {
+  assayResults: true;
+  results: [taskId: number, reply: ThreadReply][];
+}
+
+export const isResults = (m: unknown): m is ThreadResults =>
+  typeof m === 'object' && m !== null && (m as { assayResults?: unknown }).assayResults === true;
+
 /** Heartbeat period of a worker thread, ms. */
 export const HEARTBEAT_MS = 50;

@@ -1,8 +1,17 @@
 import { pathToFileURL } from 'node:url';
-import { threadId, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { type AttemptProbe, runAttempt } from '../engine/attempt.js';
 import { createRegistry, type Registry } from '../engine/registry.js';
-import { HEARTBEAT_MS, MAX_THREADS, type ThreadData, type ThreadReply, type ThreadTask, view } from './layout.js';
+import {
+  HEARTBEAT_MS,
+  MAX_THREADS,
+  type ThreadBatch,
+  type ThreadData,
+  type ThreadReply,
+  type ThreadResults,
+  type ThreadTask,
+  view,
+} from './layout.js';
 
 /**
  * A worker thread of the thread runner: loads the config once, runs attempts of items (target
@@ -36,7 +45,29 @@ const load = () =>
     createRegistry(mod.default as never, { source: data.configPath }),
   ));
 
-export default async function runTask(task: ThreadTask): Promise<ThreadReply> {
+// Replies of batched tasks, posted to the parent a turn of the event loop's worth at a time.
+let outbox: ThreadResults['results'] = [];
+const flush = () => {
+  if (outbox.length === 0) return;
+  const results = outbox;
+  outbox = [];
+  parentPort?.postMessage({ assayResults: true, results } satisfies ThreadResults);
+};
+
+/** A piscina task: one attempt (its reply is the result), or a batch (replies are posted as they come). */
+export default async function run(task: ThreadTask | ThreadBatch): Promise<ThreadReply | null> {
+  if (!('batch' in task)) return runTask(task);
+  await Promise.all(
+    task.batch.map(async (t) => {
+      const reply = await runTask(t);
+      if (outbox.push([t.taskId, reply]) === 1) setImmediate(flush);
+    }),
+  );
+  flush();
+  return null;
+}
+
+async function runTask(task: ThreadTask): Promise<ThreadReply> {
   const { slot, req, taskId } = task;
   const controller = new AbortController();
   controllers.set(taskId, controller);
