@@ -40,6 +40,12 @@ import { dec, enc, pageOf, toDataset, toItem, toRun, visibleAt } from './sql/row
  */
 const LOST = sql<number>`lost_claims + case when lost_claims = 0 or started_claim = claim_token then 1 else 0 end`;
 
+/**
+ * Lets timers, requests and lease renewals in between the statements of a long read: SQLite
+ * answers synchronously, so awaiting one query after another never returns to the event loop.
+ */
+const breathe = () => new Promise<void>((r) => setImmediate(r));
+
 /** Column types a bound parameter may need to be declared as (see {@link SqlDialectAdapter.typedParam}). */
 export type SqlParamType = 'text' | 'integer' | 'real';
 
@@ -953,6 +959,7 @@ export class SqlStorage implements Storage {
       .where('run_id', '=', runId)
       .groupBy('status')
       .execute();
+    await breathe();
     const count = (s: string) => Number(byStatus.find((r) => r.status === s)?.n ?? 0);
     const runRow = await this.db.selectFrom('runs').select('options').where('id', '=', runId).executeTakeFirst();
     const threshold = (dec<{ passThreshold?: number } | null>(runRow?.options ?? null)?.passThreshold ?? 0.5) as number;
@@ -969,6 +976,7 @@ export class SqlStorage implements Storage {
       .groupBy('scorer_id')
       .orderBy('scorer_id')
       .execute();
+    await breathe();
     const lat = await this.db
       .selectFrom('run_items')
       .select([
@@ -982,6 +990,7 @@ export class SqlStorage implements Storage {
       ])
       .where('run_id', '=', runId)
       .executeTakeFirstOrThrow();
+    await breathe();
     // Median per scorer: the middle score(s) by an ordered offset, one indexed read per scorer.
     const median = async (scorerId: string, n: number): Promise<number | null> => {
       if (n === 0) return null;
@@ -999,7 +1008,10 @@ export class SqlStorage implements Storage {
       return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
     };
     const medians = new Map<string, number | null>();
-    for (const r of scorerRows) medians.set(r.scorer_id, await median(r.scorer_id, Number(r.n)));
+    for (const r of scorerRows) {
+      medians.set(r.scorer_id, await median(r.scorer_id, Number(r.n)));
+      await breathe();
+    }
     const usageItems = Number(lat.usage_items);
     const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
     const n = Number(lat.n);
@@ -1014,6 +1026,7 @@ export class SqlStorage implements Storage {
         .limit(1)
         .offset(Math.max(0, Math.ceil(p * n) - 1))
         .executeTakeFirst();
+      await breathe();
       return r?.latency_ms ?? null;
     };
     const total = byStatus.reduce((a, r) => a + Number(r.n), 0);
