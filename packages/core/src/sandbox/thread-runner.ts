@@ -170,7 +170,7 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
 
   // The main pool gets attempts in batches — those started in one turn of the event loop go as one
   // piscina task — and each thread posts results back as they finish, several per message: per
-  // attempt this costs a fraction of a piscina task (measured: W1 0.69 → see docs/benchmarks.md).
+  // attempt this costs a fraction of a piscina task (docs/benchmarks.md, issue 10).
   const replies = new Map<number, { resolve: (r: ThreadReply) => void; reject: (e: unknown) => void }>();
   let outbox: ThreadTask[] = [];
   const flush = () => {
