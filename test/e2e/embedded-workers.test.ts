@@ -13,10 +13,9 @@ import {
   killAllChildren,
   removeTempDirs,
   sleepyConfig,
-  spawnAssay,
   startServer,
+  startWorkers,
   tempDir,
-  waitFor,
   waitRunFinal,
 } from './helpers.js';
 
@@ -33,13 +32,7 @@ describe('embedded: one API process and two worker processes on one SQLite file'
     const common = ['--config', config, '--data-dir', dataDir];
     const port = await freePort();
     const server = await startServer(port, ['--no-worker', ...common], { cwd: dir });
-    const workers = [spawnAssay(['worker', ...common], { cwd: dir }), spawnAssay(['worker', ...common], { cwd: dir })];
-    for (const w of workers)
-      await waitFor(
-        async () => w.stdout(),
-        (o) => o.includes('running up to'),
-        { what: 'a worker to start' },
-      );
+    const workers = await startWorkers(2, ['worker', ...common], { cwd: dir });
 
     const ITEMS = 300;
     const ds = await createDataset(

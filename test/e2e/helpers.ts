@@ -163,6 +163,22 @@ export function spawnAssay(args: string[], opts: { cwd?: string; env?: Record<st
   return child;
 }
 
+/** Spawns `n` × `assay <args>` (workers) and waits until each says it is running. */
+export async function startWorkers(
+  n: number,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<Child[]> {
+  const workers = Array.from({ length: n }, () => spawnAssay(args, opts));
+  for (const w of workers)
+    await waitFor(
+      async () => w.stdout(),
+      (out) => out.includes('running up to'),
+      { what: 'a worker to start', ms: 20_000 },
+    );
+  return workers;
+}
+
 /** Kills every child process group spawned by these helpers and waits for the leaders to exit. */
 export async function killAllChildren(): Promise<void> {
   const all = [...children];

@@ -11,7 +11,6 @@ import { dropDatabase, freshDatabase, pgAdmin, servicesUp } from '../../packages
 import {
   allResults,
   api,
-  type Child,
   createDataset,
   doneCount,
   freePort,
@@ -21,8 +20,8 @@ import {
   runAssay,
   sleep,
   sleepyConfig,
-  spawnAssay,
   startServer,
+  startWorkers,
   tempDir,
   waitFor,
   waitRunFinal,
@@ -83,13 +82,7 @@ describe.skipIf(!up)('scale-out faults (real processes, never restarted)', () =>
     const port = await freePort();
     const server = await startServer(port, ['--no-worker', '--config', config], { cwd: dir, env });
     const workerArgs = ['worker', '--config', config, '--lease-ms', '2000', '--reconcile-ms', '500'];
-    const workers: Child[] = [spawnAssay(workerArgs, { cwd: dir, env }), spawnAssay(workerArgs, { cwd: dir, env })];
-    for (const w of workers)
-      await waitFor(
-        async () => w.stdout(),
-        (o) => o.includes('running up to'),
-        { what: 'a worker to start' },
-      );
+    const workers = await startWorkers(2, workerArgs, { cwd: dir, env });
 
     const ITEMS = 3_000;
     const ds = await createDataset(

@@ -10,7 +10,6 @@ import { dropDatabase, freshDatabase, REDIS_URL, servicesUp } from '../../packag
 import {
   allResults,
   api,
-  type Child,
   createDataset,
   doneCount,
   freePort,
@@ -20,8 +19,8 @@ import {
   runAssay,
   sleep,
   sleepyConfig,
-  spawnAssay,
   startServer,
+  startWorkers,
   tempDir,
   waitFor,
   waitRunFinal,
@@ -57,14 +56,7 @@ describe.skipIf(!up)('scale-out: a worker stopped with SIGSTOP for 10 leases', (
     const port = await freePort();
     const server = await startServer(port, ['--no-worker', '--config', config], { cwd: dir, env });
     const workerArgs = ['worker', '--config', config, '--lease-ms', '2000', '--reconcile-ms', '1000'];
-    const workers: Child[] = [];
-    for (let i = 0; i < 3; i++) workers.push(spawnAssay(workerArgs, { cwd: dir, env }));
-    for (const w of workers)
-      await waitFor(
-        async () => w.stdout(),
-        (out) => out.includes('running up to'),
-        { what: 'a worker to start', ms: 20_000 },
-      );
+    const workers = await startWorkers(3, workerArgs, { cwd: dir, env });
     const logs = () =>
       workers.map((w, i) => `--- worker ${i} (pid ${w.pid}) ---\n${w.output().slice(-4000)}`).join('\n');
 

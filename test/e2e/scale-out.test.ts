@@ -7,7 +7,6 @@ import { dropDatabase, freshDatabase, REDIS_URL, servicesUp } from '../../packag
 import {
   allResults,
   api,
-  type Child,
   createDataset,
   doneCount,
   freePort,
@@ -16,8 +15,8 @@ import {
   removeTempDirs,
   runAssay,
   sleepyConfig,
-  spawnAssay,
   startServer,
+  startWorkers,
   tempDir,
   waitExit,
   waitFor,
@@ -60,19 +59,10 @@ describe.skipIf(!up)('scale-out: 1 API + 3 workers on PostgreSQL and Redis', () 
 
     const port = await freePort();
     const server = await startServer(port, ['--no-worker', '--config', config], { cwd: dir, env });
-    const workers: Child[] = [];
-    for (let i = 0; i < 3; i++) {
-      workers.push(
-        spawnAssay(['worker', '--config', config, '--lease-ms', '2000', '--concurrency', '4'], { cwd: dir, env }),
-      );
-    }
-    for (const w of workers) {
-      await waitFor(
-        async () => w.stdout(),
-        (out) => out.includes('running up to'),
-        { what: 'a worker to start', ms: 20_000 },
-      );
-    }
+    const workers = await startWorkers(3, ['worker', '--config', config, '--lease-ms', '2000', '--concurrency', '4'], {
+      cwd: dir,
+      env,
+    });
 
     const ITEMS = 2_000;
     const ds = await createDataset(
