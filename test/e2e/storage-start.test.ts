@@ -1,7 +1,9 @@
 /**
  * `assay serve` / `assay migrate` refuse a data directory or database file they cannot write, at
  * start, naming the path, the reason and the fix (issue 10). Real folders with real permissions:
- * as root (who ignores permission bits) the binary runs as `nobody` through setpriv.
+ * as root (who ignores permission bits) the binary runs without capabilities through setpriv, so
+ * the bits apply to it while it can still read the checkout wherever it is (a `nobody` user could
+ * not, in a mktemp folder).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
@@ -16,16 +18,7 @@ const canDrop = !root || existsSync('/usr/bin/setpriv');
 /** Runs the binary as a user the folder's permissions apply to. */
 function assay(args: string[], cwd: string) {
   const [cmd, ...rest] = root
-    ? [
-        '/usr/bin/setpriv',
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        '--',
-        process.execPath,
-        ASSAY_BIN,
-        ...args,
-      ]
+    ? ['/usr/bin/setpriv', '--inh-caps=-all', '--bounding-set=-all', '--', process.execPath, ASSAY_BIN, ...args]
     : [process.execPath, ASSAY_BIN, ...args];
   const r = spawnSync(cmd!, rest, {
     cwd,
