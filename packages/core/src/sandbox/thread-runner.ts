@@ -247,7 +247,21 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
         outer: signal,
       };
       active.set(slot, t);
-      const running = execute(t, pool, false).finally(() => {
+      // Last line of the liveness invariant: an attempt whose thread never answers (a lost reply)
+      // fails after its limits plus slack, instead of holding its item's claim forever.
+      let deadline: NodeJS.Timeout | undefined;
+      const bound = req.itemTimeoutMs + req.scorerTimeoutMs * Math.max(1, req.scorerIds.length) + 10_000;
+      const lost = new Promise<AttemptResult>((resolve) => {
+        deadline = setTimeout(
+          () =>
+            resolve(
+              failure(t, 'USER_CODE_LOST', `no answer from the worker thread running this item within ${bound} ms`),
+            ),
+          bound,
+        );
+      });
+      const running = Promise.race([execute(t, pool, false), lost]).finally(() => {
+        clearTimeout(deadline);
         active.delete(slot);
         giveSlot(slot);
       });
