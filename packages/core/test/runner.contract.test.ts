@@ -32,6 +32,7 @@ export default {
     { id: 'bigint', type: 'function', run: async () => ({ n: 1n }) },
     { id: 'spin', type: 'function', run: (input) => { spin(input.ms); return input; } },
     { id: 'exit', type: 'function', run: async () => { process.exit(9); } },
+    { id: 'spinLate', type: 'function', run: async (input) => { await sleep(20); spin(input.ms); return input; } },
     {
       id: 'overlap',
       type: 'function',
@@ -180,4 +181,17 @@ describe('thread runner: synchronous user code', () => {
       output: 'after',
     });
   });
+
+  it('runs every item again after their thread ended, even when each thread of the quarantine ends too', async () => {
+    // One batch on one thread: the exit ends it before anyone knows whose code did, so all six run
+    // again one per thread; there the exit and the late spin end both quarantine threads at once.
+    const [exited, spun, ...rest] = await Promise.all([
+      attempt(runner, request('exit', 1)),
+      attempt(runner, request('spinLate', { ms: 30_000 }, [], { itemTimeoutMs: 300 })),
+      ...Array.from({ length: 4 }, (_, i) => attempt(runner, request('echo', i, ['exact-match']))),
+    ]);
+    expect(exited).toMatchObject({ ok: false, error: { code: 'USER_CODE_EXITED' } });
+    expect(spun).toMatchObject({ ok: false, error: { code: 'TARGET_TIMEOUT' } });
+    for (const r of rest) expect(r).toMatchObject({ ok: true });
+  }, 30_000);
 });

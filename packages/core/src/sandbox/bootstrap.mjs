@@ -1,7 +1,12 @@
 // Entry of a thread runner's worker thread. The sources (and a user's assay.config.ts) are
 // TypeScript: register tsx's loader in this thread when the thread module is not plain JavaScript.
+import { parentPort, workerData } from 'node:worker_threads';
+
 const entry = new URL('./thread.ts', import.meta.url);
 const { register } = await import('tsx/esm/api');
 register();
 const mod = await import(entry.href);
 export default mod.default;
+
+// A quarantine thread (not a pool's): it runs the one task it was started for and answers.
+if (workerData?.single) parentPort?.postMessage({ reply: await mod.default(workerData.single) });

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { AttemptRequest, AttemptResult, ItemRunner } from '../engine/attempt.js';
 import { newId } from '../ids.js';
@@ -40,6 +41,8 @@ interface Task {
 }
 
 const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url).href;
+/** Quarantine threads at a time (each runs one item). */
+const QUARANTINE_THREADS = 2;
 
 /**
  * Runs attempts in worker threads (a piscina pool), so that targets and scorers — user code, and
@@ -51,7 +54,7 @@ const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url).href;
  * target overran `itemTimeoutMs` or that scorer overran `scorerTimeoutMs`: the item fails with
  * `TARGET_TIMEOUT` or `SCORER_TIMEOUT`; the other items of that thread run again. When it cannot
  * tell (the busy code is an async continuation and several items share the thread), it stops the
- * thread after the longest limit and runs each of its items again in a quarantine pool, one item
+ * thread after the longest limit and runs each of its items again in quarantine, one item
  * per thread, where the blame is certain. An item whose code ends its thread there (e.g. calls
  * `process.exit`) fails with `USER_CODE_EXITED`.
  */
@@ -73,13 +76,12 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
     concurrentTasksPerWorker: 1_000,
     idleTimeout: 60_000,
   });
-  const quarantine = new Piscina({
-    ...common,
-    minThreads: 0,
-    maxThreads: 2,
-    concurrentTasksPerWorker: 1,
-    idleTimeout: 10_000,
-  });
+  const alone = new Map<number, Worker>(); // quarantine threads by thread id
+  const quarantineQueue: (() => void)[] = [];
+  /** Frees the shared-state index of a thread that ended. */
+  const release = (threadId: number) => {
+    for (let i = 0; i < MAX_THREADS; i++) Atomics.compareExchange(shared.owner, i, threadId, 0);
+  };
   const free: number[] = Array.from({ length: MAX_SLOTS }, (_, i) => MAX_SLOTS - 1 - i);
   const waiting: ((slot: number) => void)[] = [];
   const active = new Map<number, Task>(); // by slot
@@ -128,9 +130,8 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
     const id = shared.owner[index];
     shared.owner[index] = 0;
     shared.heartbeat[index] = 0;
-    for (const worker of [...pool.threads, ...quarantine.threads]) {
-      if (worker.threadId === id) void worker.terminate();
-    }
+    for (const worker of pool.threads) if (worker.threadId === id) void worker.terminate();
+    void alone.get(id)?.terminate();
   };
 
   const watchdog = setInterval(() => {
@@ -199,12 +200,37 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
       if (outbox.push(payload) === 1) setImmediate(flush);
     });
 
-  /** Runs the task on `on`; a thread lost under it (not by its own fault) runs it again in quarantine. */
-  async function execute(t: Task, on: Piscina, isolated: boolean): Promise<AttemptResult> {
+  /**
+   * Quarantine: runs one task on a thread of its own, started for it (at most
+   * {@link QUARANTINE_THREADS} at a time). Its own threads rather than a second piscina pool: a
+   * pool whose last busy threads are stopped leaves its queued tasks waiting for good.
+   */
+  const quarantined = async (payload: ThreadTask): Promise<ThreadReply> => {
+    while (alone.size >= QUARANTINE_THREADS) await new Promise<void>((r) => quarantineQueue.push(r));
+    if (closed) throw new Error('the thread runner is closed');
+    const worker = new Worker(new URL(BOOTSTRAP), { workerData: { ...workerData, single: payload } });
+    const id = worker.threadId; // -1 once it exited
+    alone.set(id, worker);
+    try {
+      return await new Promise<ThreadReply>((resolve, reject) => {
+        worker.once('message', (m: { reply: ThreadReply }) => resolve(m.reply));
+        worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`worker exited with code: ${code}`)));
+      });
+    } finally {
+      alone.delete(id);
+      release(id);
+      void worker.terminate();
+      quarantineQueue.shift()?.();
+    }
+  };
+
+  /** Runs the task on the pool, or alone on a thread; a thread lost under it (not by its own fault) runs it again in quarantine. */
+  async function execute(t: Task, isolated: boolean): Promise<AttemptResult> {
     const payload: ThreadTask = { taskId: t.id, slot: t.slot, req: t.req };
     let reply: ThreadReply;
     try {
-      reply = isolated ? await on.run(payload) : await batched(payload);
+      reply = isolated ? await quarantined(payload) : await batched(payload);
     } catch (e) {
       if (t.verdict) return failure(t, t.verdict.code, t.verdict.message);
       if (closed || t.outer.aborted) throw e;
@@ -213,12 +239,12 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
       if (t.innocent) {
         // Its thread was stopped for another item's overrun: run it again as before.
         t.innocent = false;
-        return execute(t, on, isolated);
+        return execute(t, isolated);
       }
       if (!isolated) {
         // Its thread exited, or was stopped while nobody knew whose code was busy: run it again,
         // alone on a thread, where the blame is certain.
-        return execute(t, quarantine, true);
+        return execute(t, true);
       }
       return failure(
         t,
@@ -260,7 +286,7 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
           bound,
         );
       });
-      const running = Promise.race([execute(t, pool, false), lost]).finally(() => {
+      const running = Promise.race([execute(t, false), lost]).finally(() => {
         clearTimeout(deadline);
         active.delete(slot);
         giveSlot(slot);
@@ -292,7 +318,8 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
       closed = true;
       clearInterval(watchdog);
       channel.close();
-      await Promise.allSettled([pool.destroy(), quarantine.destroy()]);
+      for (const wake of quarantineQueue.splice(0)) wake();
+      await Promise.allSettled([pool.destroy(), ...[...alone.values()].map((w) => w.terminate())]);
     },
   };
 }
