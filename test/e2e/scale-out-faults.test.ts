@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dropDatabase, freshDatabase, pgAdmin, servicesUp } from '../../packages/server/test/services.js';
+import { dropDatabase, freshDatabase, pgAdmin, servicesUp } from '@assay/testkit/services';
 import {
   allResults,
   api,

@@ -6,7 +6,7 @@
  * once it resumes, its late writes change nothing (exactly one result per item).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { dropDatabase, freshDatabase, REDIS_URL, servicesUp } from '../../packages/server/test/services.js';
+import { dropDatabase, freshDatabase, REDIS_URL, servicesUp } from '@assay/testkit/services';
 import {
   allResults,
   api,

@@ -3,7 +3,7 @@
  * `assay worker`s on PostgreSQL + BullMQ/Redis. One worker is killed with SIGKILL mid-run.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { dropDatabase, freshDatabase, REDIS_URL, servicesUp } from '../../packages/server/test/services.js';
+import { dropDatabase, freshDatabase, REDIS_URL, servicesUp } from '@assay/testkit/services';
 import {
   allResults,
   api,

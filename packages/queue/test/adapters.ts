@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobHandler, JobQueue, Worker, WorkerOptions } from '@assay/core';
 import { openSqlite } from '@assay/store';
+import { deleteKeys, REDIS_URL, redisAvailable, redisClient, type ServiceCheck } from '@assay/testkit/services';
 import { Queue } from 'bullmq';
 import { sql } from 'kysely';
 import { BullJobQueue } from '../src/index.js';
 import { openQueue, type QueueConfig, type Tuning } from './open-queue.js';
-import { deleteKeys, REDIS_URL, redisAvailable, redisClient, type ServiceCheck } from './services.js';
 
 export type { Tuning };
 

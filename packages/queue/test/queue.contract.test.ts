@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { JobContext, JobQueue } from '@assay/core';
+import { describeWithService } from '@assay/testkit/vitest';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADAPTERS, type QueueSpace } from './adapters.js';
-import { describeWithService } from './services.js';
 
 /**
  * The JobQueue contract: what the engine relies on, checked through the port only, against every

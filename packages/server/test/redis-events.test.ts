@@ -1,7 +1,7 @@
 import type { RunEvent } from '@assay/core';
+import { REDIS_URL, servicesUp } from '@assay/testkit/services';
 import { describe, expect, it } from 'vitest';
 import { createRedisEventBus } from '../src/redis-events.js';
-import { REDIS_URL, servicesUp } from './services.js';
 
 const up = await servicesUp('Redis event-bus tests', { redis: true });
 

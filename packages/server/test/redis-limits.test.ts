@@ -1,7 +1,7 @@
 import { createLocalLimiter, type Target, type TargetLimiter } from '@assay/core';
+import { REDIS_URL, servicesUp } from '@assay/testkit/services';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisLimiter } from '../src/redis-limits.js';
-import { REDIS_URL, servicesUp } from './services.js';
 
 const up = await servicesUp('Redis limiter tests', { redis: true });
 

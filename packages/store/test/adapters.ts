@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Storage } from '@assay/core';
+import { createTestDatabase, pgAvailable, type ServiceCheck } from '@assay/testkit/services';
 import { createPostgresStorage, createSqliteStorage } from '../src/index.js';
-import { createTestDatabase, pgAvailable, type ServiceCheck } from './services.js';
 
 /** Every adapter of the Storage port, each opened on a fresh database (a real SQLite file, or PostgreSQL). */
 export const ADAPTERS: {

@@ -1,7 +1,7 @@
 import { DEFAULT_LIST_BOUNDS, isTruncated, type ListBounds, newId, RUN_DEFAULTS, type Storage } from '@assay/core';
+import { describeWithService } from '@assay/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from './adapters.js';
-import { describeWithService } from './services.js';
 
 /**
  * Bounded list pages, on every adapter: large stored values come back as `$truncated` markers cut

@@ -1,6 +1,6 @@
+import { createTestDatabase, describeWithService, pgAvailable, type TestDatabase } from '@assay/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresHealth, createPostgresStorage, type SqlStorage } from '../src/index.js';
-import { createTestDatabase, describeWithService, pgAvailable, type TestDatabase } from './services.js';
 
 describe('PostgreSQL health: unreachable', () => {
   it('a server that does not answer is unavailable, with the reason, logged once', async () => {

@@ -1,10 +1,10 @@
 import { type ItemOutcome, newId, RUN_DEFAULTS } from '@assay/core';
+import { createTestDatabase, describeWithService, pgAvailable, type TestDatabase } from '@assay/testkit/vitest';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createPostgresStorage, type SqlStorage } from '../src/index.js';
 import { MIGRATION_LOCK_KEY } from '../src/postgres.js';
-import { createTestDatabase, describeWithService, pgAvailable, type TestDatabase } from './services.js';
 
 /** What only PostgreSQL can get wrong: several processes (pools) on one database at once. */
 describeWithService(await pgAvailable())('PostgreSQL adapter', () => {

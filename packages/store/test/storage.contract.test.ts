@@ -1,7 +1,7 @@
 import { type ClaimedItem, type ItemOutcome, newId, RUN_DEFAULTS, type Storage } from '@assay/core';
+import { describeWithService } from '@assay/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from './adapters.js';
-import { describeWithService } from './services.js';
 
 /**
  * The storage contract: every adapter of the Storage port must pass these. An adapter that needs

@@ -1,0 +1,32 @@
+/**
+ * The service probes plus their vitest wrapper, for test files (kept apart so scripts can import
+ * `./services` without vitest).
+ */
+import { describe, it } from 'vitest';
+import { type ServiceCheck, servicesRequired } from './services.js';
+
+export * from './services.js';
+
+/**
+ * `describe` when the service is up. When it is down: `describe.skip` plus one console.warn, or,
+ * under `ASSAY_REQUIRE_SERVICES=1`, a suite whose only test fails with the reason.
+ *
+ * @example
+ * describeWithService(await pgAvailable())('PostgreSQL adapter', () => { ... });
+ */
+export function describeWithService(check: ServiceCheck): (name: string, fn: () => void) => void {
+  if (check.available) return (name, fn) => describe(name, fn);
+  const { service, reason } = check;
+  if (servicesRequired()) {
+    return (name) =>
+      describe(name, () => {
+        it(`needs ${service}`, () => {
+          throw new Error(`${service} is required (ASSAY_REQUIRE_SERVICES=1) but unavailable: ${reason}`);
+        });
+      });
+  }
+  return (name, fn) => {
+    console.warn(`[skip] ${name}: ${service} unavailable (${reason}); set ASSAY_REQUIRE_SERVICES=1 to fail instead`);
+    describe.skip(name, fn);
+  };
+}
