@@ -1,0 +1,154 @@
+import { hasTruncated, type ListedResult, type RunResult } from '@assay/client';
+import { useQuery } from '@tanstack/react-query';
+import { client, fmt } from '../../api';
+import { Drawer, ErrorBox, Json, Loading, Status } from '../../components';
+
+function Usage({ result }: { result: RunResult }) {
+  const r = result as RunResult & { usage?: Record<string, unknown> | null; cost?: unknown; costUsd?: unknown };
+  const entries = Object.entries(r.usage ?? {}).filter(([, v]) => v !== null && v !== undefined);
+  if (r.cost !== undefined && r.cost !== null) entries.push(['cost', r.cost]);
+  if (r.costUsd !== undefined && r.costUsd !== null) entries.push(['costUsd', r.costUsd]);
+  if (entries.length === 0) return null;
+  return (
+    <>
+      <h3>Tokens and cost</h3>
+      <dl className="kv">
+        {entries.map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>
+          </div>
+        ))}
+      </dl>
+    </>
+  );
+}
+
+export function ResultDrawer({
+  datasetId,
+  runId,
+  result: listed,
+  onClose,
+}: {
+  datasetId: string;
+  runId: string;
+  result: ListedResult;
+  onClose: () => void;
+}) {
+  // A results page cuts large values to markers: the drawer reads the whole result.
+  const cut = hasTruncated(listed);
+  const full = useQuery({
+    queryKey: ['result', datasetId, runId, listed.itemId, listed.repetition],
+    queryFn: () => client.getRunResult(datasetId, runId, listed.itemId, { repetition: listed.repetition }),
+    enabled: cut,
+  });
+  const result: ListedResult = full.data ?? listed;
+  const attempts = useQuery({
+    queryKey: ['attempts', datasetId, runId, result.itemId],
+    queryFn: () => client.listItemAttempts(datasetId, runId, result.itemId),
+  });
+  const err = result.error as (ListedResult['error'] & { stack?: string }) | null;
+  return (
+    <Drawer
+      title={`Item ${result.itemId}${result.repetition ? ` · repetition ${result.repetition}` : ''}`}
+      onClose={onClose}
+    >
+      <dl className="kv">
+        <div>
+          <dt>Status</dt>
+          <dd>
+            <Status status={result.status} />
+          </dd>
+        </div>
+        <div>
+          <dt>Latency</dt>
+          <dd>{fmt.ms(result.latencyMs)}</dd>
+        </div>
+        <div>
+          <dt>Attempt</dt>
+          <dd>{result.attempt}</dd>
+        </div>
+        <div>
+          <dt>Worker</dt>
+          <dd className="small">{result.workerId ?? '—'}</dd>
+        </div>
+      </dl>
+      {err && (
+        <div className="error" data-testid="result-error">
+          <strong>{err.code}</strong>: {fmt.text(err.message)} {err.retryable ? '(retryable)' : ''}
+          {err.stack && <pre className="json">{err.stack}</pre>}
+        </div>
+      )}
+      {cut && full.isPending && <p className="muted">Loading the full values…</p>}
+      {cut && full.isError && <ErrorBox error={full.error} onRetry={() => full.refetch()} />}
+      <h3>Input</h3>
+      <Json value={result.input} label="Input" />
+      <h3>Ground truth</h3>
+      <Json value={result.groundTruth} label="Ground truth" />
+      <h3>Output</h3>
+      <Json value={result.output} label="Output" />
+      <h3>Scores</h3>
+      {result.scores.length === 0 ? (
+        <p className="muted">No scores.</p>
+      ) : (
+        <table className="table compact" aria-label="Scores">
+          <thead>
+            <tr>
+              <th>Scorer</th>
+              <th className="num">Score</th>
+              <th>Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {result.scores.map((s) => (
+              <tr key={s.scorerId}>
+                <td>{s.scorerId}</td>
+                <td className="num">{fmt.num(s.score)}</td>
+                <td className="small">
+                  {s.error ? <span className="danger">error: {fmt.text(s.error)}</span> : (fmt.text(s.reason) ?? '—')}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <Usage result={result as RunResult} />
+      <h3>Attempts</h3>
+      {attempts.isPending ? (
+        <Loading />
+      ) : attempts.isError ? (
+        <ErrorBox error={attempts.error} onRetry={() => attempts.refetch()} />
+      ) : (
+        <table className="table compact" aria-label="Attempts">
+          <thead>
+            <tr>
+              <th className="num">#</th>
+              <th>Rep.</th>
+              <th>Status</th>
+              <th>Error</th>
+              <th className="num">Latency</th>
+              <th>Completed</th>
+            </tr>
+          </thead>
+          <tbody>
+            {attempts.data.attempts.map((a) => (
+              <tr key={`${a.repetition}-${a.attempt}-${a.current}`}>
+                <td className="num">
+                  {a.attempt}
+                  {a.current ? ' (current)' : ''}
+                </td>
+                <td>{a.repetition}</td>
+                <td>
+                  <Status status={a.status} />
+                </td>
+                <td className="small">{a.error ? `${a.error.code}: ${fmt.text(a.error.message)}` : '—'}</td>
+                <td className="num">{fmt.ms(a.latencyMs)}</td>
+                <td className="small">{fmt.date(a.completedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Drawer>
+  );
+}

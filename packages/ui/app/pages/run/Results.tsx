@@ -1,0 +1,135 @@
+import type { ListedResult, Run } from '@assay/client';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { client, FINAL, fmt } from '../../api';
+import { Empty, ErrorBox, Loading, Pager, Status } from '../../components';
+import { ResultDrawer } from './ResultDrawer';
+
+const PER_PAGE = 50;
+
+export function Results({ datasetId, run }: { datasetId: string; run: Run }) {
+  const [page, setPage] = useState(0);
+  const [status, setStatus] = useState<'' | 'failed' | 'succeeded'>('');
+  const [sort, setSort] = useState('');
+  const [open, setOpen] = useState<ListedResult | null>(null);
+  const active = !FINAL.has(run.status);
+  const [sortScorer, order] = sort ? (sort.split(':') as [string, 'asc' | 'desc']) : [undefined, undefined];
+  const q = useQuery({
+    queryKey: ['results', datasetId, run.id, page, status, sort],
+    queryFn: () =>
+      client.listRunResults(datasetId, run.id, {
+        page,
+        perPage: PER_PAGE,
+        status: status || undefined,
+        sortScorer,
+        order,
+      }),
+    placeholderData: keepPreviousData,
+    refetchInterval: active ? 3000 : false,
+  });
+  return (
+    <section>
+      <div className="toolbar">
+        <h2>Results</h2>
+        <span className="spacer" />
+        <label className="inline">
+          Show
+          <select
+            aria-label="Filter results"
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value as typeof status);
+              setPage(0);
+            }}
+          >
+            <option value="">all</option>
+            <option value="failed">failed only</option>
+            <option value="succeeded">succeeded only</option>
+          </select>
+        </label>
+        <label className="inline">
+          Sort
+          <select
+            aria-label="Sort results"
+            value={sort}
+            onChange={(e) => {
+              setSort(e.target.value);
+              setPage(0);
+            }}
+          >
+            <option value="">item order</option>
+            {run.scorerIds.flatMap((id) => [
+              <option key={`${id}:asc`} value={`${id}:asc`}>
+                {id} score ↑ (worst first)
+              </option>,
+              <option key={`${id}:desc`} value={`${id}:desc`}>
+                {id} score ↓ (best first)
+              </option>,
+            ])}
+          </select>
+        </label>
+      </div>
+      {q.isPending ? (
+        <Loading />
+      ) : q.isError ? (
+        <ErrorBox error={q.error} onRetry={() => q.refetch()} />
+      ) : q.data.results.length === 0 ? (
+        <Empty>
+          {status
+            ? `No ${status} results.`
+            : run.status === 'pending'
+              ? 'Waiting for the run to start…'
+              : 'No results yet.'}
+        </Empty>
+      ) : (
+        <>
+          <table className="table results" aria-label="Results">
+            <thead>
+              <tr>
+                <th>Item</th>
+                <th>Status</th>
+                {run.scorerIds.map((id) => (
+                  <th key={id} className="num">
+                    {id}
+                  </th>
+                ))}
+                <th className="num">Latency</th>
+                <th>Output / error</th>
+              </tr>
+            </thead>
+            <tbody>
+              {q.data.results.map((r) => (
+                <tr key={`${r.itemId}-${r.repetition}`} className={r.status === 'failed' ? 'row-failed' : ''}>
+                  <td>
+                    <button type="button" className="link mono small" onClick={() => setOpen(r)}>
+                      {r.itemId}
+                      {r.repetition ? ` #${r.repetition}` : ''}
+                    </button>
+                  </td>
+                  <td>
+                    <Status status={r.status} />
+                  </td>
+                  {run.scorerIds.map((id) => (
+                    <td key={id} className="num">
+                      {fmt.num(r.scores.find((s) => s.scorerId === id)?.score ?? null)}
+                    </td>
+                  ))}
+                  <td className="num">{fmt.ms(r.latencyMs)}</td>
+                  <td className="mono small">
+                    {r.error ? (
+                      <span className="danger">{fmt.short(r.error.message, 60)}</span>
+                    ) : (
+                      fmt.short(r.output, 60)
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager page={page} perPage={PER_PAGE} total={q.data.pagination.total} onPage={setPage} />
+        </>
+      )}
+      {open && <ResultDrawer datasetId={datasetId} runId={run.id} result={open} onClose={() => setOpen(null)} />}
+    </section>
+  );
+}
