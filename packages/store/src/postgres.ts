@@ -1,8 +1,10 @@
+import type { Clock } from '@assay/core';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './db-types.js';
+import type { SqlDialectAdapter, SqlParamType } from './dialect/adapter.js';
 import { postgresMigrations } from './migrations/postgres.js';
-import { type SqlDialectAdapter, type SqlParamType, SqlStorage } from './sql-storage.js';
+import { SqlStorage } from './sql-storage.js';
 
 const PG_TYPES: Record<SqlParamType, string> = { text: 'text', integer: 'integer', real: 'double precision' };
 
@@ -17,6 +19,7 @@ export const postgresAdapter: SqlDialectAdapter = {
   supportsRowLocks: true,
   caseInsensitiveLike: 'ilike',
   isUniqueViolation: (e) => (e as { code?: string })?.code === '23505',
+  isForeignKeyViolation: (e) => (e as { code?: string })?.code === '23503',
   typedParam: (value, type) => sql`${value}::${sql.raw(PG_TYPES[type])}`,
   jsonObjectArray: (fields) =>
     sql<string>`coalesce(json_agg(json_build_object(${sql.join(fields.map(([k, v]) => sql`${sql.lit(k)}, ${v}`))}))::text, '[]')`,
@@ -100,6 +103,8 @@ export interface PostgresOptions {
    * are exempt). 0 disables it. Default 60 000.
    */
   statementTimeoutMs?: number;
+  /** Where the store's times come from (timestamps, claim leases). Default the system clock. */
+  clock?: Clock;
 }
 
 /** Default session timeouts, in ms (see {@link PostgresOptions}). */
@@ -164,7 +169,10 @@ export function openPostgres(opts: PostgresOptions): { db: Kysely<DB>; pool: pg.
 export function createPostgresStorage(opts: PostgresOptions): SqlStorage {
   const { db, pool } = openPostgres(opts);
   // Kysely ends the pool only if it ever used it.
-  return new SqlStorage(db, postgresAdapter, async () => {
-    if (!pool.ended) await pool.end();
+  return new SqlStorage(db, postgresAdapter, {
+    clock: opts.clock,
+    onClose: async () => {
+      if (!pool.ended) await pool.end();
+    },
   });
 }

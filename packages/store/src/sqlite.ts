@@ -1,8 +1,10 @@
+import type { Clock } from '@assay/core';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { DB } from './db-types.js';
+import type { SqlDialectAdapter } from './dialect/adapter.js';
 import { sqliteMigrations } from './migrations/sqlite.js';
-import { type SqlDialectAdapter, SqlStorage } from './sql-storage.js';
+import { SqlStorage } from './sql-storage.js';
 import { guardedDatabase } from './sqlite-guard.js';
 import { assertWritableDatabase, isStorageFault, readonlyDatabaseError, SqliteHealth } from './sqlite-health.js';
 
@@ -16,6 +18,7 @@ export const sqliteAdapter: SqlDialectAdapter = {
   // SQLite's LIKE ignores ASCII case.
   caseInsensitiveLike: 'like',
   isUniqueViolation: (e) => (e as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE',
+  isForeignKeyViolation: (e) => (e as { code?: string })?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY',
   // Values keep the type they were bound with.
   typedParam: (value) => sql`${value}`,
   jsonObjectArray: (fields) =>
@@ -52,6 +55,8 @@ export interface SqliteOptions {
   healthIntervalMs?: number;
   /** Where storage health changes are reported (once per change). Default console.error. */
   log?: (message: string) => void;
+  /** Where the store's times come from (timestamps, claim leases). Default the system clock. */
+  clock?: Clock;
 }
 
 /**
@@ -86,5 +91,5 @@ export function openSqlite(opts: SqliteOptions): {
 /** A ready {@link SqlStorage} on a SQLite file (call `migrate()` before use). */
 export function createSqliteStorage(opts: SqliteOptions): SqlStorage {
   const { db } = openSqlite(opts);
-  return new SqlStorage(db, sqliteAdapter);
+  return new SqlStorage(db, sqliteAdapter, { clock: opts.clock });
 }

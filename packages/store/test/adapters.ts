@@ -1,22 +1,23 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Storage } from '@assay/core';
+import type { Clock } from '@assay/core';
 import { createTestDatabase, pgAvailable, type ServiceCheck } from '@assay/testkit/services';
-import { createPostgresStorage, createSqliteStorage } from '../src/index.js';
+import { createPostgresStorage, createSqliteStorage, type SqlStorage } from '../src/index.js';
 
 /** Every adapter of the Storage port, each opened on a fresh database (a real SQLite file, or PostgreSQL). */
 export const ADAPTERS: {
   name: string;
   /** A service the adapter needs, checked once per test file. */
   requires?: () => Promise<ServiceCheck>;
-  open(): Promise<{ storage: Storage; cleanup(): Promise<void> }>;
+  /** A migrated store on a fresh database; `clock` (default the system clock) gives its times. */
+  open(options?: { clock?: Clock }): Promise<{ storage: SqlStorage; cleanup(): Promise<void> }>;
 }[] = [
   {
     name: 'sqlite',
-    async open() {
+    async open(options = {}) {
       const dir = mkdtempSync(join(tmpdir(), 'assay-store-'));
-      const storage = createSqliteStorage({ file: join(dir, 'assay.db') });
+      const storage = createSqliteStorage({ file: join(dir, 'assay.db'), clock: options.clock });
       await storage.migrate();
       return { storage, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
     },
@@ -24,9 +25,9 @@ export const ADAPTERS: {
   {
     name: 'postgres',
     requires: pgAvailable,
-    async open() {
+    async open(options = {}) {
       const database = await createTestDatabase();
-      const storage = createPostgresStorage({ connectionString: database.url, max: 4 });
+      const storage = createPostgresStorage({ connectionString: database.url, max: 4, clock: options.clock });
       await storage.migrate();
       return { storage, cleanup: database.drop };
     },

@@ -1,7 +1,7 @@
 import type { ListBounds, RunItemAttempt, RunItemStatus, Score, Usage } from '@assay/core';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db-types.js';
-import type { SqlDialectAdapter } from '../sql-storage.js';
+import type { SqlDialectAdapter } from '../dialect/adapter.js';
 import {
   errorSelections,
   errorValue,

@@ -1,7 +1,7 @@
 import type { Dataset, DatasetItem, ListBounds, Page, PageQuery, Run, RunItemStatus, RunResult } from '@assay/core';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { DatasetsTable, DB, RunsTable } from '../db-types.js';
-import type { SqlDialectAdapter } from '../sql-storage.js';
+import type { SqlDialectAdapter } from '../dialect/adapter.js';
 import {
   alwaysFits,
   errorSelections,

@@ -1,0 +1,386 @@
+import { type ClaimedItem, type ItemOutcome, notFound, type Run, type WorkLedger } from '@assay/core';
+import { sql, type Transaction } from 'kysely';
+import type { DB } from '../db-types.js';
+import { isoNow, lockRun, type SqlContext } from './context.js';
+import { dec, enc, visibleAt } from './rows.js';
+
+/**
+ * The new `lost_claims` of an item whose claim is lost without an outcome: +1 the first time for
+ * every claimed item (nothing says which of a dead worker's items were running), and after that
+ * only when the item had been started under the lost claim (`started_claim`, set for suspects).
+ */
+const LOST = sql<number>`lost_claims + case when lost_claims = 0 or started_claim = claim_token then 1 else 0 end`;
+
+/** The first element of each key, in input order. */
+function firstPerKey<T>(xs: T[], key: (x: T) => string): T[] {
+  const seen = new Set<string>();
+  return xs.filter((x) => {
+    const k = key(x);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** The last element of each key, in the order of first appearance. */
+function lastPerKey<T>(xs: T[], key: (x: T) => string): T[] {
+  const byKey = new Map<string, T>();
+  for (const x of xs) byKey.set(key(x), x);
+  return byKey.size === xs.length ? xs : [...byKey.values()];
+}
+
+/**
+ * Archives the failed, cancelled and skipped items of a run as earlier attempts and queues them
+ * again, inside the caller's write transaction (see StorageTx.resetForRetry).
+ */
+export async function resetForRetry(ctx: SqlContext, trx: Transaction<DB>, runId: string): Promise<number> {
+  const retryable = ['failed', 'cancelled', 'skipped'];
+  const ts = isoNow(ctx.clock);
+  if (!(await lockRun(ctx, trx, runId))) return 0;
+  const scoresJson = ctx.adapter.jsonObjectArray([
+    ['scorerId', sql`s.scorer_id`],
+    ['score', sql`s.score`],
+    ['reason', sql`s.reason`],
+    ['error', sql`s.error`],
+  ]);
+  // Archive the attempts being replaced, with their scores, before queueing the items again.
+  await sql`insert into run_item_attempts
+      (run_id, item_id, repetition, attempt, status, output, error, latency_ms, usage, scores, started_at, completed_at, archived_at)
+    select ri.run_id, ri.item_id, ri.repetition, ri.attempt, ri.status, ri.output, ri.error, ri.latency_ms, ri.usage,
+      (select ${scoresJson} from scores s where s.run_id = ri.run_id and s.item_id = ri.item_id and s.repetition = ri.repetition),
+      ri.started_at, ri.completed_at, ${ts}
+    from run_items ri
+    where ri.run_id = ${runId} and ri.status in (${sql.join(retryable)})
+    on conflict do nothing`.execute(trx);
+  await sql`delete from scores where run_id = ${runId} and exists (select 1 from run_items ri
+      where ri.run_id = scores.run_id and ri.item_id = scores.item_id and ri.repetition = scores.repetition
+        and ri.status in (${sql.join(retryable)}))`.execute(trx);
+  const r = await trx
+    .updateTable('run_items')
+    .set({
+      status: 'queued',
+      output: null,
+      error: null,
+      latency_ms: null,
+      usage: null,
+      input_tokens: null,
+      output_tokens: null,
+      cost_usd: null,
+      started_at: null,
+      completed_at: null,
+      lease_until: null,
+      worker_id: null,
+      lost_claims: 0, // a retry is a fresh start
+      started_claim: null,
+    })
+    .where('run_id', '=', runId)
+    .where('status', 'in', retryable)
+    .executeTakeFirst();
+  const n = Number(r.numUpdatedRows);
+  if (n > 0) {
+    await trx
+      .updateTable('runs')
+      .set((eb) => ({
+        status: 'running',
+        failed_count: eb
+          .selectFrom('run_items')
+          .select(eb.fn.countAll<number>().as('n'))
+          .where('run_id', '=', runId)
+          .where('status', '=', 'failed'),
+        skipped_count: 0,
+        error: null,
+        summary: null,
+        cancel_requested_at: null,
+        completed_at: null,
+        updated_at: ts,
+      }))
+      .where('id', '=', runId)
+      .execute();
+  }
+  return n;
+}
+
+/**
+ * The work ledger on SQL: run-item rows as a queue. Leases are times of the context's clock
+ * (`lease_until`, ms), so a manual clock expires them without sleeping.
+ */
+export function createWorkLedger(ctx: SqlContext): WorkLedger {
+  const now = () => isoNow(ctx.clock);
+
+  async function closePendingItems(runId: string, status: 'cancelled' | 'skipped'): Promise<number> {
+    return ctx.write(async (trx) => {
+      if (!(await lockRun(ctx, trx, runId))) return 0;
+      const r = await trx
+        .updateTable('run_items')
+        .set({ status, completed_at: now(), lease_until: null })
+        .where('run_id', '=', runId)
+        .where('status', 'in', ['queued', 'running'])
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    });
+  }
+
+  async function planRunItems(
+    runId: string,
+    cursor: string,
+    pageSize: number,
+  ): Promise<{ planned: number; cursor: string | null }> {
+    return ctx.write(async (trx) => {
+      const run = await lockRun(ctx, trx, runId);
+      if (!run) throw notFound('Run', runId);
+      const v = Number(run.dataset_version);
+      const reps = (dec(run.options) as Run['options']).repetitions ?? 1;
+      const page = await trx
+        .selectFrom('dataset_items')
+        .select(['id', 'row_id'])
+        .where('dataset_id', '=', run.dataset_id)
+        .where('id', '>', cursor)
+        .where(visibleAt(v))
+        .orderBy('id')
+        .limit(pageSize)
+        .execute();
+      if (page.length === 0) return { planned: 0, cursor: null };
+      const rows = page.flatMap((p) =>
+        Array.from({ length: reps }, (_, repetition) => ({
+          run_id: runId,
+          item_id: p.id,
+          repetition,
+          item_row_id: Number(p.row_id),
+          status: 'queued',
+          attempt: 0,
+        })),
+      );
+      const chunk = Math.max(1, Math.floor(4000 / 6));
+      for (let i = 0; i < rows.length; i += chunk) {
+        await trx
+          .insertInto('run_items')
+          .values(rows.slice(i, i + chunk))
+          .onConflict((oc) => oc.columns(['run_id', 'item_id', 'repetition']).doNothing())
+          .execute();
+      }
+      return { planned: page.length, cursor: page.length < pageSize ? null : page[page.length - 1].id };
+    });
+  }
+
+  async function claimWork(runId: string, workerId: string, limit: number, leaseMs: number): Promise<ClaimedItem[]> {
+    leaseMs = Math.max(1, leaseMs); // a claim is never born expired
+    return ctx.write(async (trx) => {
+      const nowMs = ctx.clock.now();
+      const claimed: {
+        item_id: string;
+        repetition: number;
+        attempt: number;
+        claim_token: number;
+        item_row_id: number;
+        lost_claims: number;
+      }[] = [];
+      // Queued items first (an index range), then items whose worker stopped renewing its lease.
+      for (const expired of [false, true]) {
+        const want = limit - claimed.length;
+        if (want <= 0) break;
+        let pick = trx
+          .selectFrom('run_items')
+          .select(['item_id', 'repetition'])
+          .where('run_id', '=', runId)
+          .where('status', '=', expired ? 'running' : 'queued')
+          .orderBy('item_id')
+          .orderBy('repetition')
+          .limit(want);
+        if (expired) pick = pick.where('lease_until', '<', nowMs);
+        if (ctx.adapter.supportsRowLocks) pick = pick.forUpdate().skipLocked();
+        // Taking over an expired claim: that claim was lost (see LOST).
+        const r = await sql<(typeof claimed)[number]>`update run_items
+          set status = 'running', claim_token = claim_token + 1, lease_until = ${nowMs + leaseMs}, worker_id = ${workerId}
+            ${expired ? sql`, lost_claims = ${LOST}` : sql``}
+          where run_id = ${runId} and (item_id, repetition) in (${pick})
+          returning item_id, repetition, attempt, claim_token, item_row_id, lost_claims`.execute(trx);
+        claimed.push(...r.rows);
+      }
+      if (claimed.length === 0) return [];
+      const rowIds = [...new Set(claimed.map((c) => Number(c.item_row_id)))];
+      const items = new Map<number, { input: string; ground_truth: string | null; metadata: string | null }>();
+      for (let i = 0; i < rowIds.length; i += 500) {
+        const rows = await trx
+          .selectFrom('dataset_items')
+          .select(['row_id', 'input', 'ground_truth', 'metadata'])
+          .where('row_id', 'in', rowIds.slice(i, i + 500))
+          .execute();
+        for (const r of rows) items.set(Number(r.row_id), r);
+      }
+      return claimed
+        .map((c) => {
+          const it = items.get(Number(c.item_row_id))!;
+          return {
+            itemId: c.item_id,
+            repetition: Number(c.repetition),
+            attempt: Number(c.attempt),
+            claimToken: Number(c.claim_token),
+            lostClaims: Number(c.lost_claims),
+            input: dec(it.input),
+            groundTruth: dec(it.ground_truth),
+            metadata: dec<Record<string, unknown> | null>(it.metadata),
+          };
+        })
+        .sort((x, y) => (x.itemId < y.itemId ? -1 : x.itemId > y.itemId ? 1 : x.repetition - y.repetition));
+    });
+  }
+
+  async function extendClaims(runId: string, workerId: string, leaseMs: number): Promise<number> {
+    const r = await ctx.db
+      .updateTable('run_items')
+      .set({ lease_until: ctx.clock.now() + leaseMs })
+      .where('run_id', '=', runId)
+      .where('status', '=', 'running')
+      .where('worker_id', '=', workerId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  async function releaseClaims(runId: string, workerId: string, lost = false): Promise<number> {
+    const r = await ctx.db
+      .updateTable('run_items')
+      .set({ status: 'queued', lease_until: null, worker_id: null, ...(lost ? { lost_claims: LOST } : {}) })
+      .where('run_id', '=', runId)
+      .where('status', '=', 'running')
+      .where('worker_id', '=', workerId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  async function markStarted(runId: string, itemId: string, repetition: number, claimToken: number): Promise<void> {
+    await ctx.db
+      .updateTable('run_items')
+      .set({ started_claim: claimToken })
+      .where('run_id', '=', runId)
+      .where('item_id', '=', itemId)
+      .where('repetition', '=', repetition)
+      .where('claim_token', '=', claimToken)
+      .where('status', '=', 'running')
+      .execute();
+  }
+
+  async function listClaimOwners(runId: string): Promise<string[]> {
+    const rows = await ctx.db
+      .selectFrom('run_items')
+      .select('worker_id')
+      .distinct()
+      .where('run_id', '=', runId)
+      .where('status', '=', 'running')
+      .execute();
+    return rows.map((r) => r.worker_id).filter((w): w is string => w !== null);
+  }
+
+  async function countUnfinished(runId: string): Promise<number> {
+    const { n } = await ctx.db
+      .selectFrom('run_items')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('run_id', '=', runId)
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  async function writeOutcomes(runId: string, outcomes: ItemOutcome[]): Promise<{ succeeded: number; failed: number }> {
+    // No run-row lock up front: fencing is per row (the claim token in the upsert's condition). The
+    // run row, which every writer of the run needs, is locked only by the counts update, sent with
+    // the commit (adapter.commitWith): a worker stopped mid-write (SIGSTOP, a paused VM) holds its
+    // own run-item rows at most, never the run row. Run-item rows are locked in key order, then the
+    // run row, so concurrent writers cannot deadlock each other.
+    await ctx.write(
+      async (trx) => {
+        // An item twice in one batch: the first outcome wins, as it does row by row (the second
+        // finds the row final). PostgreSQL refuses to upsert one row twice in one statement.
+        const unique = firstPerKey(outcomes, (o) => `${o.itemId}\u0000${o.repetition}`).sort((x, y) =>
+          x.itemId < y.itemId ? -1 : x.itemId > y.itemId ? 1 : x.repetition - y.repetition,
+        );
+        const p = ctx.adapter.typedParam;
+        let succeeded = 0;
+        let failed = 0;
+        const changed = new Set<string>();
+        // One statement per chunk. Only a row still claimed with the outcome's token may change, so a
+        // re-delivered or stale outcome can never land or count twice; RETURNING tells which changed.
+        for (let i = 0; i < unique.length; i += 400) {
+          const rows = unique
+            .slice(i, i + 400)
+            .map(
+              (o) =>
+                sql`(${p(o.itemId, 'text')}, ${p(o.repetition, 'integer')}, ${p(o.status, 'text')}, ${p(o.attempt, 'integer')}, ${p(o.output === undefined ? null : JSON.stringify(o.output), 'text')}, ${p(enc(o.error), 'text')}, ${p(o.latencyMs, 'real')}, ${p(enc(o.usage), 'text')}, ${p(o.usage?.inputTokens ?? null, 'integer')}, ${p(o.usage?.outputTokens ?? null, 'integer')}, ${p(o.usage?.costUsd ?? null, 'real')}, ${p(o.startedAt, 'text')}, ${p(o.completedAt, 'text')}, ${p(o.claimToken, 'integer')}, ${p(o.workerId, 'text')})`,
+            );
+          // An upsert driven by the VALUES rows (a primary-key lookup each); the rows always exist
+          // (planned), so the insert branch never fires. SQLite needs the `where true` to parse it.
+          const r = await sql<{ item_id: string; repetition: number; status: string }>`
+          insert into run_items (item_id, repetition, status, attempt, output, error, latency_ms, usage, input_tokens,
+            output_tokens, cost_usd, started_at, completed_at, claim_token, worker_id, run_id, item_row_id)
+          select v.*, ${p(runId, 'text')}, 0 from (values ${sql.join(rows)}) as v where true
+          on conflict (run_id, item_id, repetition) do update set status = excluded.status, attempt = excluded.attempt,
+            output = excluded.output, error = excluded.error, latency_ms = excluded.latency_ms, usage = excluded.usage,
+            input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd,
+            started_at = excluded.started_at, completed_at = excluded.completed_at, worker_id = excluded.worker_id,
+            lease_until = null
+          where run_items.status = 'running' and run_items.claim_token = excluded.claim_token
+          returning item_id, repetition, status`.execute(trx);
+          for (const row of r.rows) {
+            changed.add(`${row.item_id}\u0000${row.repetition}`);
+            if (row.status === 'succeeded') succeeded++;
+            else failed++;
+          }
+        }
+        // One row per scorer (the last one wins, as an upsert would): PostgreSQL refuses to upsert
+        // the same row twice in one statement.
+        const scores = unique
+          .filter((o) => o.scores.length && changed.has(`${o.itemId}\u0000${o.repetition}`))
+          .flatMap((o) =>
+            lastPerKey(o.scores, (s) => s.scorerId).map((s) => ({
+              run_id: runId,
+              item_id: o.itemId,
+              repetition: o.repetition,
+              scorer_id: s.scorerId,
+              score: s.score,
+              reason: s.reason,
+              error: s.error,
+            })),
+          );
+        for (let i = 0; i < scores.length; i += 500) {
+          await trx
+            .insertInto('scores')
+            .values(scores.slice(i, i + 500))
+            .onConflict((oc) =>
+              oc.columns(['run_id', 'item_id', 'repetition', 'scorer_id']).doUpdateSet((eb) => ({
+                score: eb.ref('excluded.score'),
+                reason: eb.ref('excluded.reason'),
+                error: eb.ref('excluded.error'),
+              })),
+            )
+            .execute();
+        }
+        return { succeeded, failed };
+      },
+      // Only outcomes that landed touch the run row: stale ones (a finished run, a lost claim) lock nothing more.
+      ({ succeeded, failed }) =>
+        succeeded + failed > 0
+          ? sql`update runs set succeeded_count = succeeded_count + ${sql.lit(succeeded)},
+              failed_count = failed_count + ${sql.lit(failed)}, updated_at = ${sql.lit(now())}
+              where id = ${sql.lit(runId)}`
+          : undefined,
+    );
+    // Read after the commit, without a lock: the counts include every outcome stored so far.
+    const counts = await ctx.db
+      .selectFrom('runs')
+      .select(['succeeded_count', 'failed_count'])
+      .where('id', '=', runId)
+      .executeTakeFirstOrThrow();
+    return { succeeded: Number(counts.succeeded_count), failed: Number(counts.failed_count) };
+  }
+
+  return {
+    planRunItems,
+    claimWork,
+    extendClaims,
+    releaseClaims,
+    markStarted,
+    listClaimOwners,
+    countUnfinished,
+    closePendingItems,
+    writeOutcomes,
+  };
+}

@@ -1,0 +1,105 @@
+import { expect, it } from 'vitest';
+import { describeStorage } from './contract.js';
+
+/** The analysis port (summary, score cards, result keys) on every adapter. */
+await describeStorage('Analysis', (f) => {
+  it('summarizes counts, scorer means and pass rates, and latency percentiles from stored rows', async () => {
+    const ds = await f.storage.createDataset({ name: 'summary' });
+    const { items, version } = await f.storage.addItems(
+      ds.id,
+      Array.from({ length: 20 }, (_, i) => ({ input: i })),
+    );
+    const runId = await f.newRun(ds.id, version);
+    await f.planAll(runId);
+    await f.claimAll(runId);
+    await f.storage.writeOutcomes(
+      runId,
+      items.map((it, i) =>
+        i < 18
+          ? f.outcome(it.id, 'succeeded', {
+              latencyMs: i + 1,
+              scores: [
+                { scorerId: 'half', score: i % 2 ? 1 : 0, reason: null, error: null },
+                { scorerId: 'broken', score: null, reason: null, error: 'threw' },
+              ],
+            })
+          : f.outcome(it.id, 'failed', { latencyMs: 100 }),
+      ),
+    );
+    const s = await f.storage.summarizeRun(runId);
+    expect(s).toMatchObject({ total: 20, succeeded: 18, failed: 2, skipped: 0 });
+    expect(s.scorers).toEqual([
+      { scorerId: 'broken', mean: null, median: null, passRate: null, count: 0, errors: 18 },
+      { scorerId: 'half', mean: 0.5, median: 0.5, passRate: 0.5, count: 18, errors: 0 },
+    ]);
+    expect(s.passThreshold).toBe(0.5);
+    expect(s.latencyMs.p50).toBe(10);
+    expect(s.latencyMs.p95).toBe(100);
+    expect(s.latencyMs.max).toBe(100);
+    expect(s.usage).toBeNull();
+  });
+
+  it('summary: median, pass rate at the run threshold, usage totals and means; results carry usage', async () => {
+    const ds = await f.storage.createDataset({ name: 'usage', scorerIds: ['a', 'b'] });
+    expect(ds.scorerIds).toEqual(['a', 'b']);
+    expect((await f.storage.updateDataset(ds.id, { scorerIds: ['c'] }))?.scorerIds).toEqual(['c']);
+    const { items, version } = await f.storage.addItems(
+      ds.id,
+      Array.from({ length: 5 }, (_, i) => ({ input: i })),
+    );
+    const runId = await f.newRun(ds.id, version, 1, 0.8);
+    await f.planAll(runId);
+    await f.claimAll(runId);
+    const scores = [0.1, 0.9, 0.8, 0.3, 0.79];
+    await f.storage.writeOutcomes(
+      runId,
+      items.map((it, i) =>
+        f.outcome(it.id, 'succeeded', {
+          latencyMs: 10 * (i + 1),
+          // 3 of 5 items report usage; one reports only a cost
+          usage:
+            i < 2
+              ? { inputTokens: 100 * (i + 1), outputTokens: 10, costUsd: 0.25 }
+              : i === 2
+                ? { inputTokens: null, outputTokens: null, costUsd: 0.5 }
+                : null,
+          scores: [{ scorerId: 'q', score: scores[i], reason: null, error: null }],
+        }),
+      ),
+    );
+    const s = await f.storage.summarizeRun(runId);
+    expect(s.passThreshold).toBe(0.8);
+    expect(s.scorers[0]).toMatchObject({ scorerId: 'q', median: 0.79, passRate: 2 / 5, count: 5 });
+    expect(s.scorers[0].mean).toBeCloseTo(2.89 / 5, 10);
+    expect(s.latencyMs.max).toBe(50);
+    // The run page's cards count passes at the same threshold.
+    expect((await f.storage.scoreStats(runId, 2, 0.8))[0]).toMatchObject({ passRate: 2 / 5, histogram: [2, 3] });
+    expect((await f.storage.scoreStats(runId, 2))[0]).toMatchObject({ passRate: 3 / 5 });
+    expect(s.usage).toEqual({
+      items: 3,
+      inputTokens: 300,
+      outputTokens: 20,
+      costUsd: 1,
+      meanInputTokens: 100,
+      meanOutputTokens: 20 / 3,
+      meanCostUsd: 1 / 3,
+    });
+    const page = await f.storage.listResults(runId, { page: 0, perPage: 10 });
+    const byInput = new Map(page.rows.map((r) => [r.input, r.usage]));
+    expect(byInput.get(0)).toEqual({ inputTokens: 100, outputTokens: 10, costUsd: 0.25 });
+    expect(byInput.get(3)).toBeNull();
+    // An even count takes the mean of the two middle scores.
+    const runId2 = await f.newRun(ds.id, version);
+    await f.planAll(runId2);
+    await f.claimAll(runId2);
+    await f.storage.writeOutcomes(
+      runId2,
+      items.slice(0, 4).map((it, i) =>
+        f.outcome(it.id, 'succeeded', {
+          scores: [{ scorerId: 'q', score: [0, 0.2, 0.6, 1][i], reason: null, error: null }],
+        }),
+      ),
+    );
+    expect((await f.storage.summarizeRun(runId2)).scorers[0].median).toBeCloseTo(0.4, 10);
+  });
+});
