@@ -1,37 +1,21 @@
-import type {
-  CompareRunsInput,
-  CreateDatasetInput,
-  Dataset,
-  DatasetItem,
-  ItemInput,
-  ItemUpdate,
-  RunResult,
-  TriggerRunInput,
-  UpdateDatasetInput,
-} from '@assay/core/api';
-import { hasTruncated } from '@assay/core/api';
-import { compareResults, compareSummaries, type RunComparison } from './compare.js';
+import type { CompareRunsInput, QueryOf, ResponseOf, RunStreamEvent } from '@assay/core/api';
+import { hasTruncated, isTruncated } from '@assay/core/api';
+import { comparisonView, type RunComparison } from './comparison-view.js';
 import { AssayApiError, errorFromResponse } from './errors.js';
 import { runEvents, type StreamRunOptions, sleep } from './stream.js';
 import type {
-  AttemptList,
-  BatchAdded,
-  DatasetList,
-  Health,
-  ItemList,
+  CreateDatasetInput,
+  DatasetItem,
+  ItemInput,
   ItemsQuery,
+  ItemUpdate,
   PageParams,
-  ResultList,
   ResultsQuery,
   Run,
-  RunAccepted,
-  RunList,
   RunProgress,
-  RunStreamEvent,
-  ScorerInfo,
-  ServerComparison,
-  TargetInfo,
-  VersionList,
+  RunResult,
+  TriggerRunInput,
+  UpdateDatasetInput,
 } from './types.js';
 
 /** A fetch: the platform's, or an in-process app's (`assay.app.fetch`), which takes a `Request`. */
@@ -160,45 +144,53 @@ export class AssayClient {
   // ── server ──
 
   /** `GET /health` (needs no API key). */
-  health(opts: RequestOptions = {}): Promise<Health> {
+  health(opts: RequestOptions = {}): Promise<ResponseOf<'health'>> {
     return this.json('GET', '/health', opts);
   }
   /** `GET /targets`: the targets the server's config defines. */
-  async listTargets(opts: RequestOptions = {}): Promise<TargetInfo[]> {
-    return (await this.json<{ targets: TargetInfo[] }>('GET', '/targets', opts)).targets;
+  async listTargets(opts: RequestOptions = {}): Promise<ResponseOf<'listTargets'>['targets']> {
+    return (await this.json<ResponseOf<'listTargets'>>('GET', '/targets', opts)).targets;
   }
   /** `GET /scorers`: built-in and configured scorers. */
-  async listScorers(opts: RequestOptions = {}): Promise<ScorerInfo[]> {
-    return (await this.json<{ scorers: ScorerInfo[] }>('GET', '/scorers', opts)).scorers;
+  async listScorers(opts: RequestOptions = {}): Promise<ResponseOf<'listScorers'>['scorers']> {
+    return (await this.json<ResponseOf<'listScorers'>>('GET', '/scorers', opts)).scorers;
   }
 
   // ── datasets ──
 
   /** `GET /datasets`, newest first. */
-  listDatasets(query: PageParams = {}, opts: RequestOptions = {}): Promise<DatasetList> {
+  listDatasets(query: PageParams = {}, opts: RequestOptions = {}): Promise<ResponseOf<'listDatasets'>> {
     return this.json('GET', '/datasets', { query, ...opts });
   }
-  createDataset(input: CreateDatasetInput, opts: RequestOptions = {}): Promise<Dataset> {
+  createDataset(input: CreateDatasetInput, opts: RequestOptions = {}): Promise<ResponseOf<'createDataset'>> {
     return this.json('POST', '/datasets', { body: input, ...opts });
   }
-  getDataset(datasetId: string, opts: RequestOptions = {}): Promise<Dataset> {
+  getDataset(datasetId: string, opts: RequestOptions = {}): Promise<ResponseOf<'getDataset'>> {
     return this.json('GET', `/datasets/${enc(datasetId)}`, opts);
   }
-  updateDataset(datasetId: string, patch: UpdateDatasetInput, opts: RequestOptions = {}): Promise<Dataset> {
+  updateDataset(
+    datasetId: string,
+    patch: UpdateDatasetInput,
+    opts: RequestOptions = {},
+  ): Promise<ResponseOf<'updateDataset'>> {
     return this.json('PATCH', `/datasets/${enc(datasetId)}`, { body: patch, ...opts });
   }
   /** Deletes a dataset with its items, runs and results; a 409 while it has active runs. */
-  deleteDataset(datasetId: string, opts: RequestOptions = {}): Promise<{ deleted: true; id: string }> {
+  deleteDataset(datasetId: string, opts: RequestOptions = {}): Promise<ResponseOf<'deleteDataset'>> {
     return this.json('DELETE', `/datasets/${enc(datasetId)}`, opts);
   }
   /** `GET /datasets/:id/versions`, newest first. */
-  listVersions(datasetId: string, query: PageParams = {}, opts: RequestOptions = {}): Promise<VersionList> {
+  listVersions(
+    datasetId: string,
+    query: PageParams = {},
+    opts: RequestOptions = {},
+  ): Promise<ResponseOf<'listVersions'>> {
     return this.json('GET', `/datasets/${enc(datasetId)}/versions`, { query, ...opts });
   }
 
   // ── items ──
 
-  listItems(datasetId: string, query: ItemsQuery = {}, opts: RequestOptions = {}): Promise<ItemList> {
+  listItems(datasetId: string, query: ItemsQuery = {}, opts: RequestOptions = {}): Promise<ResponseOf<'listItems'>> {
     return this.json('GET', `/datasets/${enc(datasetId)}/items`, { query, ...opts });
   }
   /**
@@ -224,41 +216,38 @@ export class AssayClient {
   getItem(
     datasetId: string,
     itemId: string,
-    query: { version?: number } = {},
+    query: QueryOf<'getItem'> = {},
     opts: RequestOptions = {},
-  ): Promise<DatasetItem> {
+  ): Promise<ResponseOf<'getItem'>> {
     return this.json('GET', `/datasets/${enc(datasetId)}/items/${enc(itemId)}`, { query, ...opts });
   }
-  addItem(datasetId: string, item: ItemInput, opts: RequestOptions = {}): Promise<DatasetItem> {
+  addItem(datasetId: string, item: ItemInput, opts: RequestOptions = {}): Promise<ResponseOf<'addItem'>> {
     return this.json('POST', `/datasets/${enc(datasetId)}/items`, { body: item, ...opts });
   }
   /** Adds up to 10 000 items as one new version (`MAX_BATCH_ITEMS`). */
-  addItems(datasetId: string, items: ItemInput[], opts: RequestOptions = {}): Promise<BatchAdded> {
+  addItems(datasetId: string, items: ItemInput[], opts: RequestOptions = {}): Promise<ResponseOf<'addItems'>> {
     return this.json('POST', `/datasets/${enc(datasetId)}/items/batch`, { body: { items }, ...opts });
   }
-  updateItem(datasetId: string, itemId: string, patch: ItemUpdate, opts: RequestOptions = {}): Promise<DatasetItem> {
-    return this.json('PATCH', `/datasets/${enc(datasetId)}/items/${enc(itemId)}`, { body: patch, ...opts });
-  }
-  deleteItem(
+  updateItem(
     datasetId: string,
     itemId: string,
+    patch: ItemUpdate,
     opts: RequestOptions = {},
-  ): Promise<{ deleted: true; id: string; version: number }> {
+  ): Promise<ResponseOf<'updateItem'>> {
+    return this.json('PATCH', `/datasets/${enc(datasetId)}/items/${enc(itemId)}`, { body: patch, ...opts });
+  }
+  deleteItem(datasetId: string, itemId: string, opts: RequestOptions = {}): Promise<ResponseOf<'deleteItem'>> {
     return this.json('DELETE', `/datasets/${enc(datasetId)}/items/${enc(itemId)}`, opts);
   }
   /** Deletes up to 10 000 items as one new version; an unknown id is a 404 and nothing changes. */
-  deleteItems(
-    datasetId: string,
-    itemIds: string[],
-    opts: RequestOptions = {},
-  ): Promise<{ version: number; count: number }> {
+  deleteItems(datasetId: string, itemIds: string[], opts: RequestOptions = {}): Promise<ResponseOf<'deleteItems'>> {
     return this.json('DELETE', `/datasets/${enc(datasetId)}/items/batch`, { body: { itemIds }, ...opts });
   }
 
   // ── runs ──
 
   /** Starts a run (202): it is `pending` and executes in the background. */
-  triggerRun(datasetId: string, input: TriggerRunInput, opts: TriggerOptions = {}): Promise<RunAccepted> {
+  triggerRun(datasetId: string, input: TriggerRunInput, opts: TriggerOptions = {}): Promise<ResponseOf<'triggerRun'>> {
     const key = opts.idempotencyKey;
     return this.json('POST', `/datasets/${enc(datasetId)}/runs`, {
       body: input,
@@ -268,10 +257,24 @@ export class AssayClient {
     });
   }
   /** `GET /datasets/:id/runs`, newest first. */
-  listRuns(datasetId: string, query: PageParams = {}, opts: RequestOptions = {}): Promise<RunList> {
-    return this.json('GET', `/datasets/${enc(datasetId)}/runs`, { query, ...opts });
+  /**
+   * A large run `error` (rare: it quotes the first failed item) that the page cut to a marker is
+   * read again with `getRun`, so every listed run is a {@link Run}; a large `metadata` stays a marker.
+   */
+  async listRuns(
+    datasetId: string,
+    query: PageParams = {},
+    opts: RequestOptions = {},
+  ): Promise<Omit<ResponseOf<'listRuns'>, 'runs'> & { runs: Run[] }> {
+    const page = await this.json<ResponseOf<'listRuns'>>('GET', `/datasets/${enc(datasetId)}/runs`, { query, ...opts });
+    const runs = await Promise.all(
+      page.runs.map((r) =>
+        isTruncated(r.error) ? this.getRun(datasetId, r.id, opts) : { ...r, error: r.error as string | null },
+      ),
+    );
+    return { ...page, runs };
   }
-  getRun(datasetId: string, runId: string, opts: RequestOptions = {}): Promise<Run> {
+  getRun(datasetId: string, runId: string, opts: RequestOptions = {}): Promise<ResponseOf<'getRun'>> {
     return this.json('GET', `/datasets/${enc(datasetId)}/runs/${enc(runId)}`, opts);
   }
   /** One page of results, ordered by (itemId, repetition). */
@@ -280,7 +283,7 @@ export class AssayClient {
     runId: string,
     query: ResultsQuery = {},
     opts: RequestOptions = {},
-  ): Promise<ResultList> {
+  ): Promise<ResponseOf<'listResults'>> {
     return this.json('GET', `/datasets/${enc(datasetId)}/runs/${enc(runId)}/results`, { query, ...opts });
   }
   /**
@@ -291,9 +294,9 @@ export class AssayClient {
     datasetId: string,
     runId: string,
     itemId: string,
-    query: { repetition?: number } = {},
+    query: QueryOf<'getResult'> = {},
     opts: RequestOptions = {},
-  ): Promise<RunResult> {
+  ): Promise<ResponseOf<'getResult'>> {
     return this.json('GET', `/datasets/${enc(datasetId)}/runs/${enc(runId)}/results/${enc(itemId)}`, {
       query,
       ...opts,
@@ -320,15 +323,20 @@ export class AssayClient {
     }
   }
   /** Asks a run to stop (202). Harmless on a cancelled run; a 409 on a completed or failed one. */
-  cancelRun(datasetId: string, runId: string, opts: RequestOptions = {}): Promise<RunAccepted> {
+  cancelRun(datasetId: string, runId: string, opts: RequestOptions = {}): Promise<ResponseOf<'cancelRun'>> {
     return this.json('POST', `/datasets/${enc(datasetId)}/runs/${enc(runId)}/cancel`, opts);
   }
   /** Runs the failed, cancelled and skipped items of a finished run again (202). */
-  retryRun(datasetId: string, runId: string, opts: RequestOptions = {}): Promise<RunAccepted> {
+  retryRun(datasetId: string, runId: string, opts: RequestOptions = {}): Promise<ResponseOf<'retryRun'>> {
     return this.json('POST', `/datasets/${enc(datasetId)}/runs/${enc(runId)}/retry`, opts);
   }
   /** Earlier attempts and the current result of one item of a run, oldest first. */
-  listItemAttempts(datasetId: string, runId: string, itemId: string, opts: RequestOptions = {}): Promise<AttemptList> {
+  listItemAttempts(
+    datasetId: string,
+    runId: string,
+    itemId: string,
+    opts: RequestOptions = {},
+  ): Promise<ResponseOf<'listAttempts'>> {
     return this.json('GET', `/datasets/${enc(datasetId)}/runs/${enc(runId)}/items/${enc(itemId)}/attempts`, opts);
   }
 
@@ -404,37 +412,56 @@ export class AssayClient {
     }
   }
 
+  /** `GET /datasets/:id/runs/:runId/scores`: per-scorer count, mean, pass rate and a histogram of `bins` bins (default 10). */
+  scoreStats(
+    datasetId: string,
+    runId: string,
+    query: QueryOf<'scoreStats'> = {},
+    opts: RequestOptions = {},
+  ): Promise<ResponseOf<'scoreStats'>> {
+    return this.json('GET', `/datasets/${enc(datasetId)}/runs/${enc(runId)}/scores`, { query, ...opts });
+  }
+
   /**
    * `POST /datasets/:id/compare`: the server compares run B with baseline A (same dataset): per-scorer
    * means with a `regressed` flag at `thresholds` (default 0), counts, and the `limit` items that
-   * changed most (regressions first) with both outputs. At threshold 0 it classifies items as
-   * {@link compareRuns} does, without paging every result through the client.
+   * changed most (regressions first) with both outputs. The UI and the CLI's gates both use it.
    */
-  compare(datasetId: string, input: CompareRunsInput, opts: RequestOptions = {}): Promise<ServerComparison> {
+  compare(datasetId: string, input: CompareRunsInput, opts: RequestOptions = {}): Promise<ResponseOf<'compareRuns'>> {
     return this.json('POST', `/datasets/${enc(datasetId)}/compare`, { body: input, ...opts });
   }
 
   /**
-   * Compares two finished runs, computed client-side (the server has no compare route yet):
-   * per-scorer mean deltas from the summaries, and item-level regressions and improvements from
-   * the paged results, matched by (itemId, repetition). Memory stays flat: results are merged
-   * page by page.
+   * {@link compare} as a CI job reads it: baseline and candidate (two runs of one dataset), the
+   * per-scorer deltas, the counts, and up to `maxItems` (default 50) regressions and as many
+   * improvements, largest change first. `threshold`: a scorer or an item regresses when it drops by
+   * more than this (default 0).
    */
   async compareRuns(
     baseline: { datasetId: string; runId: string },
     candidate: { datasetId: string; runId: string },
-    opts: RequestOptions & { maxItems?: number } = {},
+    opts: RequestOptions & { maxItems?: number; threshold?: number } = {},
   ): Promise<RunComparison> {
-    const [a, b] = await Promise.all([
-      this.getRun(baseline.datasetId, baseline.runId, opts),
-      this.getRun(candidate.datasetId, candidate.runId, opts),
-    ]);
-    const items = await compareResults(
-      this.iterateRunResults(a.datasetId, a.id, {}, opts),
-      this.iterateRunResults(b.datasetId, b.id, {}, opts),
-      opts.maxItems ?? 50,
-      a.scorerIds.filter((id) => b.scorerIds.includes(id)).sort(),
+    if (baseline.datasetId !== candidate.datasetId) {
+      throw new TypeError(
+        `runs of two datasets cannot be compared item by item (baseline ${baseline.runId} is in ${baseline.datasetId}, candidate ${candidate.runId} in ${candidate.datasetId})`,
+      );
+    }
+    const maxItems = opts.maxItems ?? 50;
+    const c = await this.compare(
+      candidate.datasetId,
+      {
+        runIdA: baseline.runId,
+        runIdB: candidate.runId,
+        thresholds: opts.threshold ?? 0,
+        // Regressions come first: twice the room leaves some for improvements too.
+        limit: Math.min(MAX_COMPARE_LIMIT, 2 * maxItems),
+      },
+      { signal: opts.signal },
     );
-    return { baseline: a, candidate: b, scorers: compareSummaries(a, b), ...items };
+    return comparisonView(c, maxItems);
   }
 }
+
+/** Most changed items one comparison returns (the compare route's `limit` maximum). */
+const MAX_COMPARE_LIMIT = 500;

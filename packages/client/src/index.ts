@@ -1,6 +1,6 @@
 /**
- * `@assay/client`: the typed SDK of the Assay HTTP API. Request and response types come from the
- * server's own schemas (`@assay/core/api`); it needs only `fetch`, so it runs in Node 20+ and browsers.
+ * `@assay/client`: the typed SDK of the Assay HTTP API. Request and response types are the types of
+ * the API contract's schemas (`@assay/core/api`), which the server validates with; it needs only `fetch`, so it runs in Node 20+ and browsers.
  */
 
 /** Markers of values a list response cut (`{ $truncated, bytes, preview }`): see `getItem` / `getRunResult`. */
@@ -13,7 +13,7 @@ export {
   type TriggerOptions,
   type WaitForRunOptions,
 } from './client.js';
-export { compareResults, compareSummaries, type ItemChange, type RunComparison, type ScorerDelta } from './compare.js';
+export { comparisonView, type ItemChange, type RunComparison } from './comparison-view.js';
 export { AssayApiError } from './errors.js';
 export type { ReconnectOptions, StreamRunOptions } from './stream.js';
 export * from './types.js';

@@ -1,6 +1,7 @@
+import type { RunStreamEvent } from '@assay/core/api';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { AssayApiError } from './errors.js';
-import type { Run, RunStreamEvent } from './types.js';
+import type { Run } from './types.js';
 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 

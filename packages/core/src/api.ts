@@ -1,7 +1,8 @@
 /**
- * The browser-safe part of core: request schemas and response types shared by the server and
- * the client SDK (no Node built-ins, no engine). Import as `@assay/core/api`.
+ * The browser-safe part of core: the API contract (every route's schemas and types, the route
+ * table, the OpenAPI generator) shared by the server, the SDK and the UI (no Node built-ins, no
+ * engine). Import as `@assay/core/api`.
  */
-export * from './schemas.js';
-export * from './truncated.js';
-export * from './types.js';
+export * from './contract/index.js';
+export { hasTruncated, isTruncated, type Truncated } from './truncated.js';
+export type { Run as StoredRun } from './types.js';

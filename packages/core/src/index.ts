@@ -1,4 +1,5 @@
 export * from './config.js';
+export * from './contract/index.js';
 export {
   type AttemptProbe,
   type AttemptRequest,
@@ -9,6 +10,7 @@ export {
   ScorerTimeoutError,
   scoreItem,
 } from './engine/attempt.js';
+export { compareRuns, DEFAULT_COMPARE_LIMIT } from './engine/compare.js';
 export { type ExecutorDeps, executeItem, executeRun } from './engine/executor.js';
 export {
   FAIL_AFTER_LOST_CLAIMS,
@@ -17,6 +19,7 @@ export {
 } from './engine/isolation.js';
 export { abortableSleep, createLocalLimiter, type TargetLimiter } from './engine/limits.js';
 export { createRegistry, type Registry } from './engine/registry.js';
+export { type RunEventStreamOptions, type RunStreamItem, runEventStream } from './engine/run-events.js';
 export {
   createRunJobHandlers,
   finalStatus,
@@ -33,11 +36,14 @@ export {
 export { createRunService, type RunService, type RunServiceDeps } from './engine/run-service.js';
 export { Semaphore } from './engine/semaphore.js';
 export { createSweeper, type SweeperDeps } from './engine/sweeper.js';
+export { versionOf } from './engine/versions.js';
 export { OutcomeWriter, type WriterOptions } from './engine/writer.js';
 export * from './errors.js';
 export { createMemoryEventBus } from './events.js';
 export * from './health.js';
 export { newId } from './ids.js';
+// Named twice (the port's and the contract's, the same shape; run-events.ts and compare.ts check it): the port's wins.
+export type { ScorerStats } from './ports.js';
 export * from './ports.js';
 export { createThreadRunner, type ThreadRunnerOptions } from './sandbox/thread-runner.js';
 export * from './schemas.js';
@@ -45,5 +51,6 @@ export { type BuiltIn, builtInScorers, builtIns, contains, createBuiltInScorer, 
 export { createHttpTarget } from './targets/http.js';
 export { createModelTarget, modelName, priceFor } from './targets/model.js';
 export { jsonPointer, renderJson, renderText } from './targets/template.js';
+export type { Truncated } from './truncated.js';
 export * from './truncated.js';
 export * from './types.js';

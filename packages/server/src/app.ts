@@ -1,33 +1,25 @@
 import {
   AssayError,
-  batchAddSchema,
-  batchDeleteSchema,
-  createDatasetSchema,
+  compareRuns,
   DEFAULT_LIST_BOUNDS,
   type EventBus,
-  itemInputSchema,
-  itemsQuerySchema,
-  itemUpdateSchema,
   type ListBounds,
   notFound,
-  pageQuerySchema,
   type Registry,
   type Run,
-  type RunEvent,
   type RunService,
-  resultsQuerySchema,
+  runEventStream,
   type Storage,
   type StorageHealth,
-  triggerRunSchema,
-  updateDatasetSchema,
+  versionOf,
 } from '@assay/core';
+import { routes } from '@assay/core/api';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { bearerAuth } from './auth.js';
-import { resultKeySchema } from './bounds.js';
-import { registerAnalysisRoutes } from './compare.js';
 import { jsonBodiesOnly } from './content-type.js';
+import { on } from './contract.js';
 import { hostGuard, originGuard } from './guard.js';
 import { errorBody, parseBody, parseQuery, sendError } from './http.js';
 import {
@@ -37,6 +29,7 @@ import {
   DEFAULT_MAX_ITEM_BYTES,
   maxItemBytesFromEnv,
 } from './item-size.js';
+import { openApi } from './openapi.js';
 import { mountUi } from './static.js';
 import { healthHandler, storageGate } from './storage-health.js';
 
@@ -71,7 +64,8 @@ export interface AppDeps {
 }
 
 /**
- * The HTTP API as a value: `createApp(deps).request('/api/health')` runs in-process in tests.
+ * The HTTP API as a value: `createApp(deps).request('/api/health')` runs in-process in tests. Every
+ * route is an entry of the contract's route table (`@assay/core/api`), validated with its schemas.
  */
 export function createApp(deps: AppDeps) {
   const { storage, registry, runs, events } = deps;
@@ -87,7 +81,7 @@ export function createApp(deps: AppDeps) {
   if (deps.loopbackOnly) app.use('*', hostGuard(deps));
   app.use('/api/*', originGuard(deps));
 
-  api.get('/health', healthHandler(deps));
+  on(api, 'health', healthHandler(deps));
 
   if (deps.apiKey) api.use('*', bearerAuth(deps.apiKey, ['/api/health']));
   api.use('*', storageGate(deps.storageHealth));
@@ -131,229 +125,168 @@ export function createApp(deps: AppDeps) {
     if (!run || run.datasetId !== datasetId) throw notFound('Run', runId);
     return visible(run);
   };
+  const accepted = (run: Run) => ({ runId: run.id, ...visible(run) });
+
+  // Every handler is registered by its entry in the contract's route table (contract.ts).
+  on(api, 'openApi', () => openApi({ version: deps.info?.version ?? '0.0.0' }));
 
   // ── datasets ──
-  api.get('/datasets', async (c) => {
-    const page = await storage.listDatasets({ ...parseQuery(c, pageQuerySchema), bounds });
-    return c.json({ datasets: page.rows, pagination: page.pagination });
+  on(api, 'listDatasets', async (c) => {
+    const page = await storage.listDatasets({ ...parseQuery(c, routes.listDatasets.query), bounds });
+    return { datasets: page.rows, pagination: page.pagination };
   });
-  api.post('/datasets', async (c) => c.json(await storage.createDataset(await parseBody(c, createDatasetSchema)), 201));
-  api.get('/datasets/:id', async (c) => c.json(await dataset(c.req.param('id'))));
-  api.patch('/datasets/:id', async (c) => {
-    const patch = await parseBody(c, updateDatasetSchema);
-    return c.json(await storage.updateDataset(c.req.param('id'), patch));
+  on(api, 'createDataset', async (c) => storage.createDataset(await parseBody(c, routes.createDataset.body)));
+  on(api, 'getDataset', (c) => dataset(c.req.param('id')));
+  on(api, 'updateDataset', async (c) => {
+    const patch = await parseBody(c, routes.updateDataset.body);
+    return storage.updateDataset(c.req.param('id'), patch);
   });
-  api.delete('/datasets/:id', async (c) => {
+  on(api, 'deleteDataset', async (c) => {
     const id = c.req.param('id');
     await dataset(id);
     if ((await storage.countActiveRuns(id)) > 0) {
       throw new AssayError('CONFLICT', 'dataset has pending or running runs; wait for them to finish first', 409);
     }
     await storage.deleteDataset(id);
-    return c.json({ deleted: true, id });
+    return { deleted: true, id } as const;
   });
-  api.get('/datasets/:id/versions', async (c) => {
+  on(api, 'listVersions', async (c) => {
     const id = c.req.param('id');
     await dataset(id);
-    const page = await storage.listVersions(id, parseQuery(c, pageQuerySchema));
-    return c.json({ versions: page.rows, pagination: page.pagination });
+    const page = await storage.listVersions(id, parseQuery(c, routes.listVersions.query));
+    return { versions: page.rows, pagination: page.pagination };
   });
 
   // ── items ──
-  api.get('/datasets/:id/items', async (c) => {
+  on(api, 'listItems', async (c) => {
     const id = c.req.param('id');
     const ds = await dataset(id);
-    const q = parseQuery(c, itemsQuerySchema);
-    if (q.version !== undefined && q.version > ds.version) {
-      throw new AssayError(
-        'UNKNOWN_VERSION',
-        `dataset '${id}' has no version ${q.version} (latest is ${ds.version})`,
-        400,
-      );
-    }
+    const q = parseQuery(c, routes.listItems.query);
+    const version = versionOf(ds, q.version);
     const page = await storage.listItems(id, { ...q, bounds });
-    return c.json({ items: page.rows, pagination: page.pagination, version: q.version ?? ds.version });
+    return { items: page.rows, pagination: page.pagination, version };
   });
-  api.post('/datasets/:id/items', async (c) => {
-    const item = await parseBody(c, itemInputSchema);
+  on(api, 'addItem', async (c) => {
+    const item = await parseBody(c, routes.addItem.body);
     checkNewItems([item], maxItemBytes, false);
     const r = await storage.addItems(c.req.param('id'), [item]);
-    return c.json(r.items[0], 201);
+    return r.items[0]!;
   });
-  api.post('/datasets/:id/items/batch', async (c) => {
-    const { items } = await parseBody(c, batchAddSchema);
+  on(api, 'addItems', async (c) => {
+    const { items } = await parseBody(c, routes.addItems.body);
     checkNewItems(items, maxItemBytes, true);
     const r = await storage.addItems(c.req.param('id'), items);
-    return c.json({ count: r.items.length, version: r.version, items: r.items }, 201);
+    return { count: r.items.length, version: r.version, items: r.items };
   });
-  api.delete('/datasets/:id/items/batch', async (c) => {
-    const { itemIds } = await parseBody(c, batchDeleteSchema);
-    return c.json(await storage.deleteItems(c.req.param('id'), itemIds));
+  on(api, 'deleteItems', async (c) => {
+    const { itemIds } = await parseBody(c, routes.deleteItems.body);
+    return storage.deleteItems(c.req.param('id'), itemIds);
   });
-  api.get('/datasets/:id/items/:itemId', async (c) => {
+  on(api, 'getItem', async (c) => {
     const id = c.req.param('id');
     const ds = await dataset(id);
-    const { version } = parseQuery(c, itemsQuerySchema.pick({ version: true }));
-    if (version !== undefined && version > ds.version) {
-      throw new AssayError(
-        'UNKNOWN_VERSION',
-        `dataset '${id}' has no version ${version} (latest is ${ds.version})`,
-        400,
-      );
-    }
-    const item = await storage.getItem(id, c.req.param('itemId'), version);
+    const { version } = parseQuery(c, routes.getItem.query);
+    const item = await storage.getItem(
+      id,
+      c.req.param('itemId'),
+      version === undefined ? undefined : versionOf(ds, version),
+    );
     if (!item) throw notFound('Item', c.req.param('itemId'));
-    return c.json(item);
+    return item;
   });
-  api.patch('/datasets/:id/items/:itemId', async (c) => {
-    const patch = await parseBody(c, itemUpdateSchema);
+  on(api, 'updateItem', async (c) => {
+    const patch = await parseBody(c, routes.updateItem.body);
     const current = await storage.getItem(c.req.param('id'), c.req.param('itemId'));
     if (current) checkUpdatedItem(current, patch, maxItemBytes);
     const r = await storage.updateItems(c.req.param('id'), [{ ...patch, id: c.req.param('itemId') }]);
-    return c.json(r.items[0]);
+    return r.items[0]!;
   });
-  api.delete('/datasets/:id/items/:itemId', async (c) => {
+  on(api, 'deleteItem', async (c) => {
     const r = await storage.deleteItems(c.req.param('id'), [c.req.param('itemId')]);
-    return c.json({ deleted: true, id: c.req.param('itemId'), version: r.version });
+    return { deleted: true, id: c.req.param('itemId'), version: r.version } as const;
   });
 
   // ── runs ──
-  api.post('/datasets/:id/runs', async (c) => {
-    const input = await parseBody(c, triggerRunSchema);
+  on(api, 'triggerRun', async (c) => {
+    const input = await parseBody(c, routes.triggerRun.body);
     const key = c.req.header('idempotency-key');
-    if (key !== undefined && (key.length === 0 || key.length > 255)) {
+    if (key !== undefined && !routes.triggerRun.headers.shape['idempotency-key'].safeParse(key).success) {
       throw new AssayError('VALIDATION_ERROR', 'Idempotency-Key must be 1 to 255 characters', 400);
     }
-    const run = await runs.trigger(c.req.param('id'), input, { idempotencyKey: key });
-    return c.json({ runId: run.id, ...visible(run) }, 202);
+    return accepted(await runs.trigger(c.req.param('id'), input, { idempotencyKey: key }));
   });
-  api.post('/datasets/:id/runs/:runId/cancel', async (c) => {
-    const run = await runs.cancel(c.req.param('id'), c.req.param('runId'));
-    return c.json({ runId: run.id, ...visible(run) }, 202);
-  });
-  api.post('/datasets/:id/runs/:runId/retry', async (c) => {
-    const run = await runs.retry(c.req.param('id'), c.req.param('runId'));
-    return c.json({ runId: run.id, ...visible(run) }, 202);
-  });
-  api.get('/datasets/:id/runs/:runId/items/:itemId/attempts', async (c) => {
+  on(api, 'cancelRun', async (c) => accepted(await runs.cancel(c.req.param('id'), c.req.param('runId'))));
+  on(api, 'retryRun', async (c) => accepted(await runs.retry(c.req.param('id'), c.req.param('runId'))));
+  on(api, 'listAttempts', async (c) => {
     const run = await runOf(c.req.param('id'), c.req.param('runId'));
     const attempts = await storage.listAttempts(run.id, c.req.param('itemId'), bounds);
     if (attempts.length === 0) throw notFound('Item', c.req.param('itemId'));
-    return c.json({ attempts });
+    return { attempts };
   });
-  api.get('/datasets/:id/runs', async (c) => {
+  on(api, 'listRuns', async (c) => {
     const id = c.req.param('id');
     await dataset(id);
-    const page = await storage.listRuns(id, { ...parseQuery(c, pageQuerySchema), bounds });
-    return c.json({ runs: page.rows.map(visible), pagination: page.pagination });
+    const page = await storage.listRuns(id, { ...parseQuery(c, routes.listRuns.query), bounds });
+    return { runs: page.rows.map(visible), pagination: page.pagination };
   });
-  api.get('/datasets/:id/runs/:runId', async (c) => c.json(await runOf(c.req.param('id'), c.req.param('runId'))));
-  api.get('/datasets/:id/runs/:runId/results', async (c) => {
+  on(api, 'getRun', (c) => runOf(c.req.param('id'), c.req.param('runId')));
+  on(api, 'listResults', async (c) => {
     const run = await runOf(c.req.param('id'), c.req.param('runId'));
-    const q = parseQuery(c, resultsQuerySchema);
+    const q = parseQuery(c, routes.listResults.query);
     const page = await storage.listResults(run.id, { ...q, bounds });
-    return c.json({ results: page.rows, pagination: page.pagination });
+    return { results: page.rows, pagination: page.pagination };
   });
-  api.get('/datasets/:id/runs/:runId/results/:itemId', async (c) => {
+  on(api, 'getResult', async (c) => {
     const run = await runOf(c.req.param('id'), c.req.param('runId'));
-    const { repetition } = parseQuery(c, resultKeySchema);
+    const { repetition } = parseQuery(c, routes.getResult.query);
     const result = await storage.getResult(run.id, c.req.param('itemId'), repetition);
     if (!result) throw notFound('Result', `${c.req.param('itemId')}#${repetition}`);
-    return c.json(result);
+    return result;
   });
-  api.get('/datasets/:id/runs/:runId/events', async (c) => {
+  on(api, 'runEvents', async (c) => {
     const run = await runOf(c.req.param('id'), c.req.param('runId'));
     return streamSSE(c, async (stream) => {
-      const queue: RunEvent[] = [];
-      let wake: (() => void) | null = null;
-      const unsubscribe = events.subscribe(run.id, (e) => {
-        queue.push(e);
-        wake?.();
-      });
-      stream.onAbort(() => {
-        unsubscribe();
-        wake?.();
-      });
-      // The current state first, so a client that connects late is never behind.
-      const current = await runOf(run.datasetId, run.id);
-      await stream.writeSSE({ event: 'run', data: JSON.stringify(current) });
-      const FINAL = ['completed', 'failed', 'cancelled'];
-      let done = FINAL.includes(current.status);
-      // What the client has seen, so the stored row can fill in events the bus did not deliver
-      // (a worker in another process without Redis, pub/sub messages lost in a Redis restart).
-      let seen = { status: current.status, done: current.succeededCount + current.failedCount };
-      let quietSince = Date.now();
-      while (!done && !stream.aborted) {
-        if (queue.length === 0) {
-          await new Promise<void>((r) => {
-            wake = r;
-            setTimeout(r, 1_000).unref();
-          });
-          wake = null;
-        }
-        if (queue.length === 0 && !stream.aborted) {
-          const row = await storage.getRun(run.id);
-          if (row && row.succeededCount + row.failedCount !== seen.done)
-            queue.push({
-              type: 'run.progress',
-              runId: row.id,
-              datasetId: row.datasetId,
-              succeeded: row.succeededCount,
-              failed: row.failedCount,
-              total: row.totalItems,
-            });
-          if (row && row.status !== seen.status)
-            queue.push({
-              type: 'run.status',
-              runId: row.id,
-              datasetId: row.datasetId,
-              status: row.status,
-              error: row.error,
-            });
-        }
-        if (queue.length === 0 && !stream.aborted && Date.now() - quietSince >= 15_000) {
-          await stream.writeSSE({ event: 'ping', data: '{}' });
-          quietSince = Date.now();
-        }
-        for (const e of queue.splice(0)) {
-          quietSince = Date.now();
-          await stream.writeSSE({ event: e.type, data: JSON.stringify(e) });
-          if (e.type === 'run.progress') seen = { ...seen, done: e.succeeded + e.failed };
-          if (e.type === 'run.status') {
-            seen = { ...seen, status: e.status };
-            if (FINAL.includes(e.status)) done = true;
-          }
-        }
+      const gone = new AbortController();
+      stream.onAbort(() => gone.abort());
+      for await (const e of runEventStream({ storage, events }, run.id, { signal: gone.signal })) {
+        const data = e.type === 'run' ? e.run : e.type === 'ping' ? {} : e;
+        await stream.writeSSE({ event: e.type, data: JSON.stringify(data) });
       }
-      unsubscribe();
     });
   });
 
-  // ── registry ──
-  api.get('/targets', (c) =>
-    c.json({
-      targets: [...registry.targets.values()].map((t) => ({
-        id: t.id,
-        type: t.type,
-        kind: t.kind ?? 'function',
-        description: t.description ?? null,
-        maxConcurrency: t.maxConcurrency ?? null,
-        ...(t.details ? { details: t.details } : {}),
-      })),
-    }),
-  );
-  api.get('/scorers', (c) =>
-    c.json({
-      scorers: [...registry.scorers.values()].map((s) => ({
-        id: s.id,
-        description: s.description ?? null,
-        builtIn: registry.builtInScorerIds.has(s.id),
-        ...(registry.scorerUses.has(s.id) ? { use: registry.scorerUses.get(s.id) } : {}),
-      })),
-    }),
-  );
+  // ── analysis ──
+  on(api, 'scoreStats', async (c) => {
+    const run = await runOf(c.req.param('id'), c.req.param('runId'));
+    const { bins } = parseQuery(c, routes.scoreStats.query);
+    const passThreshold = run.options.passThreshold ?? 0.5;
+    return { bins, passThreshold, scorers: await storage.scoreStats(run.id, bins, passThreshold) };
+  });
+  on(api, 'compareRuns', async (c) => {
+    const id = c.req.param('id');
+    await dataset(id);
+    return compareRuns(storage, id, await parseBody(c, routes.compareRuns.body), bounds);
+  });
 
-  registerAnalysisRoutes(api, storage, bounds);
+  // ── registry ──
+  on(api, 'listTargets', () => ({
+    targets: [...registry.targets.values()].map((t) => ({
+      id: t.id,
+      type: t.type,
+      kind: t.kind ?? 'function',
+      description: t.description ?? null,
+      maxConcurrency: t.maxConcurrency ?? null,
+      ...(t.details ? { details: t.details } : {}),
+    })),
+  }));
+  on(api, 'listScorers', () => ({
+    scorers: [...registry.scorers.values()].map((s) => ({
+      id: s.id,
+      description: s.description ?? null,
+      builtIn: registry.builtInScorerIds.has(s.id),
+      ...(registry.scorerUses.has(s.id) ? { use: registry.scorerUses.get(s.id) } : {}),
+    })),
+  }));
 
   app.route('/api', api);
   if (deps.uiDir !== false) mountUi(app, deps.uiDir);

@@ -6,6 +6,7 @@ import { RUN_DEFAULTS, type TriggerRunInput } from '../schemas.js';
 import { FINAL_RUN_STATUSES, type Run } from '../types.js';
 import type { Registry } from './registry.js';
 import { RUN_JOB, RUN_JOB_MAX_ATTEMPTS, type RunJobPayload } from './run-job.js';
+import { versionOf } from './versions.js';
 
 export interface RunServiceDeps {
   storage: Storage;
@@ -127,18 +128,7 @@ export function createRunService({ storage, queue, registry, events }: RunServic
           available: [...registry.scorers.keys()],
         });
       }
-      const version = input.version ?? dataset.version;
-      if (version > dataset.version) {
-        throw new AssayError(
-          'UNKNOWN_VERSION',
-          `dataset '${datasetId}' has no version ${version} (latest is ${dataset.version})`,
-          400,
-          {
-            version,
-            latest: dataset.version,
-          },
-        );
-      }
+      const version = versionOf(dataset, input.version);
       const items = version === dataset.version ? dataset.itemCount : await storage.countItems(datasetId, version);
       if (items === 0) {
         throw new AssayError(

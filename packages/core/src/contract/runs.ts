@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { cutText, pageQuerySchema, paginationSchema, record, text, timestamp } from './common.js';
+
+export const runStatusSchema = z.enum(['pending', 'running', 'completed', 'failed', 'cancelled']);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
+
+export const runItemStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'skipped']);
+export type RunItemStatus = z.infer<typeof runItemStatusSchema>;
+
+export const targetTypeSchema = z.enum(['agent', 'workflow', 'function', 'http', 'model']);
+
+/** Defaults a run's options take when the trigger omits them. */
+export const RUN_DEFAULTS = {
+  maxConcurrency: 10,
+  itemTimeoutMs: 60_000,
+  scorerTimeoutMs: 30_000,
+  maxRetries: 2,
+  repetitions: 1,
+  maxConsecutiveFailures: 20,
+} as const;
+
+export const triggerRunSchema = z.strictObject({
+  targetId: text().min(1, 'targetId is required'),
+  targetType: targetTypeSchema.optional(),
+  scorerIds: z.array(text().min(1)).max(100).optional(),
+  version: z.number().int().min(0).optional(),
+  maxConcurrency: z.number().int().min(1).max(1000).optional(),
+  itemTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+  /** Time each scorer of an item may take, in ms. Default 30 000. */
+  scorerTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+  maxRetries: z.number().int().min(0).max(20).optional(),
+  repetitions: z.number().int().min(1).max(100).optional(),
+  /** Failed items in a row that stop the run (circuit breaker); 0 disables. */
+  maxConsecutiveFailures: z.number().int().min(0).max(1_000_000).optional(),
+  /** A score at or above it passes, in the summary's pass rate. Default 0.5. */
+  passThreshold: z.number().min(0).max(1).optional(),
+  name: text().max(200).optional(),
+  metadata: record.optional(),
+});
+export type TriggerRunInput = z.infer<typeof triggerRunSchema>;
+
+/** `Idempotency-Key` header of a trigger: same key + same body returns the first run. */
+export const triggerHeadersSchema = z.object({ 'idempotency-key': z.string().min(1).max(255).optional() });
+
+export const runOptionsSchema = z.object({
+  maxConcurrency: z.number().int(),
+  itemTimeoutMs: z.number().int(),
+  /** Time each scorer may take per item (runs stored before it existed: the default, 30 000). */
+  scorerTimeoutMs: z.number().int().optional(),
+  maxRetries: z.number().int(),
+  repetitions: z.number().int(),
+  /** Failed items in a row that stop the run; 0 disables. */
+  maxConsecutiveFailures: z.number().int(),
+  /** A score at or above it passes (the summary's pass rate). Default 0.5. */
+  passThreshold: z.number().optional(),
+});
+export type RunOptions = z.infer<typeof runOptionsSchema>;
+
+/** Tokens and cost of one target call, as the target reports them. */
+export const usageSchema = z.object({
+  inputTokens: z.number().nullable(),
+  outputTokens: z.number().nullable(),
+  costUsd: z.number().nullable(),
+});
+export type Usage = z.infer<typeof usageSchema>;
+
+const nullableNumber = z.number().nullable();
+
+export const scorerSummarySchema = z.object({
+  scorerId: z.string(),
+  mean: nullableNumber,
+  median: nullableNumber,
+  /** Share of scores ≥ the run's pass threshold. */
+  passRate: nullableNumber,
+  count: z.number().int(),
+  errors: z.number().int(),
+  /** With repetitions > 1: the mean of each repetition and their spread. */
+  repetitions: z
+    .object({ means: z.array(nullableNumber), stddev: nullableNumber, min: nullableNumber, max: nullableNumber })
+    .optional(),
+});
+export type ScorerSummary = z.infer<typeof scorerSummarySchema>;
+
+export const runSummarySchema = z.object({
+  total: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  skipped: z.number().int(),
+  cancelled: z.number().int(),
+  scorers: z.array(scorerSummarySchema),
+  /** The threshold `passRate` is computed at. */
+  passThreshold: z.number(),
+  latencyMs: z.object({ p50: nullableNumber, p95: nullableNumber, max: nullableNumber, mean: nullableNumber }),
+  /** Totals and per-item means over the items whose target reported usage; null when none did. */
+  usage: z
+    .object({
+      items: z.number().int(),
+      inputTokens: z.number(),
+      outputTokens: z.number(),
+      costUsd: z.number(),
+      meanInputTokens: nullableNumber,
+      meanOutputTokens: nullableNumber,
+      meanCostUsd: nullableNumber,
+    })
+    .nullable(),
+});
+export type RunSummary = z.infer<typeof runSummarySchema>;
+
+/** A run as the API returns it (the engine's bookkeeping, `plannedAt`, left out). */
+export const runSchema = z.object({
+  id: z.string(),
+  datasetId: z.string(),
+  datasetVersion: z.number().int(),
+  name: z.string().nullable(),
+  targetType: z.string(),
+  targetId: z.string(),
+  scorerIds: z.array(z.string()),
+  options: runOptionsSchema,
+  metadata: record.nullable(),
+  status: runStatusSchema,
+  totalItems: z.number().int(),
+  succeededCount: z.number().int(),
+  failedCount: z.number().int(),
+  skippedCount: z.number().int(),
+  summary: runSummarySchema.nullable(),
+  error: z.string().nullable(),
+  /** When a cancel was requested (the worker stops the run soon after). */
+  cancelRequestedAt: timestamp.nullable(),
+  createdAt: timestamp,
+  startedAt: timestamp.nullable(),
+  completedAt: timestamp.nullable(),
+});
+export type ApiRun = z.infer<typeof runSchema>;
+
+/** The 202 answer of trigger, cancel and retry: the run, with its id also as `runId`. */
+export const runAcceptedSchema = runSchema.extend({ runId: z.string() });
+export type RunAccepted = z.infer<typeof runAcceptedSchema>;
+
+export const runListSchema = z.object({
+  /** A large `metadata` or `error` (rare: a run's error quotes its first failed item) is a `$truncated` marker here. */
+  runs: z.array(runSchema.extend({ error: cutText.nullable() })),
+  pagination: paginationSchema,
+});
+export type RunList = z.infer<typeof runListSchema>;
+
+export const runsQuerySchema = pageQuerySchema;
