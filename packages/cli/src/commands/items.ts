@@ -2,12 +2,12 @@ import { once } from 'node:events';
 import { createWriteStream, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { AssayApiError, type Dataset, type DatasetItem } from '@assay/client';
+import { AssayApiError, type Dataset } from '@assay/client';
 import { MAX_BATCH_ITEMS } from '@assay/core/api';
+import { exportFile } from '@assay/core/io';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { stringify } from 'csv-stringify';
 import { EXIT, usage, usageExits } from './exit.js';
-import { BatchSender, formatOf, readItems } from './import.js';
+import { BatchSender, formatOf, mappingOf, readItems } from './import.js';
 import { note, pc, printJson } from './output.js';
 import { progressBar, RateMeter } from './progress.js';
 import { resolveDataset } from './resolve.js';
@@ -29,16 +29,49 @@ interface ImportOptions extends ConnectionOptions {
   format?: string;
   strict?: boolean;
   batchSize: number;
+  map?: string[];
 }
 
-async function datasetFor(session: Session, ref: string, create: boolean): Promise<Dataset> {
-  try {
-    return await resolveDataset(session.client, ref);
-  } catch (e) {
-    if (!create || AssayApiError.is(e)) throw e;
-    const ds = await session.client.createDataset({ name: ref });
-    note(`created dataset '${ds.name}' (${ds.id})`);
-    return ds;
+/**
+ * The dataset to import into. With `--create` and no dataset of that name, it is created only when
+ * the first batch is sent, so a refused file leaves no empty dataset behind.
+ */
+class ImportTarget {
+  created = false;
+  private constructor(
+    private readonly session: Session,
+    private readonly name: string,
+    private ds: Dataset | null,
+  ) {}
+
+  static async resolve(session: Session, ref: string, create: boolean): Promise<ImportTarget> {
+    try {
+      return new ImportTarget(session, ref, await resolveDataset(session.client, ref));
+    } catch (e) {
+      if (!create || AssayApiError.is(e)) throw e;
+      return new ImportTarget(session, ref, null);
+    }
+  }
+
+  get exists(): boolean {
+    return this.ds !== null;
+  }
+
+  /** The dataset's id, creating it first if need be. */
+  readonly id = async (): Promise<string> => {
+    if (!this.ds) {
+      this.ds = await this.session.client.createDataset({ name: this.name });
+      this.created = true;
+      note(`created dataset '${this.ds.name}' (${this.ds.id})`);
+    }
+    return this.ds.id;
+  };
+
+  /** Deletes the dataset this import created (nothing of it is kept). */
+  async remove(): Promise<void> {
+    if (!this.created || !this.ds) return;
+    await this.session.client.deleteDataset(this.ds.id);
+    note(`removed the dataset '${this.ds.name}' created for this import`);
   }
 }
 
@@ -51,6 +84,7 @@ async function importItems(session: Session, file: string, opts: ImportOptions):
     throw usage(`cannot read ${path}: no such file`);
   }
   const format = formatOf(path, opts.format);
+  const mapping = mappingOf(opts.map);
   const { client } = session;
   const errors: { line: number; error: string }[] = [];
   let invalid = 0;
@@ -67,7 +101,7 @@ async function importItems(session: Session, file: string, opts: ImportOptions):
   if (opts.strict) {
     // First pass: check every line before anything is stored, so a bad line refuses the whole file.
     let read = 0;
-    for await (const p of readItems(path, format, (n) => (read += n)))
+    for await (const p of readItems(path, format, (n) => (read += n), mapping))
       if (p.error !== undefined) reject(p.line, p.error);
     if (invalid) {
       printErrors();
@@ -77,14 +111,14 @@ async function importItems(session: Session, file: string, opts: ImportOptions):
     }
   }
 
-  const ds = await datasetFor(session, opts.dataset, Boolean(opts.create));
+  const target = await ImportTarget.resolve(session, opts.dataset, Boolean(opts.create));
   const bar = progressBar({
     tty: `importing {bar} {percentage}% | {items} items | {invalid} invalid | {rate} items/s | ETA {left}`,
     plain: `importing ${file}: {percentage}% | {items} items | {invalid} invalid | {rate} items/s`,
   });
   const meter = new RateMeter();
   let bytes = 0;
-  const sender = new BatchSender(client, ds.id, {
+  const sender = new BatchSender(client, target.id, {
     batchSize: opts.batchSize,
     keepIds: Boolean(opts.strict),
     onRejected: (line, error) => {
@@ -104,7 +138,7 @@ async function importItems(session: Session, file: string, opts: ImportOptions):
   });
   bar.start(Math.max(size, 1), 0, payload());
   try {
-    for await (const p of readItems(path, format, (n) => (bytes += n))) {
+    for await (const p of readItems(path, format, (n) => (bytes += n), mapping)) {
       if (p.error !== undefined) reject(p.line, p.error);
       else await sender.add(p.line, p.item);
     }
@@ -112,7 +146,8 @@ async function importItems(session: Session, file: string, opts: ImportOptions):
     bar.update(Math.max(size, 1), payload());
   } catch (e) {
     bar.stop();
-    if (opts.strict && sender.ids.length) {
+    if (target.created && (opts.strict || sender.imported === 0)) await target.remove();
+    else if (opts.strict && sender.ids.length) {
       const n = await sender.rollback();
       note(`--strict: rolled back the ${n} item(s) stored before the error`);
     } else if (sender.imported) note(`${sender.imported} item(s) were stored before the error`);
@@ -120,10 +155,16 @@ async function importItems(session: Session, file: string, opts: ImportOptions):
   }
   bar.stop();
   printErrors();
-  const after = await client.getDataset(ds.id);
+  if (!target.exists && invalid > 0) {
+    // Every line was refused: no dataset is created for nothing.
+    if (opts.json) printJson({ datasetId: null, imported: 0, invalid, errors });
+    note(`nothing imported: ${invalid} invalid line(s) in ${file}; dataset '${opts.dataset}' was not created`);
+    return EXIT.ERROR;
+  }
+  const after = await client.getDataset(await target.id());
   if (opts.json) {
     printJson({
-      datasetId: ds.id,
+      datasetId: after.id,
       imported: sender.imported,
       invalid,
       version: after.version,
@@ -137,13 +178,6 @@ async function importItems(session: Session, file: string, opts: ImportOptions):
     );
   }
   return sender.imported === 0 && invalid > 0 ? EXIT.ERROR : EXIT.OK;
-}
-
-/** A CSV cell for a value, readable by `items import` again (see `cellValue` there). */
-function csvCell(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (typeof value === 'string') return /^\s*[[{"]/.test(value) ? JSON.stringify(value) : value;
-  return JSON.stringify(value);
 }
 
 interface ExportOptions extends ConnectionOptions {
@@ -160,32 +194,14 @@ async function exportItems(session: Session, opts: ExportOptions): Promise<numbe
     if (!out.write(chunk)) await once(out, 'drain');
   };
   let n = 0;
-  const items = session.client.iterateItems(ds.id, { version: opts.datasetVersion });
-  const row = (it: DatasetItem) => ({
-    ...(it.externalId ? { externalId: it.externalId } : {}),
-    input: it.input,
-    ...(it.groundTruth !== null && it.groundTruth !== undefined ? { groundTruth: it.groundTruth } : {}),
-    ...(it.metadata ? { metadata: it.metadata } : {}),
-  });
-  if (opts.format === 'jsonl') {
-    for await (const it of items) {
-      await write(`${JSON.stringify(row(it))}\n`);
+  const items = async function* () {
+    for await (const it of session.client.iterateItems(ds.id, { version: opts.datasetVersion })) {
       n++;
+      yield it;
     }
-  } else {
-    const csv = stringify({ header: true, columns: ['externalId', 'input', 'groundTruth', 'metadata'] });
-    csv.on('data', (chunk: Buffer) => {
-      if (!out.write(chunk)) csv.pause();
-    });
-    out.on('drain', () => csv.resume());
-    for await (const it of items) {
-      const ok = csv.write([it.externalId ?? '', csvCell(it.input), csvCell(it.groundTruth), csvCell(it.metadata)]);
-      if (!ok) await once(csv, 'drain');
-      n++;
-    }
-    csv.end();
-    await finished(csv);
-  }
+  };
+  // The shape `@assay/core/io` reads back unchanged (the UI's export writes the same, with an id).
+  for await (const part of exportFile(items(), opts.format)) await write(part);
   if (opts.output) {
     (out as ReturnType<typeof createWriteStream>).end();
     await finished(out);
@@ -211,6 +227,10 @@ export function registerItemCommands(program: Command): void {
         new Option('--format <format>', 'file format (default: from the file extension)').choices(['jsonl', 'csv']),
       )
       .option('--strict', 'import nothing when any line is invalid (and undo everything if the server refuses a batch)')
+      .option(
+        '--map <column=target...>',
+        'map a column (or JSONL key) to input, input.KEY, groundTruth, groundTruth.KEY, metadata, metadata.KEY, externalId or ignore (default: by its name)',
+      )
       .option(
         '--batch-size <n>',
         `items per request (at most ${MAX_BATCH_ITEMS})`,

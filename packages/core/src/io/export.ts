@@ -59,3 +59,19 @@ export function csvLine(it: ExportableItem, opts: ExportOptions = {}): string {
     formatCell(it.metadata),
   ]);
 }
+
+/**
+ * An export file part by part: the header (CSV), then one line per item, read as they come (the
+ * CLI writes each to its output; the UI collects them into a Blob).
+ *
+ * @example
+ * for await (const part of exportFile(client.iterateItems(dsId), 'csv')) out.write(part);
+ */
+export async function* exportFile(
+  items: AsyncIterable<ExportableItem> | Iterable<ExportableItem>,
+  format: 'csv' | 'jsonl',
+  opts: ExportOptions = {},
+): AsyncGenerator<string> {
+  if (format === 'csv') yield csvHeader(opts);
+  for await (const it of items) yield format === 'csv' ? csvLine(it, opts) : jsonlLine(it, opts);
+}

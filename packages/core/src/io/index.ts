@@ -21,6 +21,7 @@ export {
   type ExportableItem,
   type ExportOptions,
   exportColumns,
+  exportFile,
   exportRecord,
   jsonlLine,
 } from './export.js';
