@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { checkResponse } from './contract-check.js';
 
 /** Anything with Hono's in-process `request` (the app of `createAssay` or of `createApp`). */
 export interface RequestableApp {
@@ -20,7 +21,10 @@ export interface RequestOptions {
   app?: RequestableApp;
 }
 
-/** A client over one app; paths are relative to `/api` unless they start with `/api` or `//`. */
+/**
+ * A client over one app; paths are relative to `/api` unless they start with `/api` or `//`. Each
+ * JSON answer is checked against its schema in the contract (contract-check.ts).
+ */
 export function apiClient(defaultApp: () => RequestableApp) {
   return async function req(
     method: string,
@@ -41,6 +45,8 @@ export function apiClient(defaultApp: () => RequestableApp) {
     } catch {
       parsed = text;
     }
+    // Every answer a test gets is checked against the contract's schema for it.
+    if (typeof parsed === 'object' && parsed !== null) checkResponse(method, url, res.status, parsed);
     return { status: res.status, body: parsed, text, headers: res.headers };
   };
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AssayConfig } from '@assay/core';
 import { afterEach } from 'vitest';
 import { type Assay, type AssayOptions, createAssay } from '../src/index.js';
+import { checkResponse } from './contract-check.js';
 
 /** Embedded Assay instances on fresh SQLite files, closed and deleted after each test. */
 export function useAssay() {
@@ -34,7 +35,9 @@ export async function call(
     headers: { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, json: (await res.json()) as any };
+  const json = (await res.json()) as any;
+  checkResponse(method, `/api${path}`, res.status, json);
+  return { status: res.status, json };
 }
 
 export async function dataset(assay: Assay, items: { input: unknown; groundTruth?: unknown }[]) {
