@@ -7,20 +7,17 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Server as AssayServer,
-  api,
-  createDataset,
+  Driver,
   doneCount,
-  FINAL_RUN_STATUSES,
   freePort,
-  getRun,
+  isFinal,
   killAllChildren,
   sleepyConfig,
   startServer,
   waitExit,
   waitFor,
-  waitRunFinal,
   withDb,
-} from '../test/e2e/helpers.js';
+} from '@assay/testkit';
 import { fmt, type Metrics, median, type RowOf } from './lib.js';
 
 /** Samples per R workload run; the report gives their median. */
@@ -46,18 +43,18 @@ async function recoverySample(dir: string, leaseMs: number | null) {
   if (leaseMs !== null) args.push('--lease-ms', String(leaseMs));
   const port = await freePort();
   let server: AssayServer = await startServer(port, args, { cwd: dir, ms: 60_000 });
-  const ds = await createDataset(server.base, 'r1', rItems(N));
-  const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+  const d = new Driver(server);
+  const ds = await d.seedDataset('r1', rItems(N));
+  const trig = await d.triggerRun(ds.id, {
     targetId: 'sleepy',
     scorerIds: ['exact'],
     maxConcurrency: CONCURRENCY,
   });
-  if (trig.status !== 202) throw new Error(`trigger answered ${trig.status}: ${JSON.stringify(trig.json)}`);
-  const runId: string = trig.json.runId;
-  const live = server;
+  if (d.lastStatus !== 202) throw new Error(`trigger answered ${trig.status}: ${JSON.stringify(trig)}`);
+  const runId: string = trig.runId;
   const seen = await waitFor(
-    () => getRun(live.base, ds.id, runId),
-    (r) => doneCount(r) >= KILL_AT || FINAL_RUN_STATUSES.includes(r?.status),
+    () => d.getRun(ds.id, runId),
+    (r) => doneCount(r) >= KILL_AT || isFinal(r),
     { ms: 60_000, every: 10, what: `run to reach ${KILL_AT} done` },
   );
   if (seen.status !== 'running') throw new Error(`run was ${seen.status} before the kill`);
@@ -69,7 +66,7 @@ async function recoverySample(dir: string, leaseMs: number | null) {
   const restartAt = Date.now();
   server = await startServer(port, args, { cwd: dir, ms: 60_000 });
   const healthyAt = Date.now();
-  const run = await waitRunFinal(server.base, ds.id, runId, 120_000);
+  const run = await d.waitRunFinal(ds.id, runId, 120_000);
   if (run.status !== 'completed' || run.succeededCount !== N)
     throw new Error(`run ended ${run.status} with ${run.succeededCount}/${N}: ${run.error ?? 'no error'}`);
   server.killGroup('SIGTERM');
@@ -162,31 +159,32 @@ export async function r2(dataDir: string): Promise<Metrics> {
   mkdirSync(dir, { recursive: true });
   const args = ['--config', sleepyConfig(dir, 50), '--data-dir', join(dir, 'data'), '--host', '127.0.0.1'];
   const server = await startServer(await freePort(), args, { cwd: dir, ms: 60_000 });
+  const d = new Driver(server);
   const samples = { pollMs: [] as number[], sseMs: [] as number[], responseMs: [] as number[] };
   try {
-    const ds = await createDataset(server.base, 'r2', rItems(N));
+    const ds = await d.seedDataset('r2', rItems(N));
     for (let i = 0; i < R_SAMPLES; i++) {
-      const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+      const trig = await d.triggerRun(ds.id, {
         targetId: 'sleepy',
         scorerIds: ['exact'],
         maxConcurrency: 50,
       });
-      const runId: string = trig.json.runId;
+      const runId: string = trig.runId;
       await waitFor(
-        () => getRun(server.base, ds.id, runId),
-        (r) => doneCount(r) >= 100 || FINAL_RUN_STATUSES.includes(r?.status),
+        () => d.getRun(ds.id, runId),
+        (r) => doneCount(r) >= 100 || isFinal(r),
         { ms: 60_000, every: 10, what: 'run to reach 100 done' },
       );
       const sse = watchRunStatus(`${server.base}/api/datasets/${ds.id}/runs/${runId}/events`, 'cancelled');
       await sse.ready;
       const t0 = performance.now();
-      const res = await api(server.base, 'POST', `/datasets/${ds.id}/runs/${runId}/cancel`);
+      const res = await d.cancelRun(ds.id, runId);
       const responseMs = performance.now() - t0;
-      if (res.status !== 202) throw new Error(`cancel answered ${res.status}: ${JSON.stringify(res.json)}`);
+      if (d.lastStatus !== 202) throw new Error(`cancel answered ${res.status}: ${JSON.stringify(res)}`);
       let run: any;
       for (;;) {
-        run = await getRun(server.base, ds.id, runId);
-        if (FINAL_RUN_STATUSES.includes(run.status)) break;
+        run = await d.getRun(ds.id, runId);
+        if (isFinal(run)) break;
         await sleep(10);
       }
       const pollMs = performance.now() - t0;

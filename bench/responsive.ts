@@ -19,16 +19,15 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAssay } from '@assay/server';
 import {
-  allResults,
-  api,
+  Driver,
   freePort,
-  getRun,
+  isFinal,
   killAllChildren,
   type Server,
   startServer,
   waitExit,
   waitFor,
-} from '../test/e2e/helpers.js';
+} from '@assay/testkit';
 import { configModule, fmt, itemOf, type Metrics, percentile, type RowOf, seed } from './lib.js';
 
 export const H1_TITLE =
@@ -143,21 +142,22 @@ interface Phase {
 /** Triggers the phase's run with the sampler on; the run's outcome and the latencies while it ran. */
 async function runPhase(server: Server, phase: Phase): Promise<Metrics> {
   const { key } = phase;
+  const d = new Driver(server);
   const sampler = healthSampler(server.base);
   const t0 = performance.now();
-  const trig = await api(server.base, 'POST', `/datasets/${phase.datasetId}/runs`, {
+  const trig = await d.triggerRun(phase.datasetId, {
     targetId: phase.targetId,
     scorerIds: phase.scorerIds,
     maxConcurrency: 50,
   });
-  if (trig.status !== 202) {
+  if (d.lastStatus !== 202) {
     await sampler.stop();
-    throw new Error(`(${key}) trigger answered ${trig.status}: ${JSON.stringify(trig.json)}`);
+    throw new Error(`(${key}) trigger answered ${trig.status}: ${JSON.stringify(trig)}`);
   }
-  const runId: string = trig.json.runId;
+  const runId: string = trig.runId;
   const run = await waitFor(
-    () => getRun(server.base, phase.datasetId, runId),
-    (r) => ['completed', 'failed', 'cancelled'].includes(r?.status),
+    () => d.getRun(phase.datasetId, runId),
+    (r) => isFinal(r),
     { ms: 50 * 60_000, every: 250, what: `(${key}) run to finish` },
   );
   const seconds = (performance.now() - t0) / 1000;
@@ -191,8 +191,8 @@ async function runPhase(server: Server, phase: Phase): Promise<Metrics> {
     return out;
   }
   // The misbehaving item, as the API reports it.
-  const results = await allResults(server.base, phase.datasetId, runId);
-  const bad = results.find((r) => (key === 'b' ? r.input?.spin === true : r.input?.redos === true));
+  const results = await d.allResults(phase.datasetId, runId);
+  const bad = results.find((r) => (key === 'b' ? (r.input as any)?.spin === true : (r.input as any)?.redos === true));
   const others = results.filter((r) => r !== bad);
   const score = bad?.scores?.[0];
   const took =

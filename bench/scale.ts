@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isFinal } from '@assay/testkit/driver';
 import pg from 'pg';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -196,7 +197,7 @@ async function measure(opts: {
     let final: { status: string; succeededCount: number };
     for (;;) {
       final = await http(base, 'GET', `/datasets/${ds.id}/runs/${run.runId}`);
-      if (['completed', 'failed', 'cancelled'].includes(final.status)) break;
+      if (isFinal(final)) break;
       await sleep(10);
     }
     const seconds = (performance.now() - t0) / 1000;

@@ -26,12 +26,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  api,
-  createDataset,
+  Driver,
   doneCount,
-  FINAL_RUN_STATUSES,
   freePort,
-  getRun,
+  isFinal,
   killAllChildren,
   type Server,
   sleep,
@@ -40,7 +38,7 @@ import {
   waitFor,
   withDb,
   writeFile,
-} from '../test/e2e/helpers.js';
+} from '@assay/testkit';
 
 export interface SoakOptions {
   trials: number;
@@ -282,20 +280,21 @@ export async function runTrial(trial: number, opts: SoakOptions, random: () => n
     ];
     const start = () => startServer(port, args, { cwd: dir, ms: 30_000 });
     server = await start();
+    const d = new Driver(server); // the same port after each restart
     const items = Array.from({ length: opts.items }, (_, i) => ({
       input: { n: i, answer: `answer ${trial}-${i}` },
       groundTruth: `answer ${trial}-${i}`,
     }));
-    const ds = await createDataset(server.base, `soak-${trial}`, items);
+    const ds = await d.seedDataset(`soak-${trial}`, items);
     const t0 = Date.now();
-    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+    const trig = await d.triggerRun(ds.id, {
       targetId: 'echo',
       scorerIds: ['exact'],
       maxConcurrency: opts.concurrency,
       repetitions: opts.repetitions,
     });
-    if (trig.status !== 202) throw new Error(`trigger answered ${trig.status}: ${JSON.stringify(trig.json)}`);
-    runId = trig.json.runId;
+    if (d.lastStatus !== 202) throw new Error(`trigger answered ${d.lastStatus}: ${JSON.stringify(trig)}`);
+    runId = trig.runId;
     result.runId = runId;
 
     // One or two kills: the first right after the trigger in 25 % of trials, else at a random share
@@ -309,10 +308,9 @@ export async function runTrial(trial: number, opts: SoakOptions, random: () => n
       floor = share;
       const threshold = Math.floor(share * expected);
       if (!atTrigger) {
-        const live = server;
         await waitFor(
-          () => getRun(live.base, ds.id, runId),
-          (r) => doneCount(r) >= threshold || FINAL_RUN_STATUSES.includes(r?.status),
+          () => d.getRun(ds.id, runId),
+          (r) => doneCount(r) >= threshold || isFinal(r),
           { ms: 60_000, every: 5, what: `run to reach ${threshold} done` },
         );
       }
@@ -347,18 +345,17 @@ export async function runTrial(trial: number, opts: SoakOptions, random: () => n
       });
     }
 
-    const live = server;
     const run = await waitFor(
-      () => getRun(live.base, ds.id, runId),
-      (r) => FINAL_RUN_STATUSES.includes(r?.status),
+      () => d.getRun(ds.id, runId),
+      (r) => isFinal(r),
       { ms: 90_000, every: 50, what: `run ${runId} to finish` },
     );
     result.wallMs = Date.now() - t0;
     if (run.status !== 'completed') throw new Error(`run ended ${run.status}: ${run.error ?? 'no error'}`);
     // The results endpoint agrees: one result per item × repetition.
-    const page = await api(server.base, 'GET', `/datasets/${ds.id}/runs/${runId}/results?page=0&perPage=1`);
-    if (page.json?.pagination?.total !== expected)
-      throw new Error(`results endpoint total ${page.json?.pagination?.total}, expected ${expected}`);
+    const page = await d.listRunResults(ds.id, runId, { page: 0, perPage: 1 });
+    if (page.pagination?.total !== expected)
+      throw new Error(`results endpoint total ${page.pagination?.total}, expected ${expected}`);
 
     server.killGroup('SIGTERM');
     const exit = await waitExit(server, 20_000);

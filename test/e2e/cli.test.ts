@@ -5,12 +5,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
-  api,
+  Driver,
   freePort,
   killAllChildren,
   REPO_ROOT,
+  rawApi,
   removeTempDirs,
   runAssay,
   sleepyConfig,
@@ -19,7 +19,8 @@ import {
   waitExit,
   withDb,
   writeFile,
-} from './helpers.js';
+} from '@assay/testkit';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 const netServers: NetServer[] = [];
 afterEach(async () => {
@@ -67,24 +68,26 @@ describe('assay CLI', () => {
       cwd: dir,
       env: { ASSAY_API_KEY: key },
     });
+    const d = new Driver(server);
     // Requests only ever go to 127.0.0.1.
     expect(server.base).toBe(`http://127.0.0.1:${port}`);
-    const health = await api(server.base, 'GET', '/health');
-    expect(health.status).toBe(200);
+    await d.health();
+    expect(d.lastStatus).toBe(200);
 
-    const none = await api(server.base, 'GET', '/datasets');
+    // No key, a malformed header: the raw wire answer.
+    const none = await rawApi(server.base, 'GET', '/datasets');
     expect(none.status).toBe(401);
     expect(typeof none.json?.error?.code).toBe('string');
-    expect((await api(server.base, 'GET', '/datasets', undefined, { authorization: 'Bearer wrong' })).status).toBe(401);
-    expect((await api(server.base, 'GET', '/datasets', undefined, { authorization: key })).status).toBe(401);
-    expect((await api(server.base, 'POST', '/datasets', { name: 'nope' })).status).toBe(401);
+    expect((await rawApi(server.base, 'GET', '/datasets', undefined, { authorization: key })).status).toBe(401);
+    await expect(new Driver(server, { apiKey: 'wrong' }).listDatasets()).rejects.toMatchObject({ status: 401 });
+    await expect(d.createDataset({ name: 'nope' })).rejects.toMatchObject({ status: 401 });
 
-    const auth = { authorization: `Bearer ${key}` };
-    const ok = await api(server.base, 'GET', '/datasets', undefined, auth);
-    expect(ok.status).toBe(200);
-    expect(ok.json.datasets).toEqual([]);
-    const created = await api(server.base, 'POST', '/datasets', { name: 'authorized' }, auth);
-    expect(created.status).toBe(201);
+    const authed = new Driver(server, { apiKey: key });
+    const ok = await authed.listDatasets();
+    expect(authed.lastStatus).toBe(200);
+    expect(ok.datasets).toEqual([]);
+    await authed.createDataset({ name: 'authorized' });
+    expect(authed.lastStatus).toBe(201);
   }, 60_000);
 
   it('--config with a missing file exits non-zero naming the file', async () => {
@@ -160,25 +163,26 @@ describe('assay CLI', () => {
     // Relative --seed path, resolved against the working directory (the repository root).
     const args = ['--config', config, '--data-dir', dataDir, '--host', '127.0.0.1', '--seed', seedFile];
 
-    const check = async (base: string) => {
-      const list = await api(base, 'GET', '/datasets?perPage=100');
-      expect(list.status).toBe(200);
-      const named = list.json.datasets.filter((d: any) => d.name === seed.name);
+    const check = async (d: Driver) => {
+      const list = await d.listDatasets({ perPage: 100 });
+      expect(d.lastStatus).toBe(200);
+      const named = list.datasets.filter((x) => x.name === seed.name);
       expect(named).toHaveLength(1);
-      expect(list.json.datasets).toHaveLength(1);
-      const items = await api(base, 'GET', `/datasets/${named[0].id}/items?perPage=100`);
-      expect(items.status).toBe(200);
-      expect(items.json.pagination.total).toBe(seed.items.length);
-      return named[0].id as string;
+      expect(list.datasets).toHaveLength(1);
+      const items = await d.listItems(named[0].id, { perPage: 100 });
+      expect(d.lastStatus).toBe(200);
+      expect(items.pagination.total).toBe(seed.items.length);
+      return named[0].id;
     };
 
     let server = await startServer(port, args, { cwd: REPO_ROOT });
-    const firstId = await check(server.base);
+    const d = new Driver(server);
+    const firstId = await check(d);
     server.killGroup('SIGTERM');
     expect((await waitExit(server, 15_000)).code).toBe(0);
 
     server = await startServer(port, args, { cwd: REPO_ROOT });
-    expect(await check(server.base)).toBe(firstId);
+    expect(await check(d)).toBe(firstId);
     server.killGroup('SIGTERM');
     expect((await waitExit(server, 15_000)).code).toBe(0);
   }, 60_000);

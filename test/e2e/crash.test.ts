@@ -4,29 +4,25 @@
  * stored result per (item, repetition).
  */
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { FINAL_RUN_STATUSES } from '@assay/core';
 import {
-  allResults,
-  api,
-  createDataset,
+  Driver,
   doneCount,
   FINAL_ITEM_STATUSES,
-  FINAL_RUN_STATUSES,
   finalItems,
   freePort,
-  getRun,
+  isFinal,
   itemStatusCounts,
   killAllChildren,
   removeTempDirs,
-  type Server,
   sleepyConfig,
   startServer,
   tempDir,
   waitExit,
   waitFor,
-  waitRunFinal,
   withDb,
-} from './helpers.js';
+} from '@assay/testkit';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 afterEach(killAllChildren);
 afterAll(async () => {
@@ -39,10 +35,10 @@ const itemsOf = (n: number) =>
   Array.from({ length: n }, (_, i) => ({ input: { n: i, answer: `answer ${i}` }, groundTruth: `answer ${i}` }));
 
 /** Polls the run quickly until at least `threshold` items are done; fails if it finishes first. */
-async function waitProgress(server: Server, datasetId: string, runId: string, threshold: number) {
+async function waitProgress(d: Driver, datasetId: string, runId: string, threshold: number) {
   const run = await waitFor(
-    () => getRun(server.base, datasetId, runId),
-    (r) => doneCount(r) >= threshold || FINAL_RUN_STATUSES.includes(r?.status),
+    () => d.getRun(datasetId, runId),
+    (r) => doneCount(r) >= threshold || isFinal(r),
     { ms: 25_000, every: 10, what: `run ${runId} to reach ${threshold} done items` },
   );
   expect(FINAL_RUN_STATUSES, `run finished before ${threshold} items could be observed`).not.toContain(run.status);
@@ -78,13 +74,13 @@ function checkDatabase(dataDir: string, runId: string, expected: number) {
 
 /** Asserts the results endpoint has exactly one correct result per (item, repetition). */
 async function checkResults(
-  server: Server,
+  d: Driver,
   datasetId: string,
   runId: string,
   items: { id: string; input: any }[],
   repetitions: number,
 ) {
-  const results = await allResults(server.base, datasetId, runId);
+  const results = await d.allResults(datasetId, runId);
   const keys = results.map((r) => `${r.itemId}#${r.repetition}`);
   expect(results.length).toBe(items.length * repetitions);
   expect(new Set(keys).size).toBe(items.length * repetitions);
@@ -112,17 +108,18 @@ describe('assay serve: crash and shutdown', () => {
     const port = await freePort();
     const args = ['--config', config, '--data-dir', dataDir, '--host', '127.0.0.1'];
     let server = await startServer(port, args, { cwd: dir });
+    const d = new Driver(server); // the same port after each restart
 
-    const ds = await createDataset(server.base, 'crash', itemsOf(ITEMS));
+    const ds = await d.seedDataset('crash', itemsOf(ITEMS));
     expect(ds.items).toHaveLength(ITEMS);
-    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+    const trig = await d.triggerRun(ds.id, {
       targetId: 'sleepy',
       scorerIds: ['exact'],
       maxConcurrency: 8,
     });
-    expect(trig.status).toBe(202);
-    expect(trig.json.status).toBe('pending');
-    const runId: string = trig.json.runId;
+    expect(d.lastStatus).toBe(202);
+    expect(trig.status).toBe('pending');
+    const runId: string = trig.runId;
 
     const kill9 = async () => {
       server.killGroup('SIGKILL');
@@ -137,7 +134,7 @@ describe('assay serve: crash and shutdown', () => {
     // Moments 2..4: with a growing share of the items done.
     let doneBefore = 0;
     for (const threshold of [25, 100, 175]) {
-      const seen = await waitProgress(server, ds.id, runId, threshold);
+      const seen = await waitProgress(d, ds.id, runId, threshold);
       expect(seen.status).toBe('running');
       await kill9();
       // What the killed process left behind: some but not all items done, never fewer than before.
@@ -153,12 +150,12 @@ describe('assay serve: crash and shutdown', () => {
       server = await startServer(port, args, { cwd: dir });
     }
 
-    const run = await waitRunFinal(server.base, ds.id, runId, 30_000);
+    const run = await d.waitRunFinal(ds.id, runId, 30_000);
     expect(run.status).toBe('completed');
     expect(run.totalItems).toBe(ITEMS);
     expect(run.succeededCount).toBe(ITEMS);
     expect(run.failedCount).toBe(0);
-    await checkResults(server, ds.id, runId, ds.items, 1);
+    await checkResults(d, ds.id, runId, ds.items, 1);
 
     // Stop gracefully, then inspect the file itself.
     server.killGroup('SIGTERM');
@@ -183,19 +180,20 @@ describe('assay serve: crash and shutdown', () => {
       String(shutdownTimeout),
     ];
     let server = await startServer(port, args, { cwd: dir });
+    const d = new Driver(server); // the same port after each restart
 
     // 150 items × 2 repetitions = 300 run items.
-    const ds = await createDataset(server.base, 'sigterm', itemsOf(ITEMS / 2));
-    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+    const ds = await d.seedDataset('sigterm', itemsOf(ITEMS / 2));
+    const trig = await d.triggerRun(ds.id, {
       targetId: 'sleepy',
       scorerIds: ['exact'],
       maxConcurrency: 8,
       repetitions: 2,
     });
-    expect(trig.status).toBe(202);
-    const runId: string = trig.json.runId;
+    expect(d.lastStatus).toBe(202);
+    const runId: string = trig.runId;
 
-    await waitProgress(server, ds.id, runId, 60);
+    await waitProgress(d, ds.id, runId, 60);
     server.killGroup('SIGTERM');
     // Deadline: the shutdown timeout plus the hard-stop grace and process teardown.
     const exit = await waitExit(server, shutdownTimeout + 8_000);
@@ -212,12 +210,12 @@ describe('assay serve: crash and shutdown', () => {
     });
 
     server = await startServer(port, args, { cwd: dir });
-    const run = await waitRunFinal(server.base, ds.id, runId, 30_000);
+    const run = await d.waitRunFinal(ds.id, runId, 30_000);
     expect(run.status).toBe('completed');
     expect(run.totalItems).toBe(ITEMS);
     expect(run.succeededCount).toBe(ITEMS);
     expect(run.failedCount).toBe(0);
-    await checkResults(server, ds.id, runId, ds.items, 2);
+    await checkResults(d, ds.id, runId, ds.items, 2);
 
     server.killGroup('SIGTERM');
     expect((await waitExit(server, shutdownTimeout + 8_000)).code).toBe(0);
@@ -234,19 +232,20 @@ describe('assay serve: crash and shutdown', () => {
     const port = await freePort();
     const args = ['--config', config, '--data-dir', dataDir, '--host', '127.0.0.1'];
     let server = await startServer(port, args, { cwd: dir });
-    const ds = await createDataset(server.base, 'crash-loop', itemsOf(ITEMS));
-    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+    const d = new Driver(server); // the same port after each restart
+    const ds = await d.seedDataset('crash-loop', itemsOf(ITEMS));
+    const trig = await d.triggerRun(ds.id, {
       targetId: 'sleepy',
       scorerIds: ['exact'],
       maxConcurrency: 2,
     });
-    expect(trig.status).toBe(202);
-    const runId: string = trig.json.runId;
+    expect(d.lastStatus).toBe(202);
+    const runId: string = trig.runId;
 
     let done = 0;
     for (let kill = 1; kill <= 10; kill++) {
       // Kill as soon as this process has claimed the run and stored something.
-      const seen = await waitProgress(server, ds.id, runId, done + 1);
+      const seen = await waitProgress(d, ds.id, runId, done + 1);
       done = doneCount(seen);
       server.killGroup('SIGKILL');
       expect((await waitExit(server, 10_000)).signal).toBe('SIGKILL');
@@ -272,12 +271,12 @@ describe('assay serve: crash and shutdown', () => {
     let orphanedSince: number | null = null;
     const run = await waitFor(
       async () => {
-        const r = await getRun(server.base, ds.id, runId);
-        if (FINAL_RUN_STATUSES.includes(r?.status) || liveJobs() !== 0) orphanedSince = null;
+        const r = await d.getRun(ds.id, runId);
+        if (isFinal(r) || liveJobs() !== 0) orphanedSince = null;
         else orphanedSince ??= Date.now();
         return { ...r, orphaned: orphanedSince !== null && Date.now() - orphanedSince > 2_000 };
       },
-      (r) => FINAL_RUN_STATUSES.includes(r?.status) || r.orphaned,
+      (r) => isFinal(r) || r.orphaned,
       { ms: 10_000, every: 100, what: `run ${runId} to reach a final state after 10 crashes` },
     );
     const outcome = run.orphaned

@@ -4,11 +4,8 @@
  * workers run in other processes without Redis: the stream falls back to the stored run row.
  */
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
 import {
-  allResults,
-  api,
-  createDataset,
+  Driver,
   freePort,
   killAllChildren,
   removeTempDirs,
@@ -16,8 +13,9 @@ import {
   startServer,
   startWorkers,
   tempDir,
-  waitRunFinal,
-} from './helpers.js';
+  workerPid,
+} from '@assay/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
 
 afterAll(async () => {
   await killAllChildren();
@@ -32,33 +30,33 @@ describe('embedded: one API process and two worker processes on one SQLite file'
     const common = ['--config', config, '--data-dir', dataDir];
     const port = await freePort();
     const server = await startServer(port, ['--no-worker', ...common], { cwd: dir });
+    const d = new Driver(server);
     const workers = await startWorkers(2, ['worker', ...common], { cwd: dir });
 
     const ITEMS = 300;
-    const ds = await createDataset(
-      server.base,
+    const ds = await d.seedDataset(
       'embedded-workers',
       Array.from({ length: ITEMS }, (_, i) => ({ input: { answer: `a${i}` }, groundTruth: `a${i}` })),
     );
-    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+    const trig = await d.triggerRun(ds.id, {
       targetId: 'sleepy',
       scorerIds: ['exact'],
       maxConcurrency: 4,
     });
-    expect(trig.status).toBe(202);
-    const runId: string = trig.json.runId;
+    expect(d.lastStatus).toBe(202);
+    const runId: string = trig.runId;
 
     let events = '';
     const sse = fetch(`${server.base}/api/datasets/${ds.id}/runs/${runId}/events`).then(async (r) => {
       for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) events += Buffer.from(chunk);
     });
 
-    const run = await waitRunFinal(server.base, ds.id, runId, 60_000);
+    const run = await d.waitRunFinal(ds.id, runId, 60_000);
     expect(run.status).toBe('completed');
     expect(run.succeededCount).toBe(ITEMS);
-    const results = await allResults(server.base, ds.id, runId);
+    const results = await d.allResults(ds.id, runId);
     expect(new Set(results.map((r) => r.itemId)).size).toBe(ITEMS);
-    expect(results.every((r) => workers.some((w) => r.workerId.split(':')[1] === String(w.pid)))).toBe(true);
+    expect(results.every((r) => workers.some((w) => workerPid(r.workerId) === w.pid))).toBe(true);
 
     // The stream ends by itself after the final status, which it learnt from the stored row.
     await sse;

@@ -7,9 +7,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
 import {
-  api,
+  Driver,
   freePort,
   killAllChildren,
   REPO_ROOT,
@@ -18,8 +17,8 @@ import {
   startServer,
   tempDir,
   waitFor,
-  waitRunFinal,
-} from './helpers.js';
+} from '@assay/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
 
 afterAll(async () => {
   await killAllChildren();
@@ -57,12 +56,13 @@ describe('the examples, run as the docs say', () => {
       dataDir,
     ];
     let server = await startServer(port, args, { cwd: REPO_ROOT });
-    const ds = (await api(server.base, 'GET', '/datasets')).json.datasets[0];
+    const d = new Driver(server);
+    const ds = (await d.listDatasets()).datasets[0];
     expect(ds).toMatchObject({ name: 'demo-capitals', itemCount: 64, scorerIds: seed.scorerIds });
-    const listed = (await api(server.base, 'GET', `/datasets/${ds.id}/runs`)).json.runs;
+    const listed = (await d.listRuns(ds.id)).runs;
     expect(listed.map((r: any) => r.targetId).sort()).toEqual(['capital-agent', 'capital-agent-v2']);
-    const v1 = await waitRunFinal(server.base, ds.id, listed.find((r: any) => r.targetId === 'capital-agent').id);
-    const v2 = await waitRunFinal(server.base, ds.id, listed.find((r: any) => r.targetId === 'capital-agent-v2').id);
+    const v1 = await d.waitRunFinal(ds.id, listed.find((r) => r.targetId === 'capital-agent')!.id);
+    const v2 = await d.waitRunFinal(ds.id, listed.find((r) => r.targetId === 'capital-agent-v2')!.id);
     expect([v1.status, v2.status]).toEqual(['completed', 'completed']);
     expect(v1.scorerIds).toEqual(seed.scorerIds);
     // The agents are deterministic: 49 of 64 exact for v1, 59 of 64 for v2.
@@ -70,25 +70,25 @@ describe('the examples, run as the docs say', () => {
     expect(byScorer(v2)['exact-match']).toMatchObject({ mean: 59 / 64, errors: 0, count: 64 });
     expect(byScorer(v1).similar.mean).toBeGreaterThan(byScorer(v1)['exact-match'].mean); // partial credit
     expect(byScorer(v1)['no-refusal'].mean).toBe(61 / 64);
-    expect(v1.summary.usage).toMatchObject({ items: 64, inputTokens: expect.any(Number) });
-    expect(v2.summary.usage.costUsd).toBeGreaterThan(v1.summary.usage.costUsd);
+    expect(v1.summary?.usage).toMatchObject({ items: 64, inputTokens: expect.any(Number) });
+    expect(v2.summary!.usage!.costUsd).toBeGreaterThan(v1.summary!.usage!.costUsd!);
 
-    const cmp = await api(server.base, 'POST', `/datasets/${ds.id}/compare`, {
+    const cmp = await d.compare(ds.id, {
       runIdA: v1.id,
       runIdB: v2.id,
       thresholds: { fast: 1 }, // compare answers, not latency
     });
-    expect(cmp.status).toBe(200);
-    const regressed = cmp.json.items.filter((i: any) => i.change === 'regression').map((i: any) => i.groundTruth);
+    expect(d.lastStatus).toBe(200);
+    const regressed = cmp.items.filter((i: any) => i.change === 'regression').map((i: any) => i.groundTruth);
     expect(regressed.sort()).toEqual(['Bern', 'Rabat']);
-    expect(cmp.json.counts.improved).toBeGreaterThanOrEqual(10);
+    expect(cmp.counts.improved).toBeGreaterThanOrEqual(10);
 
     // A restart neither seeds nor triggers again.
     server.killGroup('SIGTERM');
     await server.exited;
     server = await startServer(port, args, { cwd: REPO_ROOT });
     expect(server.output()).toContain('already present');
-    expect((await api(server.base, 'GET', `/datasets/${ds.id}/runs`)).json.runs).toHaveLength(2);
+    expect((await d.listRuns(ds.id)).runs).toHaveLength(2);
     server.killGroup('SIGTERM');
     await server.exited;
   }, 90_000);
@@ -112,7 +112,8 @@ describe('the examples, run as the docs say', () => {
         ['--config', 'examples/http.config.mjs', '--seed', 'examples/demo-dataset.json', '--data-dir', join(dir, 'b')],
         { cwd: REPO_ROOT, env },
       );
-      const targets = (await api(server.base, 'GET', '/targets')).json.targets;
+      const d = new Driver(server);
+      const targets = await d.listTargets();
       expect(targets.find((t: any) => t.id === 'capital-agent-http')).toMatchObject({ kind: 'http', type: 'http' });
       expect(JSON.stringify(targets)).not.toContain('demo-token');
 
@@ -139,15 +140,15 @@ describe('the examples, run as the docs say', () => {
       expect(run).toMatchObject({ status: 'completed', succeededCount: 64, failedCount: 0 });
       expect(byScorer(run)['exact-match'].mean).toBe(49 / 64); // the same answers as capital-agent
       expect(run.summary.usage).toMatchObject({ items: 64 });
-      const ds = (await api(server.base, 'GET', '/datasets')).json.datasets[0];
+      const ds = (await d.listDatasets()).datasets[0];
       const v1 = await waitFor(
-        async () => (await api(server.base, 'GET', `/datasets/${ds.id}/runs`)).json.runs,
+        async () => (await d.listRuns(ds.id)).runs,
         (runs: any[]) => runs.find((x) => x.targetId === 'capital-agent')?.status === 'completed',
         { ms: 30_000, what: 'the seeded v1 run' },
       );
       // Usage came from the response through the JSON Pointers: the same estimates as the code target's.
       expect(run.summary.usage.inputTokens).toBe(
-        v1.find((x: any) => x.targetId === 'capital-agent').summary.usage.inputTokens,
+        v1.find((x) => x.targetId === 'capital-agent')!.summary!.usage!.inputTokens,
       );
       server.killGroup('SIGTERM');
       await server.exited;

@@ -7,15 +7,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  allResults,
-  api,
-  createDataset,
+  Driver,
   doneCount,
-  FINAL_RUN_STATUSES,
   freePort,
-  getRun,
+  isFinal,
   itemStatusCounts,
   killAllChildren,
   REPO_ROOT,
@@ -26,10 +22,10 @@ import {
   tempDir,
   waitExit,
   waitFor,
-  waitRunFinal,
   withDb,
   writeFile,
-} from './helpers.js';
+} from '@assay/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 interface Call {
   target: string;
@@ -42,6 +38,9 @@ interface Call {
 let dir = '';
 let dataDir = '';
 let server: Server;
+let d: Driver;
+/** The `n` of an item's input (`itemsOf`). */
+const nOf = (r: { input: unknown }) => (r.input as { n: number }).n;
 const logOf = (target: string) => join(dir, `calls-${target}.log`);
 /** Every call a target made so far, in the order they started. */
 const calls = (target: string): Call[] =>
@@ -143,6 +142,7 @@ beforeAll(async () => {
   server = await startServer(port, ['--config', faultsConfig(), '--data-dir', dataDir, '--host', '127.0.0.1'], {
     cwd: dir,
   });
+  d = new Driver(server);
 });
 
 afterAll(async () => {
@@ -159,24 +159,24 @@ afterAll(async () => {
 describe('assay serve: faults', () => {
   it('cancel under heavy load (5,000 items, concurrency 50): cancelled, nothing left, finished results kept', async () => {
     const N = 5_000;
-    const ds = await createDataset(server.base, 'heavy', itemsOf(N));
-    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+    const ds = await d.seedDataset('heavy', itemsOf(N));
+    const trig = await d.triggerRun(ds.id, {
       targetId: 'slow',
       scorerIds: ['exact'],
       maxConcurrency: 50,
     });
-    expect(trig.status).toBe(202);
-    const runId: string = trig.json.runId;
+    expect(d.lastStatus).toBe(202);
+    const runId: string = trig.runId;
     const before = await waitFor(
-      () => getRun(server.base, ds.id, runId),
-      (r) => doneCount(r) >= 500 || FINAL_RUN_STATUSES.includes(r?.status),
+      () => d.getRun(ds.id, runId),
+      (r) => doneCount(r) >= 500 || isFinal(r),
       { ms: 30_000, every: 20, what: 'the heavy run to reach 500 done items' },
     );
     expect(before.status).toBe('running');
 
-    const cancel = await api(server.base, 'POST', `/datasets/${ds.id}/runs/${runId}/cancel`);
-    expect(cancel.status).toBe(202);
-    const run = await waitRunFinal(server.base, ds.id, runId, 20_000);
+    await d.cancelRun(ds.id, runId);
+    expect(d.lastStatus).toBe(202);
+    const run = await d.waitRunFinal(ds.id, runId, 20_000);
     expect(run.status).toBe('cancelled');
     const callsAtCancelled = calls('slow').length;
 
@@ -196,9 +196,9 @@ describe('assay serve: faults', () => {
     ).toBe(0);
     expect(run.succeededCount).toBe(succeeded);
     expect(run.summary).toMatchObject({ total: N, succeeded, failed: 0, cancelled: N - succeeded });
-    expect(run.summary.scorers).toEqual([expect.objectContaining({ scorerId: 'exact', count: succeeded, mean: 1 })]);
-    const page = await api(server.base, 'GET', `/datasets/${ds.id}/runs/${runId}/results?status=succeeded&perPage=1`);
-    expect(page.json.pagination.total).toBe(succeeded);
+    expect(run.summary?.scorers).toEqual([expect.objectContaining({ scorerId: 'exact', count: succeeded, mean: 1 })]);
+    const page = await d.listRunResults(ds.id, runId, { status: 'succeeded', perPage: 1 });
+    expect(page.pagination.total).toBe(succeeded);
 
     // Every call the target saw is a stored result or one of the ≤ 50 in flight that were aborted.
     expect(callsAtCancelled).toBeGreaterThanOrEqual(succeeded);
@@ -208,88 +208,91 @@ describe('assay serve: faults', () => {
     expect(calls('slow').length).toBe(callsAtCancelled);
     expect(itemStatusCounts(dataDir, runId)).toEqual(counts);
     // Cancelling again is harmless; the run stays as it is.
-    expect((await api(server.base, 'POST', `/datasets/${ds.id}/runs/${runId}/cancel`)).status).toBe(202);
-    expect(await getRun(server.base, ds.id, runId)).toMatchObject({ status: 'cancelled', succeededCount: succeeded });
+    await d.cancelRun(ds.id, runId);
+    expect(d.lastStatus).toBe(202);
+    expect(await d.getRun(ds.id, runId)).toMatchObject({ status: 'cancelled', succeededCount: succeeded });
   }, 60_000);
 
   it('retry after failures re-executes only the failed items; the attempts endpoint shows both attempts', async () => {
     const N = 60;
-    const ds = await createDataset(server.base, 'fragile', itemsOf(N));
-    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+    const ds = await d.seedDataset('fragile', itemsOf(N));
+    const trig = await d.triggerRun(ds.id, {
       targetId: 'fragile',
       scorerIds: ['exact'],
       maxConcurrency: 8,
       maxRetries: 0,
     });
-    expect(trig.status).toBe(202);
-    const runId: string = trig.json.runId;
+    expect(d.lastStatus).toBe(202);
+    const runId: string = trig.runId;
     const broken = Array.from({ length: N }, (_, n) => n).filter((n) => n % 7 === 0);
-    const first = await waitRunFinal(server.base, ds.id, runId);
+    const first = await d.waitRunFinal(ds.id, runId);
     expect(first).toMatchObject({ status: 'completed', succeededCount: N - broken.length, failedCount: broken.length });
     expect(first.summary).toMatchObject({ total: N, succeeded: N - broken.length, failed: broken.length });
 
     writeFileSync(join(dir, 'fixed'), 'the provider is back');
-    const retry = await api(server.base, 'POST', `/datasets/${ds.id}/runs/${runId}/retry`);
-    expect(retry.status).toBe(202);
+    await d.retryRun(ds.id, runId);
+    expect(d.lastStatus).toBe(202);
     const second = await waitFor(
-      () => getRun(server.base, ds.id, runId),
-      (r) => FINAL_RUN_STATUSES.includes(r?.status) && r.succeededCount === N,
+      () => d.getRun(ds.id, runId),
+      (r) => isFinal(r) && r.succeededCount === N,
       { ms: 20_000, every: 50, what: 'the retried run to finish' },
     );
     expect(second).toMatchObject({ status: 'completed', totalItems: N, succeededCount: N, failedCount: 0 });
     expect(second.summary).toMatchObject({ total: N, succeeded: N, failed: 0 });
-    expect(second.summary.scorers[0]).toMatchObject({ scorerId: 'exact', count: N, mean: 1 });
+    expect(second.summary?.scorers[0]).toMatchObject({ scorerId: 'exact', count: N, mean: 1 });
 
     // Only the failed items ran again.
     const per = callsPerN('fragile');
     expect(per.size).toBe(N);
     for (let n = 0; n < N; n++) expect(per.get(n), `calls of item ${n}`).toBe(n % 7 === 0 ? 2 : 1);
 
-    const results = await allResults(server.base, ds.id, runId);
+    const results = await d.allResults(ds.id, runId);
     expect(results).toHaveLength(N);
-    const byN = new Map(results.map((r) => [r.input.n, r]));
+    const byN = new Map(results.map((r) => [nOf(r), r]));
     const retried = byN.get(7);
     expect(retried).toMatchObject({ status: 'succeeded', output: 'answer 7', attempt: 2 });
-    const hist = await api(server.base, 'GET', `/datasets/${ds.id}/runs/${runId}/items/${retried.itemId}/attempts`);
-    expect(hist.status).toBe(200);
-    expect(hist.json.attempts.map((a: any) => [a.attempt, a.status, a.current])).toEqual([
+    const hist = await d.listItemAttempts(ds.id, runId, retried!.itemId);
+    expect(d.lastStatus).toBe(200);
+    expect(hist.attempts.map((a: any) => [a.attempt, a.status, a.current])).toEqual([
       [1, 'failed', false],
       [2, 'succeeded', true],
     ]);
-    expect(hist.json.attempts[0].error.message).toBe('fragile broke on item 7');
+    expect(hist.attempts[0].error?.message).toBe('fragile broke on item 7');
     const untouched = byN.get(1);
     expect(untouched).toMatchObject({ status: 'succeeded', attempt: 1 });
-    const once = await api(server.base, 'GET', `/datasets/${ds.id}/runs/${runId}/items/${untouched.itemId}/attempts`);
-    expect(once.json.attempts.map((a: any) => [a.attempt, a.status, a.current])).toEqual([[1, 'succeeded', true]]);
+    const once = await d.listItemAttempts(ds.id, runId, untouched!.itemId);
+    expect(once.attempts.map((a: any) => [a.attempt, a.status, a.current])).toEqual([[1, 'succeeded', true]]);
     // Archived attempts in the file: exactly the failed first attempts.
     expect(count('SELECT count(*) FROM run_item_attempts WHERE run_id = ?', runId)).toBe(broken.length);
     // Nothing left to retry; a finished run cannot be cancelled.
-    expect((await api(server.base, 'POST', `/datasets/${ds.id}/runs/${runId}/retry`)).status).toBe(409);
-    const late = await api(server.base, 'POST', `/datasets/${ds.id}/runs/${runId}/cancel`);
-    expect(late.status).toBe(409);
-    expect(late.json.error).toMatchObject({ code: 'CONFLICT', message: expect.any(String) });
-    expect(await getRun(server.base, ds.id, runId)).toMatchObject({ status: 'completed', succeededCount: N });
+    await expect(d.retryRun(ds.id, runId)).rejects.toMatchObject({ status: 409 });
+    await expect(d.cancelRun(ds.id, runId)).rejects.toMatchObject({
+      status: 409,
+      code: 'CONFLICT',
+      message: expect.any(String),
+    });
+    expect(await d.getRun(ds.id, runId)).toMatchObject({ status: 'completed', succeededCount: N });
   }, 40_000);
 
   it('an error marked nonRetryable() fails its item at once; a plain 503 is retried up to maxRetries', async () => {
     const N = 30;
-    const ds = await createDataset(server.base, 'strict', itemsOf(N));
-    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+    const ds = await d.seedDataset('strict', itemsOf(N));
+    const trig = await d.triggerRun(ds.id, {
       targetId: 'strict',
       scorerIds: ['exact'],
       maxConcurrency: 10,
       maxRetries: 2,
       maxConsecutiveFailures: 0,
     });
-    expect(trig.status).toBe(202);
-    const run = await waitRunFinal(server.base, ds.id, trig.json.runId, 30_000);
+    expect(d.lastStatus).toBe(202);
+    const run = await d.waitRunFinal(ds.id, trig.runId, 30_000);
     expect(run).toMatchObject({ status: 'completed', succeededCount: 10, failedCount: 20 });
 
     const per = callsPerN('strict');
     for (let n = 0; n < N; n++) expect(per.get(n), `calls of item ${n}`).toBe(n % 3 === 1 ? 3 : 1);
-    const results = await allResults(server.base, ds.id, trig.json.runId);
+    const results = await d.allResults(ds.id, trig.runId);
     for (const r of results) {
-      const n = r.input.n as number;
+      const n = nOf(r);
       if (n % 3 === 0) {
         expect(r).toMatchObject({ status: 'failed', error: { message: `bad input ${n}`, retryable: false } });
       } else if (n % 3 === 1) {
@@ -302,17 +305,17 @@ describe('assay serve: faults', () => {
 
   it('a flaky target (30% answer 429 with Retry-After: 1) completes every item and waits as asked', async () => {
     const N = 50;
-    const ds = await createDataset(server.base, 'flaky', itemsOf(N));
-    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+    const ds = await d.seedDataset('flaky', itemsOf(N));
+    const trig = await d.triggerRun(ds.id, {
       targetId: 'flaky',
       scorerIds: ['exact'],
       maxConcurrency: 10,
       maxRetries: 3,
     });
-    expect(trig.status).toBe(202);
-    const run = await waitRunFinal(server.base, ds.id, trig.json.runId, 30_000);
+    expect(d.lastStatus).toBe(202);
+    const run = await d.waitRunFinal(ds.id, trig.runId, 30_000);
     expect(run).toMatchObject({ status: 'completed', succeededCount: N, failedCount: 0 });
-    expect(run.summary.scorers[0]).toMatchObject({ count: N, mean: 1 });
+    expect(run.summary?.scorers[0]).toMatchObject({ count: N, mean: 1 });
 
     const log = calls('flaky');
     const limited = log.filter((c) => c.outcome === '429');

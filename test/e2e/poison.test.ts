@@ -5,13 +5,10 @@
  * three losses, every other item `succeeded`, and the run `completed`.
  */
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
-  allResults,
-  createDataset,
-  FINAL_RUN_STATUSES,
+  Driver,
   freePort,
-  getRun,
+  isFinal,
   killAllChildren,
   removeTempDirs,
   type Server,
@@ -20,7 +17,8 @@ import {
   tempDir,
   waitExit,
   writeFile,
-} from './helpers.js';
+} from '@assay/testkit';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 afterEach(killAllChildren);
 afterAll(async () => {
@@ -51,17 +49,13 @@ describe('a poison item that kills its worker every time', () => {
     const port = await freePort();
     const args = ['--config', config, '--data-dir', join(dir, 'data'), '--lease-ms', '3000'];
     let server: Server = await startServer(port, args);
+    const d = new Driver(server);
     const items = Array.from({ length: 40 }, (_, i) => ({
       input: { answer: `a${i}`, poison: i === 12 },
       groundTruth: `a${i}`,
     }));
-    const ds = await createDataset(server.base, 'poison', items);
-    const trig = await fetch(`${server.base}/api/datasets/${ds.id}/runs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ targetId: 'fragile', maxConcurrency: 5, maxConsecutiveFailures: 0 }),
-    });
-    const runId = ((await trig.json()) as { runId: string }).runId;
+    const ds = await d.seedDataset('poison', items);
+    const { runId } = await d.triggerRun(ds.id, { targetId: 'fragile', maxConcurrency: 5, maxConsecutiveFailures: 0 });
 
     // A supervisor: whenever the server dies, start it again (at most 8 times).
     let crashes = 0;
@@ -74,19 +68,19 @@ describe('a poison item that kills its worker every time', () => {
         server = await startServer(port, args);
         continue;
       }
-      run = await getRun(server.base, ds.id, runId).catch(() => null);
-      if (run && FINAL_RUN_STATUSES.includes(run.status)) break;
+      run = await d.getRun(ds.id, runId).catch(() => null);
+      if (run && isFinal(run)) break;
     }
     expect(run).toMatchObject({ status: 'completed', succeededCount: 39, failedCount: 1 });
     expect(crashes).toBe(3);
-    const results = await allResults(server.base, ds.id, runId);
+    const results = await d.allResults(ds.id, runId);
     expect(results).toHaveLength(40);
-    const poison = results.find((r: any) => r.input.poison);
+    const poison: any = results.find((r: any) => r.input.poison);
     expect(poison.status).toBe('failed');
     expect(poison.error).toMatchObject({ code: 'WORKER_LOST', retryable: false });
     expect(poison.error.message).toContain('stopped 3 times');
     for (const r of results.filter((x: any) => !x.input.poison)) {
-      expect(r).toMatchObject({ status: 'succeeded', output: r.input.answer });
+      expect(r).toMatchObject({ status: 'succeeded', output: (r.input as { answer: string }).answer });
     }
     server.killGroup('SIGTERM');
     await waitExit(server, 15_000);

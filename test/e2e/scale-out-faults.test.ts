@@ -6,26 +6,25 @@
  */
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
-import { dropDatabase, freshDatabase, pgAdmin, servicesUp } from '@assay/testkit/services';
 import {
-  allResults,
-  api,
-  createDataset,
+  Driver,
   doneCount,
+  dropDatabase,
   freePort,
-  getRun,
+  freshDatabase,
   killAllChildren,
+  pgAdmin,
   removeTempDirs,
   runAssay,
+  servicesUp,
   sleep,
   sleepyConfig,
   startServer,
   startWorkers,
   tempDir,
   waitFor,
-  waitRunFinal,
-} from './helpers.js';
+} from '@assay/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const up = await servicesUp('scale-out fault e2e', { redis: true, postgres: true });
 const DB = `assay_e2e_faults_${process.pid}`;
@@ -81,25 +80,25 @@ describe.skipIf(!up)('scale-out faults (real processes, never restarted)', () =>
     expect((await runAssay(['migrate'], { cwd: dir, env })).code).toBe(0);
     const port = await freePort();
     const server = await startServer(port, ['--no-worker', '--config', config], { cwd: dir, env });
+    const d = new Driver(server);
     const workerArgs = ['worker', '--config', config, '--lease-ms', '2000', '--reconcile-ms', '500'];
     const workers = await startWorkers(2, workerArgs, { cwd: dir, env });
 
     const ITEMS = 3_000;
-    const ds = await createDataset(
-      server.base,
+    const ds = await d.seedDataset(
       'faults',
       Array.from({ length: ITEMS }, (_, i) => ({ input: { answer: `a${i}` }, groundTruth: `a${i}` })),
     );
-    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+    const trig = await d.triggerRun(ds.id, {
       targetId: 'sleepy',
       scorerIds: ['exact'],
       maxConcurrency: 8,
     });
-    expect(trig.status).toBe(202);
-    const runId: string = trig.json.runId;
+    expect(d.lastStatus).toBe(202);
+    const runId: string = trig.runId;
     const progress = (n: number, what: string) =>
       waitFor(
-        () => getRun(server.base, ds.id, runId),
+        () => d.getRun(ds.id, runId),
         (r) => doneCount(r) >= n,
         { what, ms: 60_000, every: 50 },
       );
@@ -109,20 +108,19 @@ describe.skipIf(!up)('scale-out faults (real processes, never restarted)', () =>
     await redis.kill();
     // A trigger while Redis is down still answers 202 pending: the run row is durable in
     // PostgreSQL, and its job is enqueued when Redis is back (or by the reconciler).
-    const small = await createDataset(
-      server.base,
+    const small = await d.seedDataset(
       'during-outage',
       Array.from({ length: 20 }, (_, i) => ({ input: { answer: `b${i}` }, groundTruth: `b${i}` })),
     );
-    const duringOutage = await api(server.base, 'POST', `/datasets/${small.id}/runs`, {
+    const duringOutage = await d.triggerRun(small.id, {
       targetId: 'sleepy',
       scorerIds: ['exact'],
     });
-    expect(duringOutage.status).toBe(202);
-    expect(duringOutage.json.status).toBe('pending');
+    expect(d.lastStatus).toBe(202);
+    expect(duringOutage.status).toBe('pending');
     await sleep(1_000);
     redis = await startRedis(redisPort);
-    const before = doneCount(await getRun(server.base, ds.id, runId));
+    const before = doneCount(await d.getRun(ds.id, runId));
     expect(before).toBeLessThan(ITEMS); // the PostgreSQL fault below must hit a live run
     await progress(Math.min(ITEMS, before + 100), 'progress after the Redis restart');
 
@@ -134,17 +132,17 @@ describe.skipIf(!up)('scale-out faults (real processes, never restarted)', () =>
     await sleep(3_000);
     await pgAdmin((c) => c.query(`ALTER DATABASE ${DB} WITH ALLOW_CONNECTIONS true`));
 
-    const run = await waitRunFinal(server.base, ds.id, runId, 60_000).catch((e) => {
+    const run = await d.waitRunFinal(ds.id, runId, 60_000).catch((e) => {
       const logs = workers.map((w, i) => `--- worker ${i} ---\n${w.output().slice(-4000)}`).join('\n');
       throw new Error(`${e.message}\n${logs}`);
     });
     expect(run.status).toBe('completed');
     expect(run.succeededCount).toBe(ITEMS);
-    const results = await allResults(server.base, ds.id, runId);
+    const results = await d.allResults(ds.id, runId);
     expect(results).toHaveLength(ITEMS);
     expect(new Set(results.map((r) => r.itemId)).size).toBe(ITEMS);
     expect(results.every((r) => r.status === 'succeeded')).toBe(true);
-    const other = await waitRunFinal(server.base, small.id, duringOutage.json.runId, 60_000);
+    const other = await d.waitRunFinal(small.id, duringOutage.runId, 60_000);
     expect(other.status).toBe('completed');
     expect(other.succeededCount).toBe(20);
     // Nobody was restarted: the same processes reconnected.

@@ -2,26 +2,27 @@
  * The scale-out deployment as real processes: one `assay serve --no-worker` and three
  * `assay worker`s on PostgreSQL + BullMQ/Redis. One worker is killed with SIGKILL mid-run.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { dropDatabase, freshDatabase, REDIS_URL, servicesUp } from '@assay/testkit/services';
+
 import {
-  allResults,
-  api,
-  createDataset,
+  Driver,
   doneCount,
+  dropDatabase,
   freePort,
-  getRun,
+  freshDatabase,
   killAllChildren,
+  REDIS_URL,
   removeTempDirs,
   runAssay,
+  servicesUp,
   sleepyConfig,
   startServer,
   startWorkers,
   tempDir,
   waitExit,
   waitFor,
-  waitRunFinal,
-} from './helpers.js';
+  workerPid,
+} from '@assay/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const up = await servicesUp('scale-out e2e', { redis: true, postgres: true });
 const DB = `assay_e2e_scale_${process.pid}`;
@@ -31,8 +32,6 @@ afterAll(async () => {
   removeTempDirs();
   if (up) await dropDatabase(DB);
 });
-
-const pidOf = (workerId: string) => Number(workerId.split(':')[1]);
 
 describe.skipIf(!up)('scale-out: 1 API + 3 workers on PostgreSQL and Redis', () => {
   it('a worker killed with SIGKILL mid-run: the run completes, one result per item, several workers produced results', async () => {
@@ -59,14 +58,14 @@ describe.skipIf(!up)('scale-out: 1 API + 3 workers on PostgreSQL and Redis', () 
 
     const port = await freePort();
     const server = await startServer(port, ['--no-worker', '--config', config], { cwd: dir, env });
+    const d = new Driver(server);
     const workers = await startWorkers(3, ['worker', '--config', config, '--lease-ms', '2000', '--concurrency', '4'], {
       cwd: dir,
       env,
     });
 
     const ITEMS = 2_000;
-    const ds = await createDataset(
-      server.base,
+    const ds = await d.seedDataset(
       'scale',
       Array.from({ length: ITEMS }, (_, i) => ({ input: { answer: `a${i}` }, groundTruth: `a${i}` })),
     );
@@ -74,14 +73,14 @@ describe.skipIf(!up)('scale-out: 1 API + 3 workers on PostgreSQL and Redis', () 
     // Live progress through the API process, which runs no worker: the events come over Redis.
     const sse = new AbortController();
     let events = '';
-    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+    const trig = await d.triggerRun(ds.id, {
       targetId: 'sleepy',
       scorerIds: ['exact'],
       maxConcurrency: 16,
     });
-    expect(trig.status).toBe(202);
-    expect(trig.json.status).toBe('pending');
-    const runId: string = trig.json.runId;
+    expect(d.lastStatus).toBe(202);
+    expect(trig.status).toBe('pending');
+    const runId: string = trig.runId;
     void fetch(`${server.base}/api/datasets/${ds.id}/runs/${runId}/events`, { signal: sse.signal })
       .then(async (r) => {
         for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) events += Buffer.from(chunk);
@@ -90,28 +89,30 @@ describe.skipIf(!up)('scale-out: 1 API + 3 workers on PostgreSQL and Redis', () 
 
     // Kill, mid-run, a worker that has produced results.
     await waitFor(
-      () => getRun(server.base, ds.id, runId),
+      () => d.getRun(ds.id, runId),
       (r) => doneCount(r) >= ITEMS / 5,
       { what: 'a fifth of the run', ms: 60_000, every: 25 },
     );
-    const first = await api(server.base, 'GET', `/datasets/${ds.id}/runs/${runId}/results?page=0&perPage=100`);
-    const producing = new Set(first.json.results.map((r: { workerId: string }) => pidOf(r.workerId)));
+    const first = await d.listRunResults(ds.id, runId, { page: 0, perPage: 100 });
+    const producing = new Set(first.results.map((r) => workerPid(r.workerId)));
     const victim = workers.find((w) => producing.has(w.pid)) ?? workers[0];
-    expect(doneCount(await getRun(server.base, ds.id, runId))).toBeLessThan(ITEMS);
+    expect(doneCount(await d.getRun(ds.id, runId))).toBeLessThan(ITEMS);
     victim.killGroup('SIGKILL');
     expect((await waitExit(victim, 10_000)).signal).toBe('SIGKILL');
 
-    const run = await waitRunFinal(server.base, ds.id, runId, 90_000);
+    const run = await d.waitRunFinal(ds.id, runId, 90_000);
     expect(run.status).toBe('completed');
     expect(run.succeededCount).toBe(ITEMS);
     expect(run.failedCount).toBe(0);
 
-    const results = await allResults(server.base, ds.id, runId);
+    const results = await d.allResults(ds.id, runId);
     expect(results).toHaveLength(ITEMS);
     expect(new Set(results.map((r) => `${r.itemId}:${r.repetition}`)).size).toBe(ITEMS);
-    expect(results.every((r) => r.status === 'succeeded' && r.output === r.input?.answer)).toBe(true);
+    expect(
+      results.every((r) => r.status === 'succeeded' && r.output === (r.input as { answer?: string } | null)?.answer),
+    ).toBe(true);
     const byWorker = new Map<number, number>();
-    for (const r of results) byWorker.set(pidOf(r.workerId), (byWorker.get(pidOf(r.workerId)) ?? 0) + 1);
+    for (const r of results) byWorker.set(workerPid(r.workerId), (byWorker.get(workerPid(r.workerId)) ?? 0) + 1);
     expect(byWorker.size).toBeGreaterThanOrEqual(2);
     for (const pid of byWorker.keys()) expect(workers.map((w) => w.pid)).toContain(pid);
 

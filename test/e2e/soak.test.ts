@@ -2,9 +2,10 @@
  * Three trials of the crash soak (scripts/soak.ts; `npm run soak` runs 20+): a real `assay serve`
  * killed with SIGKILL at random moments and restarted, then the SQLite file checked directly.
  */
+
+import { killAllChildren } from '@assay/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SOAK, describeTrial, soak } from '../../scripts/soak.js';
-import { killAllChildren } from './helpers.js';
 
 afterAll(killAllChildren);
 

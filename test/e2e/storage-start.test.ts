@@ -8,9 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ASSAY_BIN, cleanEnv, removeTempDirs, tempDir } from '@assay/testkit';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ASSAY_BIN, cleanEnv, removeTempDirs, tempDir } from './helpers.js';
 
 const root = process.getuid?.() === 0;
 const canDrop = !root || existsSync('/usr/bin/setpriv');

@@ -5,11 +5,8 @@
  * guilty item failed (TARGET_TIMEOUT, SCORER_TIMEOUT, USER_CODE_EXITED) and the rest succeeded.
  */
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
-  allResults,
-  api,
-  createDataset,
+  Driver,
   freePort,
   killAllChildren,
   removeTempDirs,
@@ -18,9 +15,9 @@ import {
   startServer,
   tempDir,
   waitExit,
-  waitRunFinal,
   writeFile,
-} from './helpers.js';
+} from '@assay/testkit';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 afterEach(killAllChildren);
 afterAll(async () => {
@@ -80,27 +77,28 @@ async function serve() {
 describe('user code in worker threads', () => {
   it('a target that spins, one that spins after an await, one that exits: those items fail, the rest succeed, health answers throughout', async () => {
     const server = await serve();
+    const d = new Driver(server);
     const items = Array.from({ length: 30 }, (_, i) => ({
       input: { answer: `a${i}`, spin: i === 3, spinLater: i === 11, exit: i === 20 },
       groundTruth: `a${i}`,
     }));
-    const ds = await createDataset(server.base, 'spinning-targets', items);
+    const ds = await d.seedDataset('spinning-targets', items);
     const stop = new AbortController();
     const health = sampleHealth(server, stop.signal);
-    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+    const trig = await d.triggerRun(ds.id, {
       targetId: 'mixed',
       scorerIds: ['exact'],
       itemTimeoutMs: 1000,
       maxRetries: 0,
       maxConcurrency: 5,
     });
-    expect(trig.status).toBe(202);
-    const run = await waitRunFinal(server.base, ds.id, trig.json.runId, 60_000);
+    expect(d.lastStatus).toBe(202);
+    const run = await d.waitRunFinal(ds.id, trig.runId, 60_000);
     stop.abort();
     const worst = await health;
     expect(run).toMatchObject({ status: 'completed', succeededCount: 27, failedCount: 3 });
-    const results = await allResults(server.base, ds.id, trig.json.runId);
-    const byAnswer = new Map(results.map((r: any) => [r.input.answer, r]));
+    const results = await d.allResults(ds.id, trig.runId);
+    const byAnswer = new Map<string, any>(results.map((r: any) => [r.input.answer, r]));
     expect(byAnswer.get('a3').error.code).toBe('TARGET_TIMEOUT');
     expect(byAnswer.get('a11').error.code).toBe('TARGET_TIMEOUT');
     expect(byAnswer.get('a20').error.code).toBe('USER_CODE_EXITED');
@@ -113,6 +111,7 @@ describe('user code in worker threads', () => {
 
   it('a scorer that spins fails its item with SCORER_TIMEOUT; a ReDoS pattern and a 120 kB levenshtein finish', async () => {
     const server = await serve();
+    const d = new Driver(server);
     const long = 'ab'.repeat(60_000);
     const items = [
       ...Array.from({ length: 8 }, (_, i) => ({
@@ -120,38 +119,38 @@ describe('user code in worker threads', () => {
         groundTruth: `a${i}`,
       })),
     ];
-    const ds = await createDataset(server.base, 'spinning-scorer', items);
+    const ds = await d.seedDataset('spinning-scorer', items);
     const stop = new AbortController();
     const health = sampleHealth(server, stop.signal);
-    const trig = await api(server.base, 'POST', `/datasets/${ds.id}/runs`, {
+    const trig = await d.triggerRun(ds.id, {
       targetId: 'mixed',
       scorerIds: ['spins', 'exact'],
       scorerTimeoutMs: 1500,
     });
-    const run = await waitRunFinal(server.base, ds.id, trig.json.runId, 60_000);
+    const run = await d.waitRunFinal(ds.id, trig.runId, 60_000);
     expect(run).toMatchObject({ status: 'completed', succeededCount: 7, failedCount: 1 });
-    const results = await allResults(server.base, ds.id, trig.json.runId);
-    const bad = results.find((r: any) => r.input.spinScore);
+    const results = await d.allResults(ds.id, trig.runId);
+    const bad: any = results.find((r: any) => r.input.spinScore);
     expect(bad.error).toMatchObject({ code: 'SCORER_TIMEOUT' });
     expect(bad.error.message).toContain("scorer 'spins'");
 
     // Built-ins fed with hostile data: a catastrophic pattern and a huge edit distance.
-    const hostile = await createDataset(server.base, 'hostile-builtins', [
+    const hostile = await d.seedDataset('hostile-builtins', [
       { input: `${'a'.repeat(31)}!`, groundTruth: '^(a+)+$' },
       { input: long, groundTruth: 'ba'.repeat(60_000) },
     ]);
-    const trig2 = await api(server.base, 'POST', `/datasets/${hostile.id}/runs`, {
+    const trig2 = await d.triggerRun(hostile.id, {
       targetId: 'echo',
       scorerIds: ['redos', 'levenshtein'],
       itemTimeoutMs: 1000,
       scorerTimeoutMs: 5000,
     });
-    expect(trig2.status).toBe(202);
-    const run2 = await waitRunFinal(server.base, hostile.id, trig2.json.runId, 60_000);
+    expect(d.lastStatus).toBe(202);
+    const run2 = await d.waitRunFinal(hostile.id, trig2.runId, 60_000);
     stop.abort();
     const worst = await health;
     expect(run2.status).toBe('completed');
-    const r2 = await allResults(server.base, hostile.id, trig2.json.runId);
+    const r2 = await d.allResults(hostile.id, trig2.runId);
     expect(r2).toHaveLength(2);
     for (const r of r2) expect(r.scores).toHaveLength(2);
     expect(worst).toBeLessThan(10_000);

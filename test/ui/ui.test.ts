@@ -8,21 +8,22 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  api,
   type Child,
+  Driver,
   freePort,
   killAllChildren,
   REPO_ROOT,
+  rawApi,
   removeTempDirs,
   type Server,
   spawnAssay,
   startServer,
   tempDir,
   writeFile,
-} from '../e2e/helpers.js';
+} from '@assay/testkit';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(REPO_ROOT, 'docs/screenshots');
@@ -42,6 +43,7 @@ function newestSource(): number {
 let dir: string;
 let flag: string;
 let server: Server;
+let client: Driver;
 let worker: Child | undefined;
 let context: BrowserContext;
 let page: Page;
@@ -142,6 +144,7 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
       join(dir, 'data'),
       '--no-worker',
     ]);
+    client = new Driver(server);
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
@@ -232,19 +235,19 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     await rowsOf('Items', 1);
     await page.getByRole('searchbox', { name: 'Search items' }).fill('');
     await rowsOf('Items', 6);
-    const items = await api(server.base, 'GET', `/datasets/${datasetId}/items?perPage=10`);
-    const q1 = items.json.items.find((i: any) => i.input === 'q1');
+    const items = await client.listItems(datasetId, { perPage: 10 });
+    const q1 = items.items.find((i) => i.input === 'q1')!;
     expect(q1.groundTruth).toBe('ans-q1');
     expect(q1.metadata).toEqual({ topic: 'geo' });
     await shot('dataset');
   });
 
   it('adds, edits and deletes an item, checking JSON and the dataset schema first', async () => {
-    const ds = await api(server.base, 'POST', '/datasets', {
+    const ds = await client.createDataset({
       name: 'with-schema',
       inputSchema: { type: 'object', required: ['question'], properties: { question: { type: 'string' } } },
     });
-    await page.goto(`${server.base}/datasets/${ds.json.id}`);
+    await page.goto(`${server.base}/datasets/${ds.id}`);
     await page.getByRole('button', { name: 'Add item' }).click();
     const editor = page.getByRole('dialog', { name: 'Add item' });
     await editor.getByLabel('Input (JSON)').fill('{ "question": ');
@@ -256,7 +259,7 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
       .getByText(/question/)
       .first()
       .waitFor();
-    expect((await api(server.base, 'GET', `/datasets/${ds.json.id}`)).json.itemCount).toBe(0);
+    expect((await client.getDataset(ds.id)).itemCount).toBe(0);
     await editor.getByLabel('Input (JSON)').fill('{ "question": "capital of Peru?" }');
     await editor.getByLabel('Ground truth (JSON, optional)').fill('"Lima"');
     await editor.getByRole('button', { name: 'Save' }).click();
@@ -273,8 +276,8 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByText('No items yet').waitFor();
-    const versions = await api(server.base, 'GET', `/datasets/${ds.json.id}/versions`);
-    expect(versions.json.versions.map((v: any) => [v.added, v.updated, v.deleted])).toEqual([
+    const versions = await client.listVersions(ds.id);
+    expect(versions.versions.map((v) => [v.added, v.updated, v.deleted])).toEqual([
       [0, 0, 1],
       [0, 1, 0],
       [1, 0, 0],
@@ -318,13 +321,9 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     await expectText('0 failed');
     await page.getByLabel('Filter results').selectOption('');
     await rowsOf('Results', 6);
-    const attempts = await api(
-      server.base,
-      'GET',
-      `/datasets/${datasetId}/runs/${failedRunId}/results?status=succeeded`,
-    );
-    expect(attempts.json.pagination.total).toBe(6);
-    const retried = attempts.json.results.filter((r: any) => r.attempt > 1 || /[25]$/.test(r.input));
+    const attempts = await client.listRunResults(datasetId, failedRunId, { status: 'succeeded' });
+    expect(attempts.pagination.total).toBe(6);
+    const retried = attempts.results.filter((r: any) => r.attempt > 1 || /[25]$/.test(r.input));
     expect(retried.every((r: any) => r.status === 'succeeded')).toBe(true);
   });
 
@@ -376,8 +375,8 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
       `document.querySelector('table[aria-label="Results"] tbody tr td:nth-child(3)')?.textContent === '1'`,
     );
     expect(await firstScore().textContent()).toBe('1');
-    const stats = await api(server.base, 'GET', `/datasets/${datasetId}/runs/${worse}/scores?bins=2`);
-    expect(stats.json.scorers).toEqual([
+    const stats = await client.scoreStats(datasetId, worse, { bins: 2 });
+    expect(stats.scorers).toEqual([
       { scorerId: 'match', count: 6, mean: 0.5, passRate: 0.5, errors: 0, histogram: [3, 3] },
     ]);
 
@@ -398,15 +397,16 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     await shot('compare');
 
     // The same through the API, with a threshold that forgives any drop.
-    const lenient = await api(server.base, 'POST', `/datasets/${datasetId}/compare`, {
+    const lenient = await client.compare(datasetId, {
       runIdA: good,
       runIdB: worse,
       thresholds: { match: 1 },
     });
-    expect(lenient.status).toBe(200);
-    expect(lenient.json.scorers[0].regressed).toBe(false);
-    expect(lenient.json.counts.regressed).toBe(0);
-    const bad = await api(server.base, 'POST', `/datasets/${datasetId}/compare`, { runIdA: good });
+    expect(client.lastStatus).toBe(200);
+    expect(lenient.scorers[0].regressed).toBe(false);
+    expect(lenient.counts.regressed).toBe(0);
+    // Without runIdB: a request the SDK's types would not let through.
+    const bad = await rawApi(server.base, 'POST', `/datasets/${datasetId}/compare`, { runIdA: good });
     expect(bad.status).toBe(400);
 
     await page.goto(`${server.base}/`);
@@ -424,7 +424,7 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
       await picker.getByRole('button', { name: 'Save' }).click();
       await picker.waitFor({ state: 'hidden' });
       await page.getByTestId('default-scorers').getByText('default scorers: match').waitFor();
-      expect((await api(server.base, 'GET', `/datasets/${datasetId}`)).json.scorerIds).toEqual(['match']);
+      expect((await client.getDataset(datasetId)).scorerIds).toEqual(['match']);
       await page.getByRole('button', { name: 'New run' }).click();
       const dialog = page.getByRole('dialog', { name: 'New run' });
       await dialog.getByLabel('Target').selectOption('worse');
@@ -435,11 +435,11 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
       const runId = page.url().split('/runs/')[1]!;
       await page.locator('h1 [data-status="completed"]').waitFor({ timeout: 30_000 });
       await page.getByTestId('scorer-match').getByText('pass rate (≥ 0.9)').waitFor();
-      const run = (await api(server.base, 'GET', `/datasets/${datasetId}/runs/${runId}`)).json;
+      const run = await client.getRun(datasetId, runId);
       expect(run.scorerIds).toEqual(['match']);
-      expect(run.summary.passThreshold).toBe(0.9);
+      expect(run.summary?.passThreshold).toBe(0.9);
     } finally {
-      await api(server.base, 'PATCH', `/datasets/${datasetId}`, { scorerIds: null });
+      await client.updateDataset(datasetId, { scorerIds: null });
     }
   });
 });

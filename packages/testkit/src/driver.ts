@@ -12,8 +12,8 @@ export const doneCount = (run: Pick<Run, 'succeededCount' | 'failedCount'> | nul
   (run?.succeededCount ?? 0) + (run?.failedCount ?? 0);
 
 /** True for a run in a final status (`completed`, `failed`, `cancelled`). */
-export const isFinal = (run: Pick<Run, 'status'> | null | undefined): boolean =>
-  !!run && FINAL_RUN_STATUSES.includes(run.status);
+export const isFinal = (run: { status: string } | null | undefined): boolean =>
+  !!run && (FINAL_RUN_STATUSES as readonly string[]).includes(run.status);
 
 /**
  * The typed e2e driver: the SDK ({@link AssayClient}, so every response has the contract's type)
@@ -82,3 +82,6 @@ export class Driver extends AssayClient {
     throw new Error('results never ended (hasMore stayed true)');
   }
 }
+
+/** The process id in a result's `workerId` (`<host>:<pid>:…`); NaN when there is none. */
+export const workerPid = (workerId: string | null | undefined): number => Number(workerId?.split(':')[1]);
