@@ -102,4 +102,57 @@ await describeStorage('Analysis', (f) => {
     );
     expect((await f.storage.summarizeRun(runId2)).scorers[0].median).toBeCloseTo(0.4, 10);
   });
+
+  it('pages result keys (status and scores, no payloads) by item and repetition', async () => {
+    const ds = await f.storage.createDataset({ name: 'keys' });
+    const { items, version } = await f.storage.addItems(
+      ds.id,
+      Array.from({ length: 5 }, (_, i) => ({ input: i })),
+    );
+    const runId = await f.newRun(ds.id, version, 2);
+    await f.planAll(runId);
+    const claimed = await f.claimAll(runId);
+    await f.storage.writeOutcomes(
+      runId,
+      claimed
+        .filter((c) => c.repetition === 0)
+        .map((c) => ({
+          ...f.outcome(c.itemId, 'succeeded'),
+          scores: [
+            { scorerId: 'b', score: 0.5, reason: null, error: null },
+            { scorerId: 'a', score: null, reason: null, error: 'threw' },
+          ],
+        })),
+    );
+    const keys: Awaited<ReturnType<typeof f.storage.listResultKeys>> = [];
+    let after: { itemId: string; repetition: number } | null = null;
+    for (;;) {
+      const page = await f.storage.listResultKeys(runId, after, 3);
+      if (!page.length) break;
+      keys.push(...page);
+      after = page[page.length - 1];
+    }
+    const ids = items.map((i) => i.id).sort();
+    expect(keys.map((k) => [k.itemId, k.repetition])).toEqual(
+      ids.flatMap((id) => [
+        [id, 0],
+        [id, 1],
+      ]),
+    );
+    expect(keys[0]).toEqual({
+      itemId: ids[0],
+      repetition: 0,
+      status: 'succeeded',
+      scores: [
+        { scorerId: 'a', score: null },
+        { scorerId: 'b', score: 0.5 },
+      ],
+    });
+    expect(keys[1]).toEqual({ itemId: ids[0], repetition: 1, status: 'running', scores: [] });
+    // Score cards: the errored scorer has no values, one error per result.
+    expect(await f.storage.scoreStats(runId, 4)).toEqual([
+      { scorerId: 'a', count: 0, mean: null, passRate: null, errors: 5, histogram: [0, 0, 0, 0] },
+      { scorerId: 'b', count: 5, mean: 0.5, passRate: 1, errors: 0, histogram: [0, 0, 5, 0] },
+    ]);
+  });
 });

@@ -149,4 +149,46 @@ await describeStorage('Work ledger', (f) => {
     expect(a).toMatchObject({ itemId: items[0].id, latencyMs: 12.5 });
     expect(a.scores).toEqual([{ scorerId: 's', score: 0.75, reason: 'same scorer again', error: null }]);
   });
+
+  it('leases run on the store clock: a heartbeat extends them, and only an expired one is taken over', async () => {
+    const ds = await f.storage.createDataset({ name: 'lease' });
+    const { items, version } = await f.storage.addItems(ds.id, [{ input: 'a' }, { input: 'b' }]);
+    const runId = await f.newRun(ds.id, version);
+    await f.planAll(runId);
+    const held = await f.storage.claimWork(runId, 'A', 10, 1_000);
+    expect(held).toHaveLength(2);
+    await f.clock.advance(600);
+    expect(await f.storage.extendClaims(runId, 'A', 1_000)).toBe(2); // now + 1 000: until 1 600
+    await f.clock.advance(600); // 1 200: the first lease would have run out, the renewed one has not
+    expect(await f.storage.claimWork(runId, 'B', 10, 1_000)).toEqual([]);
+    await f.clock.advance(400); // 1 600: not yet (a lease runs out after its last millisecond)
+    expect(await f.storage.claimWork(runId, 'B', 10, 1_000)).toEqual([]);
+    await f.clock.advance(1);
+    const taken = await f.storage.claimWork(runId, 'B', 10, 1_000);
+    expect(taken.map((c) => c.itemId).sort()).toEqual(items.map((i) => i.id).sort());
+    expect(taken.every((c) => c.lostClaims === 1 && c.claimToken > held[0].claimToken)).toBe(true);
+    expect(await f.storage.listClaimOwners(runId)).toEqual(['B']);
+    // A's heartbeat after the takeover extends nothing, and its outcome is dropped.
+    expect(await f.storage.extendClaims(runId, 'A', 1_000)).toBe(0);
+    const late = { ...f.outcome(items[0].id, 'succeeded'), workerId: 'A', claimToken: held[0].claimToken };
+    expect(await f.storage.writeOutcomes(runId, [late])).toEqual({ succeeded: 0, failed: 0 });
+  });
+
+  it('closes the pending items of a run: queued and claimed ones, never finished ones', async () => {
+    const ds = await f.storage.createDataset({ name: 'close' });
+    const { items, version } = await f.storage.addItems(ds.id, [{ input: 'a' }, { input: 'b' }, { input: 'c' }]);
+    const runId = await f.newRun(ds.id, version);
+    await f.planAll(runId);
+    const [first] = await f.storage.claimWork(runId, 'w', 1, 60_000);
+    const claimed = await f.storage.claimWork(runId, 'w', 1, 60_000);
+    expect(claimed).toHaveLength(1);
+    await f.storage.writeOutcomes(runId, [{ ...f.outcome(first.itemId, 'succeeded'), claimToken: first.claimToken }]);
+    expect(await f.storage.countUnfinished(runId)).toBe(2);
+    expect(await f.storage.closePendingItems(runId, 'skipped')).toBe(2);
+    expect(await f.storage.countUnfinished(runId)).toBe(0);
+    const results = await f.storage.listResults(runId, { page: 0, perPage: 10 });
+    expect(results.rows.map((r) => r.status).sort()).toEqual(['skipped', 'skipped', 'succeeded']);
+    expect(items).toHaveLength(3);
+    expect(await f.storage.closePendingItems('run_missing', 'cancelled')).toBe(0);
+  });
 });

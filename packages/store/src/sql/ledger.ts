@@ -188,11 +188,15 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
           .limit(want);
         if (expired) pick = pick.where('lease_until', '<', nowMs);
         if (ctx.adapter.supportsRowLocks) pick = pick.forUpdate().skipLocked();
-        // Taking over an expired claim: that claim was lost (see LOST).
-        const r = await sql<(typeof claimed)[number]>`update run_items
+        // Taking over an expired claim: that claim was lost (see LOST). The pick is a materialized
+        // CTE so it runs once: as an `in (subquery)`, PostgreSQL may plan a nested-loop semi join
+        // that re-runs the locking subquery per row, each run skipping the rows already updated
+        // and so handing out the next one, which claimed every queued item whatever `limit` was.
+        const r = await sql<(typeof claimed)[number]>`with picked as materialized ${pick}
+          update run_items
           set status = 'running', claim_token = claim_token + 1, lease_until = ${nowMs + leaseMs}, worker_id = ${workerId}
             ${expired ? sql`, lost_claims = ${LOST}` : sql``}
-          where run_id = ${runId} and (item_id, repetition) in (${pick})
+          where run_id = ${runId} and (item_id, repetition) in (select item_id, repetition from picked)
           returning item_id, repetition, attempt, claim_token, item_row_id, lost_claims`.execute(trx);
         claimed.push(...r.rows);
       }
