@@ -1,9 +1,11 @@
 export type { DB } from './db-types.js';
 export type { SqlDialectAdapter, SqlParamType } from './dialect/adapter.js';
-export { postgresMigrations } from './migrations/postgres.js';
-export { sqliteMigrations } from './migrations/sqlite.js';
-export { createPostgresStorage, openPostgres, type PostgresOptions, postgresAdapter } from './postgres.js';
-export { createPostgresHealth, type PostgresHealthOptions } from './postgres-health.js';
+export { postgresAdapter } from './dialect/postgres/adapter.js';
+export { createPostgresHealth, type PostgresHealthOptions } from './dialect/postgres/health.js';
+export { postgresMigrations } from './dialect/postgres/migrations.js';
+export { createPostgresStorage, openPostgres, type PostgresOptions } from './dialect/postgres/open.js';
+export { sqliteAdapter } from './dialect/sqlite/adapter.js';
+export { isStorageFault, SqliteHealth, type SqliteHealthOptions } from './dialect/sqlite/health.js';
+export { sqliteMigrations } from './dialect/sqlite/migrations.js';
+export { createSqliteStorage, openSqlite, type SqliteOptions } from './dialect/sqlite/open.js';
 export { SqlStorage, type SqlStorageOptions } from './sql-storage.js';
-export { createSqliteStorage, openSqlite, type SqliteOptions, sqliteAdapter } from './sqlite.js';
-export { isStorageFault, SqliteHealth, type SqliteHealthOptions } from './sqlite-health.js';

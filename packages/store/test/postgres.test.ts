@@ -3,8 +3,8 @@ import { createTestDatabase, describeWithService, pgAvailable, type TestDatabase
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { MIGRATION_LOCK_KEY } from '../src/dialect/postgres/adapter.js';
 import { createPostgresStorage, type SqlStorage } from '../src/index.js';
-import { MIGRATION_LOCK_KEY } from '../src/postgres.js';
 
 /** What only PostgreSQL can get wrong: several processes (pools) on one database at once. */
 describeWithService(await pgAvailable())('PostgreSQL adapter', () => {

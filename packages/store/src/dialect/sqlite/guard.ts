@@ -1,7 +1,7 @@
 import { StorageUnavailableError } from '@assay/core';
 import type Database from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
-import type { SqliteHealth } from './sqlite-health.js';
+import type { SqliteHealth } from './health.js';
 
 /**
  * The better-sqlite3 database as Kysely sees it, with the storage health in between: while the

@@ -1,6 +1,6 @@
 import type { StorageHealth, StorageHealthState } from '@assay/core';
 import { type Kysely, sql } from 'kysely';
-import type { DB } from './db-types.js';
+import type { DB } from '../../db-types.js';
 
 export interface PostgresHealthOptions {
   /** How long `select 1` may take before the database counts as unreachable, in ms. Default 2 000. */

@@ -1,47 +1,11 @@
 import type { Clock } from '@assay/core';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
-import type { DB } from './db-types.js';
-import type { SqlDialectAdapter } from './dialect/adapter.js';
-import { sqliteMigrations } from './migrations/sqlite.js';
-import { SqlStorage } from './sql-storage.js';
-import { guardedDatabase } from './sqlite-guard.js';
-import { assertWritableDatabase, isStorageFault, readonlyDatabaseError, SqliteHealth } from './sqlite-health.js';
-
-export const sqliteAdapter: SqlDialectAdapter = {
-  name: 'sqlite',
-  migrations: sqliteMigrations,
-  // IMMEDIATE takes the write lock at BEGIN, so busy_timeout applies instead of a deadlock error.
-  beginWrite: 'begin immediate',
-  // Every write transaction already holds the database's only write lock.
-  supportsRowLocks: false,
-  // SQLite's LIKE ignores ASCII case.
-  caseInsensitiveLike: 'like',
-  isUniqueViolation: (e) => (e as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE',
-  isForeignKeyViolation: (e) => (e as { code?: string })?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY',
-  // Values keep the type they were bound with.
-  typedParam: (value) => sql`${value}`,
-  jsonObjectArray: (fields) =>
-    sql<string>`json_group_array(json_object(${sql.join(fields.map(([k, v]) => sql`${sql.lit(k)}, ${v}`))}))`,
-  // `->>` (SQLite 3.38+) reads a key of JSON text as an SQL value (true/false as 1/0).
-  jsonField: (json, key) => sql`(${json} ->> ${sql.lit(key)})`,
-  // Kysely runs SQLite migrations outside any transaction and without a lock. One IMMEDIATE
-  // transaction around the whole migrator makes them atomic and makes another process wait
-  // (busy_timeout) until they are done; SQLite's DDL is transactional.
-  async withMigrationLock(db, fn) {
-    return db.connection().execute(async (conn) => {
-      await sql`begin immediate`.execute(conn);
-      try {
-        const result = await fn(conn);
-        await sql`commit`.execute(conn);
-        return result;
-      } catch (e) {
-        await sql`rollback`.execute(conn).catch(() => {});
-        throw e;
-      }
-    });
-  },
-};
+import { Kysely, SqliteDialect } from 'kysely';
+import type { DB } from '../../db-types.js';
+import { SqlStorage } from '../../sql-storage.js';
+import { sqliteAdapter } from './adapter.js';
+import { guardedDatabase } from './guard.js';
+import { assertWritableDatabase, isStorageFault, readonlyDatabaseError, SqliteHealth } from './health.js';
 
 export interface SqliteOptions {
   /** Path of the database file; the folder is created when missing. */

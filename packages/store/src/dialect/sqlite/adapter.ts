@@ -1,0 +1,39 @@
+import { sql } from 'kysely';
+import type { SqlDialectAdapter } from '../adapter.js';
+import { sqliteMigrations } from './migrations.js';
+
+/** SQLite (better-sqlite3, WAL): one writer at a time, so no row locks are needed. */
+export const sqliteAdapter: SqlDialectAdapter = {
+  name: 'sqlite',
+  migrations: sqliteMigrations,
+  // IMMEDIATE takes the write lock at BEGIN, so busy_timeout applies instead of a deadlock error.
+  beginWrite: 'begin immediate',
+  // Every write transaction already holds the database's only write lock.
+  supportsRowLocks: false,
+  // SQLite's LIKE ignores ASCII case.
+  caseInsensitiveLike: 'like',
+  isUniqueViolation: (e) => (e as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE',
+  isForeignKeyViolation: (e) => (e as { code?: string })?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY',
+  // Values keep the type they were bound with.
+  typedParam: (value) => sql`${value}`,
+  jsonObjectArray: (fields) =>
+    sql<string>`json_group_array(json_object(${sql.join(fields.map(([k, v]) => sql`${sql.lit(k)}, ${v}`))}))`,
+  // `->>` (SQLite 3.38+) reads a key of JSON text as an SQL value (true/false as 1/0).
+  jsonField: (json, key) => sql`(${json} ->> ${sql.lit(key)})`,
+  // Kysely runs SQLite migrations outside any transaction and without a lock. One IMMEDIATE
+  // transaction around the whole migrator makes them atomic and makes another process wait
+  // (busy_timeout) until they are done; SQLite's DDL is transactional.
+  async withMigrationLock(db, fn) {
+    return db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const result = await fn(conn);
+        await sql`commit`.execute(conn);
+        return result;
+      } catch (e) {
+        await sql`rollback`.execute(conn).catch(() => {});
+        throw e;
+      }
+    });
+  },
+};
