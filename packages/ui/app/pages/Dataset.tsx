@@ -1,7 +1,7 @@
 import { type Dataset, type DatasetItem, hasTruncated } from '@assay/client';
+import { exportFile } from '@assay/core/io';
 import { Validator } from '@cfworker/json-schema';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import Papa from 'papaparse';
 import { useEffect, useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { client, fmt, messageOf } from '../api';
@@ -135,29 +135,10 @@ function WholeItemEditor({
 }
 
 async function exportItems(dataset: Dataset, format: 'jsonl' | 'csv', version: number | undefined) {
+  // The CLI's export (`@assay/core/io`) plus each item's id, which import ignores.
   const parts: string[] = [];
-  let header = true;
-  for await (const it of client.iterateItems(dataset.id, { version })) {
-    const row = {
-      id: it.id,
-      externalId: it.externalId,
-      input: it.input,
-      groundTruth: it.groundTruth,
-      metadata: it.metadata,
-    };
-    if (format === 'jsonl') parts.push(`${JSON.stringify(row)}\n`);
-    else {
-      const cells = {
-        id: row.id,
-        externalId: row.externalId ?? '',
-        input: JSON.stringify(row.input),
-        groundTruth: row.groundTruth === null ? '' : JSON.stringify(row.groundTruth),
-        metadata: row.metadata === null ? '' : JSON.stringify(row.metadata),
-      };
-      parts.push(`${Papa.unparse([cells], { header })}\r\n`);
-      header = false;
-    }
-  }
+  for await (const part of exportFile(client.iterateItems(dataset.id, { version }), format, { id: true }))
+    parts.push(part);
   const blob = new Blob(parts, { type: format === 'jsonl' ? 'application/x-ndjson' : 'text/csv' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);

@@ -1,19 +1,42 @@
 import type { Dataset } from '@assay/client';
+import { defaultTarget, formatFromName, type ImportFormat, planColumns, suggestTarget } from '@assay/core/io';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { apiKey } from '../api';
 import { Modal } from '../components';
-import type { ImportReply, ImportRequest, Target } from '../import-worker';
+import type { ImportReply, ImportRequest } from '../import-worker';
 
-const TARGETS: Target[] = ['input', 'groundTruth', 'metadata', 'externalId', 'ignore'];
+/** The targets offered for a column (values are `@assay/core/io` target paths; '' is not chosen yet). */
+function targetsFor(column: string): { value: string; label: string }[] {
+  const own = defaultTarget(column);
+  const values = ['input', 'groundTruth', 'metadata', 'externalId', 'ignore'];
+  if (!column.includes('.')) {
+    values.splice(1, 0, `input.${column}`);
+    values.splice(3, 0, `groundTruth.${column}`);
+  }
+  if (own && !values.includes(own)) values.unshift(own);
+  const isMeta = column.trim().toLowerCase() === 'metadata';
+  return values.map((value) => ({
+    value,
+    label: value === 'metadata' ? (isMeta ? 'metadata (a JSON object)' : `metadata (as ${column})`) : value,
+  }));
+}
 
-function guess(col: string): Target {
-  const c = col.toLowerCase().replace(/[^a-z]/g, '');
-  if (['input', 'question', 'prompt', 'query', 'text'].includes(c)) return 'input';
-  if (['groundtruth', 'expected', 'answer', 'target', 'label', 'reference'].includes(c)) return 'groundTruth';
-  if (c === 'metadata' || c === 'meta') return 'metadata';
-  if (c === 'externalid' || c === 'id' || c === 'key') return 'externalId';
-  return 'metadata';
+const quote = (cols: string[]) => cols.map((c) => `'${c}'`).join(', ');
+
+/** Why the mapping cannot be validated yet (empty when it can): the import module's own checks. */
+function blockers(columns: string[], mapping: Record<string, string>): string[] {
+  const unchosen = columns.filter((c) => !mapping[c]);
+  const chosen = columns.filter((c) => mapping[c]);
+  const plan = planColumns(chosen, mapping);
+  const out: string[] = [];
+  if (unchosen.length)
+    out.push(
+      `${unchosen.length > 1 ? 'Columns' : 'Column'} ${quote(unchosen)} ${unchosen.length > 1 ? 'are' : 'is'} not an item field: choose what ${unchosen.length > 1 ? 'they map' : 'it maps'} to, or ignore ${unchosen.length > 1 ? 'them' : 'it'}.`,
+    );
+  out.push(...plan.errors);
+  if (!plan.hasInput) out.push('No column maps to input (or input.KEY): every item needs an input.');
+  return out;
 }
 
 type Stage = 'pick' | 'previewing' | 'mapping' | 'validating' | 'report' | 'inserting' | 'done';
@@ -25,9 +48,9 @@ export function ImportDialog({ dataset, onClose }: { dataset: Dataset; onClose: 
   const [stage, setStage] = useState<Stage>('pick');
   const [columns, setColumns] = useState<string[]>([]);
   const [rows, setRows] = useState<Record<string, unknown>[]>([]);
-  const [previewErrors, setPreviewErrors] = useState<string[]>([]);
-  const [mapping, setMapping] = useState<Record<string, Target>>({});
-  const [progress, setProgress] = useState<{ rows: number; bytes: number; totalBytes: number } | null>(null);
+  const [previewErrors, setPreviewErrors] = useState<{ line: number; error: string }[]>([]);
+  const [mapping, setMapping] = useState<Record<string, string>>({});
+  const [progress, setProgress] = useState<{ records: number; bytes: number; totalBytes: number } | null>(null);
   const [report, setReport] = useState<Extract<ImportReply, { type: 'report' }> | null>(null);
   const [inserted, setInserted] = useState<{ done: number; total: number; version: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -42,7 +65,7 @@ export function ImportDialog({ dataset, onClose }: { dataset: Dataset; onClose: 
         setColumns(m.columns);
         setRows(m.rows);
         setPreviewErrors(m.errors);
-        setMapping(Object.fromEntries(m.columns.map((c) => [c, guess(c)])));
+        setMapping(Object.fromEntries(m.columns.map((c) => [c, suggestTarget(c) ?? ''])));
         setStage('mapping');
       } else if (m.type === 'progress') setProgress(m);
       else if (m.type === 'report') {
@@ -67,7 +90,8 @@ export function ImportDialog({ dataset, onClose }: { dataset: Dataset; onClose: 
     return () => w.terminate();
   }, [dataset.id, qc]);
 
-  const kind = (f: File): 'csv' | 'jsonl' => (/\.(jsonl|ndjson|json)$/i.test(f.name) ? 'jsonl' : 'csv');
+  const formatOf = (f: File): ImportFormat => formatFromName(f.name) ?? (/\.json$/i.test(f.name) ? 'jsonl' : 'csv');
+  const blocked = blockers(columns, mapping);
   const send = (m: ImportRequest) => worker.current?.postMessage(m);
   const pct = progress?.totalBytes ? Math.min(100, (progress.bytes / progress.totalBytes) * 100) : 0;
 
@@ -92,14 +116,14 @@ export function ImportDialog({ dataset, onClose }: { dataset: Dataset; onClose: 
               setInserted(null);
               if (f) {
                 setStage('previewing');
-                send({ type: 'preview', file: f, kind: kind(f) });
+                send({ type: 'preview', file: f, format: formatOf(f) });
               }
             }}
           />
         </label>
         {file && (
           <p className="muted small">
-            {file.name} · {(file.size / 1024 / 1024).toFixed(2)} MB · parsed as {kind(file).toUpperCase()}
+            {file.name} · {(file.size / 1024 / 1024).toFixed(2)} MB · parsed as {formatOf(file).toUpperCase()}
           </p>
         )}
       </div>
@@ -124,17 +148,18 @@ export function ImportDialog({ dataset, onClose }: { dataset: Dataset; onClose: 
                   <td>
                     <select
                       aria-label={`Map column ${c}`}
-                      value={mapping[c]}
+                      value={mapping[c] ?? ''}
                       disabled={stage !== 'mapping' && stage !== 'report'}
                       onChange={(e) => {
-                        setMapping({ ...mapping, [c]: e.target.value as Target });
+                        setMapping({ ...mapping, [c]: e.target.value });
                         setStage('mapping');
                         setReport(null);
                       }}
                     >
-                      {TARGETS.map((t) => (
-                        <option key={t} value={t}>
-                          {t}
+                      {!mapping[c] && <option value="">— choose —</option>}
+                      {targetsFor(c).map((t) => (
+                        <option key={t.value} value={t.value}>
+                          {t.label}
                         </option>
                       ))}
                     </select>
@@ -156,19 +181,35 @@ export function ImportDialog({ dataset, onClose }: { dataset: Dataset; onClose: 
           {previewErrors.length > 0 && (
             <ul className="error">
               {previewErrors.map((e) => (
-                <li key={e}>{e}</li>
+                <li key={e.line}>
+                  line {e.line}: {e.error}
+                </li>
               ))}
             </ul>
           )}
           <p className="muted small">
-            One column mapped to input (or ground truth) gives its value; several give an object of them. CSV cells that
-            hold JSON are parsed.
+            Columns named <code>input</code>, <code>groundTruth</code>, <code>metadata</code>, <code>externalId</code>{' '}
+            or <code>input.KEY</code>, <code>groundTruth.KEY</code>, <code>metadata.KEY</code> map to those fields, as
+            in <code>assay items import</code>; an <code>id</code> column is ignored. Choose a field for any other
+            column, or ignore it. A cell holding JSON (an object, an array, "quoted text", a number, true, false or
+            null) is read as JSON.
           </p>
+          {stage === 'mapping' && blocked.length > 0 && (
+            <div className="error small" role="note" aria-label="Why Validate is disabled">
+              Validate is disabled until the mapping is complete:
+              <ul>
+                {blocked.map((b) => (
+                  <li key={b}>{b}</li>
+                ))}
+              </ul>
+            </div>
+          )}
         </>
       )}
       {(stage === 'validating' || stage === 'inserting') && progress && stage === 'validating' && (
         <div>
-          <progress max={100} value={pct} aria-label="Validation progress" /> {progress.rows.toLocaleString()} rows
+          <progress max={100} value={pct} aria-label="Validation progress" /> {progress.records.toLocaleString()}{' '}
+          records
         </div>
       )}
       {report && (
@@ -177,13 +218,13 @@ export function ImportDialog({ dataset, onClose }: { dataset: Dataset; onClose: 
           <p>
             <strong data-testid="valid-count">{report.valid.toLocaleString()}</strong> valid ·{' '}
             <strong data-testid="invalid-count">{report.invalid.toLocaleString()}</strong> invalid of{' '}
-            {report.rows.toLocaleString()} rows
+            {report.records.toLocaleString()} records
           </p>
           {report.errors.length > 0 && (
             <ul className="errors-list">
               {report.errors.slice(0, 50).map((e) => (
-                <li key={e.row}>
-                  row {e.row}: {e.message}
+                <li key={e.line}>
+                  line {e.line}: {e.message}
                 </li>
               ))}
             </ul>
@@ -205,15 +246,16 @@ export function ImportDialog({ dataset, onClose }: { dataset: Dataset; onClose: 
           <button
             type="button"
             className="primary"
-            disabled={stage === 'validating' || !Object.values(mapping).includes('input')}
+            disabled={stage === 'validating' || blocked.length > 0}
+            title={blocked.length ? blocked.join(' ') : undefined}
             onClick={() => {
               setError(null);
               setStage('validating');
               send({
                 type: 'validate',
                 file,
-                kind: kind(file),
-                mapping,
+                format: formatOf(file),
+                mapping: Object.fromEntries(Object.entries(mapping).filter(([, t]) => t)),
                 inputSchema: dataset.inputSchema,
                 groundTruthSchema: dataset.groundTruthSchema,
               });
