@@ -28,7 +28,7 @@ import {
   waitExit,
   waitFor,
 } from '@assay/testkit';
-import { configModule, fmt, itemOf, type Metrics, percentile, type RowOf, seed } from './lib.js';
+import { configModule, fmt, itemOf, type Metrics, percentile, type RowOf, seed } from '../harness/lib.js';
 
 export const H1_TITLE =
   'responsiveness of a real assay serve: /api/health every 50 ms during (a) a 1,000,000-item run, (b) a scorer spinning 60 s on one item, (c) a ReDoS regex item';

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { AssayConfig, ItemInput, Run } from '@assay/core';
 import type { Assay } from '@assay/server';
 
-export const ROOT = resolve(import.meta.dirname, '..');
+export const ROOT = resolve(import.meta.dirname, '../..');
 export const TMP = join(ROOT, 'bench', '.tmp');
 const MB = 1024 * 1024;
 const FINAL: Run['status'][] = ['completed', 'failed', 'cancelled'];
@@ -223,5 +223,5 @@ export interface Row {
   met: string;
 }
 
-/** Builds a report row from a metric key (see bench/run.ts rowsOf). */
+/** Builds a report row from a metric key (see bench/harness/report.ts rowsOf). */
 export type RowOf = (metric: string, key: string, digits: number, target?: string, ok?: (v: number) => boolean) => Row;
