@@ -1,4 +1,5 @@
-import { type ItemOutcome, newId, RUN_DEFAULTS } from '@assay/core';
+import { type Clock, type ItemOutcome, newId, RUN_DEFAULTS } from '@assay/core';
+import { ManualClock } from '@assay/testkit/clock';
 import { createTestDatabase, describeWithService, pgAvailable, type TestDatabase } from '@assay/testkit/vitest';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -11,8 +12,8 @@ describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
   let database: TestDatabase;
   const open: SqlStorage[] = [];
   /** A storage with its own pool, as a separate process would have; closed after the file. */
-  const connect = (max = 4) => {
-    const storage = createPostgresStorage({ connectionString: database.url, max });
+  const connect = (max = 4, clock?: Clock) => {
+    const storage = createPostgresStorage({ connectionString: database.url, max, clock });
     open.push(storage);
     return storage;
   };
@@ -174,18 +175,19 @@ describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
   });
 
   it('drops every outcome of a worker whose claims were taken over, and claims never overlap', async () => {
-    const a = connect();
-    const b = connect();
+    // The processes share one manual clock: A's lease runs out when the test moves it.
+    const clock = new ManualClock();
+    const a = connect(4, clock);
+    const b = connect(4, clock);
     const { runId, items } = await seedRun(a, 400);
     const ids = items.map((i) => i.id);
-    // A's lease runs out at once (one call: a loop would keep re-claiming its own expired items).
     const first = await a.claimWork(runId, 'A', 1000, 1);
     expect(first).toHaveLength(400);
     const old = new Map(first.map((c) => [c.itemId, c.claimToken]));
-    await new Promise((r) => setTimeout(r, 5));
+    await clock.advance(2);
     // Four processes reclaim concurrently: every item exactly once.
-    const c = connect();
-    const d = connect();
+    const c = connect(4, clock);
+    const d = connect(4, clock);
     const grabbed = (await Promise.all([b, c, d, b].map((s, i) => claimAll(s, runId, `W${i}`)))).flat();
     expect(grabbed).toHaveLength(400);
     expect(new Set(grabbed).size).toBe(400);
