@@ -61,6 +61,12 @@ async function resolveBaseline(client: AssayClient, ds: Dataset, ref: string, ta
   }
   const r = await findRun(client, ref, ds.id).catch(() => findRun(client, ref));
   if (r.status !== 'completed') throw usage(`--baseline ${ref}: that run is ${r.status}, not completed`);
+  if (r.datasetId !== ds.id) {
+    // The server compares two runs of one dataset, item by item (as the UI does).
+    throw usage(
+      `--baseline ${ref}: that run is of dataset ${r.datasetId}, not '${ds.name}' (${ds.id}); give a run of this dataset`,
+    );
+  }
   return r;
 }
 
@@ -78,9 +84,11 @@ async function conclude(
   const { client } = session;
   let comparison: RunComparison | undefined;
   if (baseline) {
+    // The server's comparison (the one the UI shows), at the gate's threshold.
     comparison = await client.compareRuns(
       { datasetId: baseline.datasetId, runId: baseline.id },
       { datasetId: run.datasetId, runId: run.id },
+      { threshold: opts.maxRegression },
     );
   }
   const gates: GateResult[] = evaluateGates(run, {

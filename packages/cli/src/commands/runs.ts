@@ -2,7 +2,7 @@ import { isTruncated } from '@assay/client';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { intArg, pageOptions } from './datasets.js';
-import { EXIT, usageExits } from './exit.js';
+import { EXIT, usage, usageExits } from './exit.js';
 import { comparisonText } from './gates.js';
 import { ms, note, pc, printJson, runDuration, score, statusColor, summaryText, table } from './output.js';
 import { findRun, resolveDataset } from './resolve.js';
@@ -236,10 +236,16 @@ export function registerRunsCommands(program: Command): void {
       false,
       async ({ client }, a: string, b: string, opts: RunRefOptions & { limit: number; maxRegression?: number }) => {
         const [ra, rb] = await Promise.all([findRun(client, a, opts.dataset), findRun(client, b, opts.dataset)]);
+        if (ra.datasetId !== rb.datasetId) {
+          throw usage(
+            `runs ${ra.id} and ${rb.id} are of two datasets (${ra.datasetId}, ${rb.datasetId}); compare two runs of one dataset`,
+          );
+        }
+        // The server's comparison (the one the UI shows), at the gate's threshold.
         const c = await client.compareRuns(
           { datasetId: ra.datasetId, runId: ra.id },
           { datasetId: rb.datasetId, runId: rb.id },
-          { maxItems: Math.max(opts.limit, opts.json ? 100 : 0) },
+          { maxItems: Math.max(opts.limit, opts.json ? 100 : 0), threshold: opts.maxRegression ?? 0 },
         );
         const worst = Math.min(0, ...c.scorers.map((s) => s.delta ?? 0));
         const failed = opts.maxRegression !== undefined && worst + 1e-9 < -opts.maxRegression;
