@@ -35,22 +35,17 @@ export function detailsOf(e: unknown): unknown {
   return AssayApiError.is(e) ? e.details : undefined;
 }
 
-/** Raw JSON call for routes the SDK has no method for (scores, compare). */
+/**
+ * Raw JSON call of any route; prefer the SDK's typed methods (`client.scoreStats`, `client.compare`,
+ * …), whose result types are the contract's.
+ */
 export async function call<T>(method: string, path: string, body?: unknown, query?: Record<string, unknown>) {
   const res = await client.raw(method, path, { body, query, retry: method === 'GET' });
   return (await res.json()) as T;
 }
 
-export interface ScorerStats {
-  scorerId: string;
-  count: number;
-  mean: number | null;
-  passRate: number | null;
-  errors: number;
-  histogram: number[];
-}
-
-export type Comparison = import('@assay/client').ServerComparison;
+/** The contract's types, under the names the pages import from here. */
+export type { Comparison, ScorerStats } from '@assay/client';
 
 export const FINAL = new Set(['completed', 'failed', 'cancelled']);
 
