@@ -42,7 +42,7 @@ export function mappingOf(pairs: readonly string[] = []): Mapping {
   return mapping;
 }
 
-const shellWord = (s: string) => (/^[\w.@%+:,/-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+const shellWord = (s: string) => (/^[\w.@%+:,/=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /**
  * Streams the items of an import file, record by record, never holding the whole file (see

@@ -7,7 +7,9 @@ import { type ByteSource, textChunks } from './source.js';
 export type ImportFormat = 'csv' | 'jsonl';
 
 /** One record of an import file: an item, or why it is not one, with the line it starts on. */
-export type ParsedLine = { line: number; item: ItemInput; error?: undefined } | { line: number; error: string };
+export type ParsedLine =
+  | { line: number; item: ItemInput; error?: undefined }
+  | { line: number; error: string; item?: undefined };
 
 /** The whole file is refused (a CSV header with unknown columns, say): nothing in it is read. */
 export class ImportFileError extends Error {
