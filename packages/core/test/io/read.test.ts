@@ -183,6 +183,27 @@ describe('readItems', () => {
   });
 });
 
+describe('streaming', () => {
+  it('yields the first items after reading the first chunks, not the whole file', async () => {
+    for (const format of ['csv', 'jsonl'] as const) {
+      let pulled = 0;
+      const line =
+        format === 'csv' ? 'some input,"a ""quoted"", cell"\n' : '{"input":"some input","groundTruth":"x"}\n';
+      async function* huge() {
+        if (format === 'csv') yield 'input,groundTruth\n';
+        // ~50 MB if read to the end: 200,000 chunks of 256 bytes and more.
+        for (pulled = 0; pulled < 200_000; pulled++) yield line.repeat(8);
+      }
+      let n = 0;
+      for await (const p of readItems(huge(), { format })) {
+        expect(p.error).toBeUndefined();
+        if (++n === 20) break;
+      }
+      expect(pulled, format).toBeLessThan(5);
+    }
+  });
+});
+
 describe('columns and preview', () => {
   it('suggests targets from common names, but planColumns applies only names and mappings', () => {
     expect(['question', 'Expected', 'id', 'metadata.region', 'ground_truth', 'colour'].map(suggestTarget)).toEqual([
