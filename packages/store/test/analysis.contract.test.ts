@@ -1,5 +1,13 @@
+import { buildRunSummary, medianWindow, nearestRankIndex } from '@assay/core';
+import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { describeStorage } from './contract.js';
+
+const ascending = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+/** Equal, up to floating-point rounding (SQL's avg sums in another order). */
+const near = (got: number | null, want: number | null) =>
+  got === null || want === null ? expect(got).toBe(want) : expect(got).toBeCloseTo(want, 9);
 
 /** The analysis port (summary, score cards, result keys) on every adapter. */
 await describeStorage('Analysis', (f) => {
@@ -154,5 +162,97 @@ await describeStorage('Analysis', (f) => {
       { scorerId: 'a', count: 0, mean: null, passRate: null, errors: 5, histogram: [0, 0, 0, 0] },
       { scorerId: 'b', count: 5, mean: 0.5, passRate: 1, errors: 0, histogram: [0, 0, 5, 0] },
     ]);
+  });
+
+  it('the stored summary equals the statistics of the same values in memory (random runs)', async () => {
+    const values = fc.record({
+      items: fc.array(
+        fc.record({
+          failed: fc.boolean(),
+          latencyMs: fc.option(fc.integer({ min: 0, max: 5_000 }), { nil: null }),
+          score: fc.option(
+            fc.integer({ min: 0, max: 100 }).map((n) => n / 100),
+            { nil: null },
+          ),
+          tokens: fc.option(fc.integer({ min: 0, max: 1_000 }), { nil: null }),
+        }),
+        { minLength: 1, maxLength: 40 },
+      ),
+      threshold: fc.constantFrom(0.5, 0.8),
+    });
+    await fc.assert(
+      fc.asyncProperty(values, async ({ items, threshold }) => {
+        const ds = await f.storage.createDataset({ name: 'random-summary' });
+        const added = await f.storage.addItems(
+          ds.id,
+          items.map((_, i) => ({ input: i })),
+        );
+        const runId = await f.newRun(ds.id, added.version, 1, threshold);
+        await f.planAll(runId);
+        await f.claimAll(runId);
+        await f.storage.writeOutcomes(
+          runId,
+          added.items.map((it, i) => {
+            const v = items[i];
+            return f.outcome(it.id, v.failed ? 'failed' : 'succeeded', {
+              latencyMs: v.latencyMs,
+              usage: v.tokens === null ? null : { inputTokens: v.tokens, outputTokens: null, costUsd: null },
+              scores: [{ scorerId: 'q', score: v.score, reason: null, error: v.score === null ? 'threw' : null }],
+            });
+          }),
+        );
+        const scores = ascending(items.flatMap((v) => (v.score === null ? [] : [v.score])));
+        const latencies = ascending(items.flatMap((v) => (v.latencyMs === null ? [] : [v.latencyMs])));
+        const tokens = items.flatMap((v) => (v.tokens === null ? [] : [v.tokens]));
+        const w = medianWindow(scores.length);
+        const rank = (p: number) => nearestRankIndex(p, latencies.length);
+        const expected = buildRunSummary({
+          statusCounts: [
+            { status: 'succeeded', count: items.filter((v) => !v.failed).length },
+            { status: 'failed', count: items.filter((v) => v.failed).length },
+          ],
+          passThreshold: threshold,
+          scorers: [
+            {
+              scorerId: 'q',
+              count: scores.length,
+              mean: scores.length ? sum(scores) / scores.length : null,
+              passed: scores.filter((x) => x >= threshold).length,
+              errors: items.length - scores.length,
+              middle: w ? scores.slice(w.offset, w.offset + w.limit) : [],
+              repetitionMeans: [scores.length ? sum(scores) / scores.length : null],
+            },
+          ],
+          latency: {
+            count: latencies.length,
+            mean: latencies.length ? sum(latencies) / latencies.length : null,
+            max: latencies.length ? latencies[latencies.length - 1] : null,
+            p50: rank(0.5) === null ? null : latencies[rank(0.5)!],
+            p95: rank(0.95) === null ? null : latencies[rank(0.95)!],
+          },
+          usage: {
+            items: tokens.length,
+            inputTokens: tokens.length ? sum(tokens) : null,
+            outputTokens: null,
+            costUsd: null,
+          },
+        });
+        const got = await f.storage.summarizeRun(runId);
+        expect({ ...got, scorers: [] }).toEqual({
+          ...expected,
+          scorers: [],
+          latencyMs: { ...expected.latencyMs, mean: got.latencyMs.mean },
+        });
+        near(got.latencyMs.mean, expected.latencyMs.mean);
+        const [g] = got.scorers;
+        const [e] = expected.scorers;
+        expect({ ...g, mean: 0, median: 0 }).toEqual({ ...e, mean: 0, median: 0 });
+        near(g.mean, e.mean);
+        near(g.median, e.median);
+        await f.storage.updateRun(runId, { status: 'completed' });
+        await f.storage.deleteDataset(ds.id);
+      }),
+      { numRuns: 15 },
+    );
   });
 });
