@@ -67,7 +67,7 @@ export interface WorkLedger {
   releaseClaims(runId: string, workerId: string, lost?: boolean): Promise<number>;
   /** Records that a claimed item's target call starts now (only for items with lost claims). */
   markStarted(runId: string, itemId: string, repetition: number, claimToken: number): Promise<void>;
-  /** Workers holding unfinished items of a run, with whether their lease is still running. */
+  /** Workers holding claimed (running) items of a run, whether or not their lease has run out. */
   listClaimOwners(runId: string): Promise<string[]>;
   /** Items of a run not yet in a final state (queued or claimed). */
   countUnfinished(runId: string): Promise<number>;
