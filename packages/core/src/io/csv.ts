@@ -1,4 +1,5 @@
 import Papa from 'papaparse';
+import { jsonError } from './jsonl.js';
 
 /** One CSV record (its fields) or why it is not one, with the line it starts on (1 = the header). */
 export type CsvRow = { line: number; fields: string[]; error?: undefined } | { line: number; error: string };
@@ -96,7 +97,7 @@ export function parseCell(text: string): { value: unknown } | { error: string } 
     try {
       return { value: JSON.parse(t) };
     } catch (e) {
-      return { error: `not valid JSON (a cell starting with {, [ or " is read as JSON): ${(e as Error).message}` };
+      return { error: `not valid JSON (a cell starting with {, [ or " is read as JSON): ${jsonError(e)}` };
     }
   }
   return { value: text };

@@ -3,6 +3,14 @@ export type JsonlRecord =
   | { line: number; record: Record<string, unknown>; error?: undefined }
   | { line: number; error: string };
 
+/**
+ * A JSON.parse error's message, the same in Node and in Chromium (which adds where in the text
+ * it failed: `(line 1 column 2)`; the position is in both).
+ */
+export function jsonError(e: unknown): string {
+  return (e as Error).message.replace(/ \(line \d+ column \d+\)$/, '');
+}
+
 function lineOf(line: number, text: string): JsonlRecord | null {
   const t = text.trim();
   if (!t) return null;
@@ -10,7 +18,7 @@ function lineOf(line: number, text: string): JsonlRecord | null {
   try {
     raw = JSON.parse(t);
   } catch (e) {
-    return { line, error: `not valid JSON: ${(e as Error).message}` };
+    return { line, error: `not valid JSON: ${jsonError(e)}` };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     return { line, error: 'expected a JSON object { input, groundTruth?, metadata?, externalId? }' };
