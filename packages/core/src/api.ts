@@ -5,4 +5,3 @@
  */
 export * from './contract/index.js';
 export { hasTruncated, isTruncated, type Truncated } from './truncated.js';
-export type { Run as StoredRun } from './types.js';

@@ -4,7 +4,7 @@
  * lists, the app serves exactly the table's routes, and the response check of the API tests
  * refuses a body that drifted from its schema.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openApiPath, type RouteDef, routes } from '@assay/core/api';
 import { validate } from '@readme/openapi-parser';
@@ -86,6 +86,14 @@ describe('the API contract', () => {
     );
     const table = new Set((Object.values(routes) as RouteDef[]).map((r) => `${r.method.toUpperCase()} ${r.path}`));
     expect([...served].sort()).toEqual([...table].sort());
+  });
+
+  it('the contract module depends on zod only', () => {
+    const dir = join(import.meta.dirname, '../../core/src/contract');
+    for (const f of readdirSync(dir)) {
+      const imports = [...readFileSync(join(dir, f), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]!);
+      for (const i of imports) expect(i === 'zod' || /^\.\/[\w-]+\.js$/.test(i), `${f} imports ${i}`).toBe(true);
+    }
   });
 
   it('the response check refuses a body that is not what the contract says', () => {
