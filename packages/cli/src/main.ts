@@ -137,10 +137,33 @@ workerOptions(
     }
     const { config, path } = await loadConfig(opts.config);
     const where = deployment(opts.dataDir);
+    const threads = threadsFromEnv();
+    // The port first: a server that cannot listen exits before it creates a database, seeds a
+    // dataset or triggers a run. Until it is ready it answers 503 STARTING.
+    let fetch: (req: Request) => Response | Promise<Response> = () =>
+      Response.json(
+        { error: { code: 'STARTING', message: 'assay serve is starting; try again shortly' } },
+        { status: 503 },
+      );
+    const server = serve({ fetch: (req: Request) => fetch(req), port: opts.port, hostname: opts.host });
+    await new Promise<void>((ok, fail) => {
+      server.once('listening', ok);
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        fail(
+          new CliError(
+            e.code === 'EADDRINUSE'
+              ? `port ${opts.port} on ${opts.host} is already in use; pick another with --port`
+              : e.code === 'EADDRNOTAVAIL'
+                ? `cannot listen on ${opts.host}: no such address on this machine; pick another with --host`
+                : e.message,
+          ),
+        ),
+      );
+    });
     const assay = await createAssay({
       config,
       configPath: path ?? undefined,
-      threads: threadsFromEnv(),
+      threads,
       ...where,
       worker: opts.worker,
       apiKey,
@@ -151,10 +174,15 @@ workerOptions(
       workerConcurrency: opts.concurrency,
       slotsPerRun: opts.runSlots,
     }).catch((e) => {
+      server.close();
       throw new CliError(e instanceof Error ? e.message : String(e));
     });
     if (opts.seed) {
-      const s = await seedDataset(assay.storage, resolve(opts.seed));
+      const s = await seedDataset(assay.storage, resolve(opts.seed)).catch(async (e) => {
+        server.close();
+        await assay.close(0);
+        throw e;
+      });
       console.log(
         `[assay] dataset '${s.name}' (${s.id}, ${s.items} items) ${s.created ? 'seeded' : 'already present'}`,
       );
@@ -169,19 +197,7 @@ workerOptions(
         );
       }
     }
-    const server = serve({ fetch: assay.app.fetch, port: opts.port, hostname: opts.host });
-    await new Promise<void>((ok, fail) => {
-      server.once('listening', ok);
-      server.once('error', (e: NodeJS.ErrnoException) =>
-        fail(
-          new CliError(
-            e.code === 'EADDRINUSE'
-              ? `port ${opts.port} on ${opts.host} is already in use; pick another with --port`
-              : e.message,
-          ),
-        ),
-      );
-    });
+    fetch = assay.app.fetch;
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : opts.port;
     const host = opts.host.includes(':') && !opts.host.startsWith('[') ? `[${opts.host}]` : opts.host;
