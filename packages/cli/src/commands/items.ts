@@ -67,11 +67,17 @@ class ImportTarget {
     return this.ds.id;
   };
 
-  /** Deletes the dataset this import created (nothing of it is kept). */
+  /** Deletes the dataset this import created (nothing of it is kept); a failure is noted, not thrown. */
   async remove(): Promise<void> {
     if (!this.created || !this.ds) return;
-    await this.session.client.deleteDataset(this.ds.id);
-    note(`removed the dataset '${this.ds.name}' created for this import`);
+    try {
+      await this.session.client.deleteDataset(this.ds.id);
+      note(`removed the dataset '${this.ds.name}' created for this import`);
+    } catch (e) {
+      note(
+        `could not remove the dataset '${this.ds.name}' (${this.ds.id}) created for this import: ${(e as Error).message}`,
+      );
+    }
   }
 }
 
@@ -228,8 +234,10 @@ export function registerItemCommands(program: Command): void {
       )
       .option('--strict', 'import nothing when any line is invalid (and undo everything if the server refuses a batch)')
       .option(
-        '--map <column=target...>',
-        'map a column (or JSONL key) to input, input.KEY, groundTruth, groundTruth.KEY, metadata, metadata.KEY, externalId or ignore (default: by its name)',
+        '--map <column=target>',
+        'map a column (or JSONL key) to input, input.KEY, groundTruth, groundTruth.KEY, metadata, metadata.KEY, externalId or ignore (default: by its name; repeat for each column)',
+        (v: string, all: string[]) => [...all, v],
+        [] as string[],
       )
       .option(
         '--batch-size <n>',
