@@ -41,13 +41,13 @@ async function refusal(text: string, format: 'csv' | 'jsonl', mapping?: Mapping)
 }
 
 describe('csvRows', () => {
-  it('numbers each record by the line it starts on, at every chunk size, with LF or CRLF', async () => {
+  it('numbers each record by the line it starts on, at every chunk size, with LF, CRLF or CR line breaks', async () => {
     const lf = 'a,b\n1,"two\nlines"\n\n"x ""q""",y\n3,é€😀\n';
-    for (const text of [lf, lf.replace(/\n/g, '\r\n'), `\uFEFF${lf}`]) {
+    for (const text of [lf, lf.replace(/\n/g, '\r\n'), lf.replace(/\n/g, '\r'), `\uFEFF${lf}`]) {
       for (const size of [1, 2, 3, 5, 64, 4096]) {
         const rows = [];
         for await (const r of csvRows(textChunks(bytes(text, size)))) rows.push(r);
-        const nl = text.includes('\r\n') ? '\r\n' : '\n';
+        const nl = text.includes('\r\n') ? '\r\n' : text.includes('\n') ? '\n' : '\r';
         expect(rows).toEqual([
           { line: 1, fields: ['a', 'b'] },
           { line: 2, fields: ['1', `two${nl}lines`] },
