@@ -149,7 +149,7 @@ describe('items import/export round trips (real CLI, real server, the UI’s mod
     const refused = await cli('items', 'import', 'named.csv', '-d', 'refused', '--create');
     expect(refused.code, refused.output).toBe(2);
     expect(refused.stderr).toContain("named.csv line 1: unknown column(s) 'question', 'expected', 'topic'");
-    expect(refused.stderr).toContain('--map question=input --map expected=groundTruth --map topic=ignore');
+    expect(refused.stderr).toContain('--map question=input --map expected=groundTruth --map topic=metadata');
 
     writeFile(dir, 'all-bad.jsonl', '{"input":1,"extra":2}\nnot json\n');
     const bad = await cli('items', 'import', 'all-bad.jsonl', '-d', 'all-bad', '--create');

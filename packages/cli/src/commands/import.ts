@@ -59,9 +59,9 @@ export async function* readItems(
     yield* readImport(createReadStream(file), { format, mapping, onBytes });
   } catch (e) {
     if (!(e instanceof ImportFileError)) throw e;
-    const maps = e.unknown.map((c) => `--map ${shellWord(`${c}=${suggestTarget(c) ?? 'ignore'}`)}`);
+    const maps = e.unknown.map((c) => `--map ${shellWord(`${c}=${suggestTarget(c) ?? 'metadata'}`)}`);
     throw usage(
-      `${file} line ${e.line}: ${e.message}. Columns: ${COLUMNS_HELP}${maps.length ? `; or map them: ${maps.join(' ')}` : ''}.`,
+      `${file} line ${e.line}: ${e.message}. Columns: ${COLUMNS_HELP}${maps.length ? `; or map them, for instance: ${maps.join(' ')}` : ''}.`,
     );
   }
 }
