@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AssayConfig } from '@assay/core';
+import { responseSchemaFor } from '@assay/core/api';
 import { type Assay, createAssay } from '@assay/server';
 import { serve } from '@hono/node-server';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -68,7 +69,7 @@ export async function startServer(
     cancelPollMs: 50,
     leaseMs: 2_000,
   });
-  const server = serve({ fetch: assay.app.fetch, port: opts.port ?? 0, hostname: '127.0.0.1' });
+  const server = serve({ fetch: checked(assay.app.fetch), port: opts.port ?? 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -91,12 +92,33 @@ export async function startServer(
   };
 }
 
+/** Answers of the test servers that did not match their contract schema (checked after each test). */
+const violations: string[] = [];
+
+/** The app's fetch, with each JSON answer checked against its schema in the contract. */
+function checked(fetch: (req: Request) => Response | Promise<Response>) {
+  return async (req: Request) => {
+    const res = await fetch(req);
+    if (!res.headers.get('content-type')?.includes('application/json')) return res;
+    const url = new URL(req.url);
+    try {
+      const schema = responseSchemaFor(req.method, url.pathname, res.status);
+      const r = schema?.safeParse(await res.clone().json());
+      if (r && !r.success) violations.push(`${req.method} ${url.pathname} → ${res.status}: ${r.error.message}`);
+    } catch (e) {
+      violations.push(`${req.method} ${url.pathname} → ${res.status}: ${(e as Error).message}`);
+    }
+    return res;
+  };
+}
+
 /** Servers and data directories of a test file, stopped and removed after each test. */
 export function useServers() {
   const servers: RealServer[] = [];
   const dirs = new Set<string>();
   afterEach(async () => {
     for (const s of servers.splice(0)) await s.stop();
+    expect(violations.splice(0), 'answers that do not match the contract').toEqual([]);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     dirs.clear();
   });

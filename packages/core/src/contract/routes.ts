@@ -356,4 +356,40 @@ export type QueryOf<K extends RouteId> = Routes[K] extends { query: z.ZodType }
   ? Partial<z.output<Routes[K]['query']>>
   : never;
 
-export { errorSchema };
+/**
+ * The route of the table a request is for: by method and path (with or without `/api`; the query
+ * ignored). Literal segments win over `:params` (`/items/batch` over `/items/:itemId`).
+ *
+ * @example matchRoute('GET', '/api/datasets/ds_1/runs?page=2')?.id // 'listRuns'
+ */
+export function matchRoute(method: string, url: string): { id: RouteId; route: RouteDef } | undefined {
+  const path = url.split('?')[0]!.replace(/^\/api(?=\/|$)/, '') || '/';
+  const got = path.split('/');
+  let best: { id: RouteId; route: RouteDef; literals: number } | undefined;
+  for (const [id, route] of Object.entries(routes) as [RouteId, RouteDef][]) {
+    if (route.method !== method.toLowerCase()) continue;
+    const want = route.path.split('/');
+    if (want.length !== got.length) continue;
+    if (!want.every((seg, i) => (seg.startsWith(':') ? got[i] !== '' : seg === got[i]))) continue;
+    const literals = want.filter((s) => !s.startsWith(':')).length;
+    if (!best || literals > best.literals) best = { id, route, literals };
+  }
+  return best && { id: best.id, route: best.route };
+}
+
+/**
+ * The schema an answer to `method url` with `status` must satisfy: the route's response at its
+ * success status or another status it declares, the error envelope for any 4xx/5xx. Undefined
+ * where the contract describes no JSON body: event streams, paths outside `/api`, HEAD/OPTIONS.
+ * Throws for a success status the route does not answer with.
+ */
+export function responseSchemaFor(method: string, url: string, status: number): z.ZodType | undefined {
+  if (!/^\/api(\/|$)/.test(url)) return undefined;
+  const route = matchRoute(method, url)?.route;
+  if (route?.otherResponses?.[status]) return route.otherResponses[status];
+  if (status >= 400) return errorSchema;
+  if (!route || route.stream || ['HEAD', 'OPTIONS'].includes(method.toUpperCase())) return undefined;
+  if (status !== route.status)
+    throw new Error(`${method} ${url} answered ${status}; the contract says ${route.status}`);
+  return route.response;
+}
