@@ -106,17 +106,16 @@ export async function resetForRetry(ctx: SqlContext, trx: Transaction<DB>, runId
  */
 export function createWorkLedger(ctx: SqlContext): WorkLedger {
   const now = () => isoNow(ctx.clock);
+  // Claims, lease renewals, releases and closes find a run's queued or running items through the
+  // claim index (run_id, status, …), never by reading every row of the run (SqlDialectAdapter.indexed).
+  const claims = () => ctx.adapter.indexed('run_items', 'run_items_claim');
 
   async function closePendingItems(runId: string, status: 'cancelled' | 'skipped'): Promise<number> {
     return ctx.write(async (trx) => {
       if (!(await lockRun(ctx, trx, runId))) return 0;
-      const r = await trx
-        .updateTable('run_items')
-        .set({ status, completed_at: now(), lease_until: null })
-        .where('run_id', '=', runId)
-        .where('status', 'in', ['queued', 'running'])
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows);
+      const r = await sql`update ${claims()} set status = ${status}, completed_at = ${now()}, lease_until = null
+        where run_id = ${runId} and status in ('queued', 'running')`.execute(trx);
+      return Number(r.numAffectedRows ?? 0);
     });
   }
 
@@ -178,21 +177,20 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
       for (const expired of [false, true]) {
         const want = limit - claimed.length;
         if (want <= 0) break;
-        let pick = trx
-          .selectFrom('run_items')
-          .select(['item_id', 'repetition'])
-          .where('run_id', '=', runId)
-          .where('status', '=', expired ? 'running' : 'queued')
-          .orderBy('item_id')
-          .orderBy('repetition')
-          .limit(want);
-        if (expired) pick = pick.where('lease_until', '<', nowMs);
-        if (ctx.adapter.supportsRowLocks) pick = pick.forUpdate().skipLocked();
+        // Through the claim index (run_id, status, item_id, repetition): the queued or running items
+        // of this run, in order, never every row of the run.
+        const pick = sql<{ item_id: string; repetition: number }>`select item_id, repetition
+          from ${claims()}
+          where run_id = ${runId} and status = ${expired ? 'running' : 'queued'}
+            ${expired ? sql`and lease_until < ${nowMs}` : sql``}
+          order by item_id, repetition
+          limit ${want}
+          ${ctx.adapter.supportsRowLocks ? sql`for update skip locked` : sql``}`;
         // Taking over an expired claim: that claim was lost (see LOST). The pick is a materialized
         // CTE so it runs once: as an `in (subquery)`, PostgreSQL may plan a nested-loop semi join
         // that re-runs the locking subquery per row, each run skipping the rows already updated
         // and so handing out the next one, which claimed every queued item whatever `limit` was.
-        const r = await sql<(typeof claimed)[number]>`with picked as materialized ${pick}
+        const r = await sql<(typeof claimed)[number]>`with picked as materialized (${pick})
           update run_items
           set status = 'running', claim_token = claim_token + 1, lease_until = ${nowMs + leaseMs}, worker_id = ${workerId}
             ${expired ? sql`, lost_claims = ${LOST}` : sql``}
@@ -229,26 +227,20 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
     });
   }
 
+  const ownClaims = (runId: string, workerId: string) =>
+    sql`run_id = ${runId} and status = 'running' and worker_id = ${workerId}`;
+
   async function extendClaims(runId: string, workerId: string, leaseMs: number): Promise<number> {
-    const r = await ctx.db
-      .updateTable('run_items')
-      .set({ lease_until: ctx.clock.now() + leaseMs })
-      .where('run_id', '=', runId)
-      .where('status', '=', 'running')
-      .where('worker_id', '=', workerId)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    const r = await sql`update ${claims()} set lease_until = ${ctx.clock.now() + leaseMs}
+      where ${ownClaims(runId, workerId)}`.execute(ctx.db);
+    return Number(r.numAffectedRows ?? 0);
   }
 
   async function releaseClaims(runId: string, workerId: string, lost = false): Promise<number> {
-    const r = await ctx.db
-      .updateTable('run_items')
-      .set({ status: 'queued', lease_until: null, worker_id: null, ...(lost ? { lost_claims: LOST } : {}) })
-      .where('run_id', '=', runId)
-      .where('status', '=', 'running')
-      .where('worker_id', '=', workerId)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    const r = await sql`update ${claims()}
+      set status = 'queued', lease_until = null, worker_id = null ${lost ? sql`, lost_claims = ${LOST}` : sql``}
+      where ${ownClaims(runId, workerId)}`.execute(ctx.db);
+    return Number(r.numAffectedRows ?? 0);
   }
 
   async function markStarted(runId: string, itemId: string, repetition: number, claimToken: number): Promise<void> {
@@ -264,13 +256,8 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
   }
 
   async function listClaimOwners(runId: string): Promise<string[]> {
-    const rows = await ctx.db
-      .selectFrom('run_items')
-      .select('worker_id')
-      .distinct()
-      .where('run_id', '=', runId)
-      .where('status', '=', 'running')
-      .execute();
+    const { rows } = await sql<{ worker_id: string | null }>`select distinct worker_id from ${claims()}
+      where run_id = ${runId} and status = 'running'`.execute(ctx.db);
     return rows.map((r) => r.worker_id).filter((w): w is string => w !== null);
   }
 

@@ -1,0 +1,79 @@
+/**
+ * SQLite plans the work ledger's statements without statistics (no ANALYZE has run), and then
+ * picks the primary key (run_id, item_id, repetition) for "this run's running items": a read of
+ * every row of the run, 100–400 ms on a 1,000,000-item run, on the thread that serves HTTP — every
+ * lease renewal (every leaseMs / 3) and every claim of expired work at the end of a run (issue 10,
+ * H1). This test runs each ledger statement that looks for a run's items by status and checks, with
+ * EXPLAIN QUERY PLAN on the statement exactly as it was sent, that it goes through an index on
+ * (run_id, status) instead.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newId, RUN_DEFAULTS } from '@assay/core';
+import { ManualClock } from '@assay/testkit/clock';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { afterAll, expect, it } from 'vitest';
+import { type DB, SqlStorage, sqliteAdapter } from '../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'assay-plans-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it("the ledger finds a run's queued and running items through the claim index, never by reading the whole run", async () => {
+  const raw = new Database(join(dir, 'assay.db'));
+  const sent: { sql: string; parameters: readonly unknown[] }[] = [];
+  const db = new Kysely<DB>({
+    dialect: new SqliteDialect({ database: raw }),
+    log: (e) => {
+      if (e.level === 'query') sent.push({ sql: e.query.sql, parameters: e.query.parameters });
+    },
+  });
+  const clock = new ManualClock({ now: Date.UTC(2026, 0, 1) });
+  const storage = new SqlStorage(db, sqliteAdapter, { clock });
+  await storage.migrate();
+  const ds = await storage.createDataset({ name: 'plans' });
+  const { version } = await storage.addItems(
+    ds.id,
+    Array.from({ length: 40 }, (_, i) => ({ input: i })),
+  );
+  const runId = newId('run');
+  await storage.transaction((tx) =>
+    tx.createRun({
+      id: runId,
+      datasetId: ds.id,
+      datasetVersion: version,
+      name: null,
+      targetType: 'function',
+      targetId: 't',
+      scorerIds: ['s'],
+      options: RUN_DEFAULTS,
+      metadata: null,
+      totalItems: 0,
+    }),
+  );
+  for (let cursor: string | null = ''; cursor !== null; ) ({ cursor } = await storage.planRunItems(runId, cursor, 100));
+
+  sent.length = 0;
+  await storage.claimWork(runId, 'A', 10, 1_000);
+  await storage.extendClaims(runId, 'A', 1_000);
+  await storage.listClaimOwners(runId);
+  clock.advance(5_000);
+  await storage.claimWork(runId, 'B', 40, 1_000); // 30 queued, then 10 whose lease ran out
+  await storage.releaseClaims(runId, 'B', true);
+  await storage.closePendingItems(runId, 'cancelled');
+
+  const byStatus = sent.filter((q) => /\brun_items\b/.test(q.sql) && /\bstatus\b/.test(q.sql));
+  expect(byStatus.length).toBeGreaterThanOrEqual(6);
+  for (const q of byStatus) {
+    const plan = raw
+      .prepare(`explain query plan ${q.sql}`)
+      .all(...(q.parameters as unknown[]))
+      .map((r) => (r as { detail: string }).detail);
+    const readsRun = plan.filter((d) => /\brun_items\b/.test(d));
+    expect(readsRun.length, q.sql).toBeGreaterThan(0);
+    for (const d of readsRun)
+      expect(d, `${q.sql}\n${plan.join('\n')}`).toMatch(/INDEX run_items_claim|PRIMARY KEY \(run_id=\? AND item_id=\?/);
+  }
+  await storage.close();
+});
