@@ -98,6 +98,7 @@ function adapters(opts: AssayOptions, clock: Clock) {
       connectionString: opts.databaseUrl,
       idleInTransactionTimeoutMs: idle,
       lockTimeoutMs: idle * 2,
+      clock,
     });
     const health: StorageHealth = createPostgresHealth(storage.db, { log: opts.log });
     const queue = new BullJobQueue({
@@ -126,7 +127,7 @@ function adapters(opts: AssayOptions, clock: Clock) {
     synchronous: opts.synchronous,
     log: opts.log,
   });
-  const storage = new SqlStorage(db, sqliteAdapter);
+  const storage = new SqlStorage(db, sqliteAdapter, { clock });
   const queue = new SqliteJobQueue(db, {
     leaseMs: opts.leaseMs,
     pollMs: opts.pollMs,
