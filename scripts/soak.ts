@@ -25,20 +25,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  Driver,
-  doneCount,
-  freePort,
-  isFinal,
-  killAllChildren,
-  type Server,
-  sleep,
-  startServer,
-  waitExit,
-  waitFor,
-  withDb,
-  writeFile,
-} from '@assay/testkit';
+import { withDb } from '@assay/testkit/db';
+import { Driver, doneCount, isFinal } from '@assay/testkit/driver';
+import { SLEEP_SOURCE, writeFile } from '@assay/testkit/files';
+import { freePort, killAllChildren, type Server, sleep, startServer, waitExit, waitFor } from '@assay/testkit/process';
 
 export interface SoakOptions {
   trials: number;
@@ -108,13 +98,7 @@ function soakConfig(dir: string, sleepMs: number): string {
     dir,
     'assay.config.mjs',
     `
-const sleep = (ms, signal) => new Promise((res, rej) => {
-  if (signal?.aborted) return rej(signal.reason ?? new Error('aborted'));
-  const onAbort = () => { clearTimeout(t); rej(signal.reason ?? new Error('aborted')); };
-  const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); res(); }, ms);
-  signal?.addEventListener('abort', onAbort, { once: true });
-});
-export default {
+${SLEEP_SOURCE}export default {
   targets: [
     {
       id: 'echo',
@@ -287,13 +271,12 @@ export async function runTrial(trial: number, opts: SoakOptions, random: () => n
     }));
     const ds = await d.seedDataset(`soak-${trial}`, items);
     const t0 = Date.now();
-    const trig = await d.triggerRun(ds.id, {
+    const trig = await d.startRun(ds.id, {
       targetId: 'echo',
       scorerIds: ['exact'],
       maxConcurrency: opts.concurrency,
       repetitions: opts.repetitions,
     });
-    if (d.lastStatus !== 202) throw new Error(`trigger answered ${d.lastStatus}: ${JSON.stringify(trig)}`);
     runId = trig.runId;
     result.runId = runId;
 

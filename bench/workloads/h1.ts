@@ -18,16 +18,8 @@
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAssay } from '@assay/server';
-import {
-  Driver,
-  freePort,
-  isFinal,
-  killAllChildren,
-  type Server,
-  startServer,
-  waitExit,
-  waitFor,
-} from '@assay/testkit';
+import { Driver, isFinal } from '@assay/testkit/driver';
+import { freePort, killAllChildren, type Server, startServer, waitExit, waitFor } from '@assay/testkit/process';
 import { configModule, fmt, itemOf, type Metrics, percentile, type RowOf, seed } from '../harness/lib.js';
 
 export const H1_TITLE =

@@ -1,19 +1,17 @@
 /** R1 recovery after kill -9 of a real `assay serve` (issue 3). Results: docs/benchmarks.md "Reliability". */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { withDb } from '@assay/testkit/db';
+import { Driver, doneCount, isFinal } from '@assay/testkit/driver';
+import { SLEEPY_RUN, sleepyConfig } from '@assay/testkit/files';
 import {
   type Server as AssayServer,
-  Driver,
-  doneCount,
   freePort,
-  isFinal,
   killAllChildren,
-  sleepyConfig,
   startServer,
   waitExit,
   waitFor,
-  withDb,
-} from '@assay/testkit';
+} from '@assay/testkit/process';
 import { fmt, type Metrics, median, type RowOf } from '../harness/lib.js';
 
 /** Samples per R workload run; the report gives their median. */
@@ -41,12 +39,10 @@ async function recoverySample(dir: string, leaseMs: number | null) {
   let server: AssayServer = await startServer(port, args, { cwd: dir, ms: 60_000 });
   const d = new Driver(server);
   const ds = await d.seedDataset('r1', rItems(N));
-  const trig = await d.triggerRun(ds.id, {
-    targetId: 'sleepy',
-    scorerIds: ['exact'],
+  const trig = await d.startRun(ds.id, {
+    ...SLEEPY_RUN,
     maxConcurrency: CONCURRENCY,
   });
-  if (d.lastStatus !== 202) throw new Error(`trigger answered ${trig.status}: ${JSON.stringify(trig)}`);
   const runId: string = trig.runId;
   const seen = await waitFor(
     () => d.getRun(ds.id, runId),

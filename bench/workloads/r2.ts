@@ -2,17 +2,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  Driver,
-  doneCount,
-  freePort,
-  isFinal,
-  killAllChildren,
-  sleepyConfig,
-  startServer,
-  waitExit,
-  waitFor,
-} from '@assay/testkit';
+import { Driver, doneCount, isFinal } from '@assay/testkit/driver';
+import { SLEEPY_RUN, sleepyConfig } from '@assay/testkit/files';
+import { freePort, killAllChildren, startServer, waitExit, waitFor } from '@assay/testkit/process';
 import { type Metrics, median, type RowOf } from '../harness/lib.js';
 import { R_SAMPLES, rItems } from './r1.js';
 
@@ -66,8 +58,7 @@ export async function r2(dataDir: string): Promise<Metrics> {
     const ds = await d.seedDataset('r2', rItems(N));
     for (let i = 0; i < R_SAMPLES; i++) {
       const trig = await d.triggerRun(ds.id, {
-        targetId: 'sleepy',
-        scorerIds: ['exact'],
+        ...SLEEPY_RUN,
         maxConcurrency: 50,
       });
       const runId: string = trig.runId;

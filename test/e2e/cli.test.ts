@@ -11,7 +11,6 @@ import {
   killAllChildren,
   REPO_ROOT,
   rawApi,
-  removeTempDirs,
   runAssay,
   sleepyConfig,
   startServer,
@@ -20,17 +19,15 @@ import {
   withDb,
   writeFile,
 } from '@assay/testkit';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cleanUpProcesses } from '@assay/testkit/vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const netServers: NetServer[] = [];
 afterEach(async () => {
   await killAllChildren();
   await Promise.all(netServers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
-afterAll(async () => {
-  await killAllChildren();
-  removeTempDirs();
-});
+cleanUpProcesses();
 
 describe('assay CLI', () => {
   it('--help lists the serve and migrate commands', async () => {

@@ -13,8 +13,7 @@ import {
   freePort,
   isFinal,
   itemStatusCounts,
-  killAllChildren,
-  removeTempDirs,
+  SLEEPY_RUN,
   sleepyConfig,
   startServer,
   tempDir,
@@ -22,13 +21,10 @@ import {
   waitFor,
   withDb,
 } from '@assay/testkit';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cleanUpProcesses } from '@assay/testkit/vitest';
+import { describe, expect, it } from 'vitest';
 
-afterEach(killAllChildren);
-afterAll(async () => {
-  await killAllChildren();
-  removeTempDirs();
-});
+cleanUpProcesses({ afterEach: true });
 
 const ITEMS = 300;
 const itemsOf = (n: number) =>
@@ -112,12 +108,10 @@ describe('assay serve: crash and shutdown', () => {
 
     const ds = await d.seedDataset('crash', itemsOf(ITEMS));
     expect(ds.items).toHaveLength(ITEMS);
-    const trig = await d.triggerRun(ds.id, {
-      targetId: 'sleepy',
-      scorerIds: ['exact'],
+    const trig = await d.startRun(ds.id, {
+      ...SLEEPY_RUN,
       maxConcurrency: 8,
     });
-    expect(d.lastStatus).toBe(202);
     expect(trig.status).toBe('pending');
     const runId: string = trig.runId;
 
@@ -184,13 +178,11 @@ describe('assay serve: crash and shutdown', () => {
 
     // 150 items × 2 repetitions = 300 run items.
     const ds = await d.seedDataset('sigterm', itemsOf(ITEMS / 2));
-    const trig = await d.triggerRun(ds.id, {
-      targetId: 'sleepy',
-      scorerIds: ['exact'],
+    const trig = await d.startRun(ds.id, {
+      ...SLEEPY_RUN,
       maxConcurrency: 8,
       repetitions: 2,
     });
-    expect(d.lastStatus).toBe(202);
     const runId: string = trig.runId;
 
     await waitProgress(d, ds.id, runId, 60);
@@ -234,12 +226,10 @@ describe('assay serve: crash and shutdown', () => {
     let server = await startServer(port, args, { cwd: dir });
     const d = new Driver(server); // the same port after each restart
     const ds = await d.seedDataset('crash-loop', itemsOf(ITEMS));
-    const trig = await d.triggerRun(ds.id, {
-      targetId: 'sleepy',
-      scorerIds: ['exact'],
+    const trig = await d.startRun(ds.id, {
+      ...SLEEPY_RUN,
       maxConcurrency: 2,
     });
-    expect(d.lastStatus).toBe(202);
     const runId: string = trig.runId;
 
     let done = 0;

@@ -7,20 +7,17 @@ import { join } from 'node:path';
 import {
   Driver,
   freePort,
-  killAllChildren,
-  removeTempDirs,
+  SLEEPY_RUN,
   sleepyConfig,
   startServer,
   startWorkers,
   tempDir,
   workerPid,
 } from '@assay/testkit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { cleanUpProcesses } from '@assay/testkit/vitest';
+import { describe, expect, it } from 'vitest';
 
-afterAll(async () => {
-  await killAllChildren();
-  removeTempDirs();
-});
+cleanUpProcesses();
 
 describe('embedded: one API process and two worker processes on one SQLite file', () => {
   it('runs complete, results are stored once, and SSE on the API sees progress and the final status', async () => {
@@ -34,16 +31,11 @@ describe('embedded: one API process and two worker processes on one SQLite file'
     const workers = await startWorkers(2, ['worker', ...common], { cwd: dir });
 
     const ITEMS = 300;
-    const ds = await d.seedDataset(
-      'embedded-workers',
-      Array.from({ length: ITEMS }, (_, i) => ({ input: { answer: `a${i}` }, groundTruth: `a${i}` })),
-    );
-    const trig = await d.triggerRun(ds.id, {
-      targetId: 'sleepy',
-      scorerIds: ['exact'],
+    const ds = await d.seedAnswers('embedded-workers', ITEMS);
+    const trig = await d.startRun(ds.id, {
+      ...SLEEPY_RUN,
       maxConcurrency: 4,
     });
-    expect(d.lastStatus).toBe(202);
     const runId: string = trig.runId;
 
     let events = '';

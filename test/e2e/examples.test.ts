@@ -7,23 +7,11 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  Driver,
-  freePort,
-  killAllChildren,
-  REPO_ROOT,
-  removeTempDirs,
-  runAssay,
-  startServer,
-  tempDir,
-  waitFor,
-} from '@assay/testkit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { Driver, freePort, REPO_ROOT, runAssay, startServer, tempDir, waitFor } from '@assay/testkit';
+import { cleanUpProcesses } from '@assay/testkit/vitest';
+import { describe, expect, it } from 'vitest';
 
-afterAll(async () => {
-  await killAllChildren();
-  removeTempDirs();
-});
+cleanUpProcesses();
 
 const seed = JSON.parse(readFileSync(join(REPO_ROOT, 'examples/demo-dataset.json'), 'utf8'));
 const byScorer = (run: any) => Object.fromEntries(run.summary.scorers.map((s: any) => [s.scorerId, s]));

@@ -9,8 +9,6 @@ import {
   Driver,
   freePort,
   isFinal,
-  killAllChildren,
-  removeTempDirs,
   type Server,
   sleep,
   startServer,
@@ -18,13 +16,10 @@ import {
   waitExit,
   writeFile,
 } from '@assay/testkit';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cleanUpProcesses } from '@assay/testkit/vitest';
+import { describe, expect, it } from 'vitest';
 
-afterEach(killAllChildren);
-afterAll(async () => {
-  await killAllChildren();
-  removeTempDirs();
-});
+cleanUpProcesses({ afterEach: true });
 
 const CONFIG = `
 export default {

@@ -6,28 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
-import {
-  Driver,
-  doneCount,
-  dropDatabase,
-  freePort,
-  freshDatabase,
-  killAllChildren,
-  pgAdmin,
-  removeTempDirs,
-  runAssay,
-  servicesUp,
-  sleep,
-  sleepyConfig,
-  startServer,
-  startWorkers,
-  tempDir,
-  waitFor,
-} from '@assay/testkit';
-import { afterAll, describe, expect, it } from 'vitest';
-
-const up = await servicesUp('scale-out fault e2e', { redis: true, postgres: true });
-const DB = `assay_e2e_faults_${process.pid}`;
+import { doneCount, freePort, pgAdmin, SLEEPY_RUN, sleep, waitFor } from '@assay/testkit';
+import { describe, expect, it } from 'vitest';
+import { deployment, scaleOutSuite } from './deployment.js';
 
 /** True when something accepts TCP connections on 127.0.0.1:`port`. */
 const listening = (port: number) =>
@@ -58,43 +39,30 @@ async function startRedis(port: number) {
 }
 
 let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
-
-afterAll(async () => {
-  await killAllChildren();
+const {
+  up,
+  db: DB,
+  freshDatabase,
+} = await scaleOutSuite('scale-out fault e2e', 'faults', async () => {
   await redis?.kill();
-  removeTempDirs();
-  if (up) await dropDatabase(DB);
 });
 
 describe.skipIf(!up)('scale-out faults (real processes, never restarted)', () => {
   it('Redis restarted empty mid-run, then PostgreSQL dropping connections for 3 s: the run completes exactly once', async () => {
-    const databaseUrl = await freshDatabase(DB);
+    const databaseUrl = await freshDatabase();
     const redisPort = await freePort();
     redis = await startRedis(redisPort);
-    const env = {
+    const { server, d, workers } = await deployment({
       ASSAY_DATABASE_URL: databaseUrl,
       ASSAY_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    };
-    const dir = tempDir();
-    const config = sleepyConfig(dir, 20);
-    expect((await runAssay(['migrate'], { cwd: dir, env })).code).toBe(0);
-    const port = await freePort();
-    const server = await startServer(port, ['--no-worker', '--config', config], { cwd: dir, env });
-    const d = new Driver(server);
-    const workerArgs = ['worker', '--config', config, '--lease-ms', '2000', '--reconcile-ms', '500'];
-    const workers = await startWorkers(2, workerArgs, { cwd: dir, env });
+    }).start(2, ['--lease-ms', '2000', '--reconcile-ms', '500']);
 
     const ITEMS = 3_000;
-    const ds = await d.seedDataset(
-      'faults',
-      Array.from({ length: ITEMS }, (_, i) => ({ input: { answer: `a${i}` }, groundTruth: `a${i}` })),
-    );
-    const trig = await d.triggerRun(ds.id, {
-      targetId: 'sleepy',
-      scorerIds: ['exact'],
+    const ds = await d.seedAnswers('faults', ITEMS);
+    const trig = await d.startRun(ds.id, {
+      ...SLEEPY_RUN,
       maxConcurrency: 8,
     });
-    expect(d.lastStatus).toBe(202);
     const runId: string = trig.runId;
     const progress = (n: number, what: string) =>
       waitFor(
@@ -112,11 +80,9 @@ describe.skipIf(!up)('scale-out faults (real processes, never restarted)', () =>
       'during-outage',
       Array.from({ length: 20 }, (_, i) => ({ input: { answer: `b${i}` }, groundTruth: `b${i}` })),
     );
-    const duringOutage = await d.triggerRun(small.id, {
-      targetId: 'sleepy',
-      scorerIds: ['exact'],
+    const duringOutage = await d.startRun(small.id, {
+      ...SLEEPY_RUN,
     });
-    expect(d.lastStatus).toBe(202);
     expect(duringOutage.status).toBe('pending');
     await sleep(1_000);
     redis = await startRedis(redisPort);

@@ -6,71 +6,31 @@
  * once it resumes, its late writes change nothing (exactly one result per item).
  */
 
-import {
-  Driver,
-  doneCount,
-  dropDatabase,
-  freePort,
-  freshDatabase,
-  killAllChildren,
-  REDIS_URL,
-  removeTempDirs,
-  runAssay,
-  servicesUp,
-  sleep,
-  sleepyConfig,
-  startServer,
-  startWorkers,
-  tempDir,
-  waitFor,
-  workerPid,
-} from '@assay/testkit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { doneCount, REDIS_URL, SLEEPY_RUN, sleep, waitFor, workerPid } from '@assay/testkit';
+import { describe, expect, it } from 'vitest';
+import { deployment, expectOneAnswerPerItem, scaleOutSuite } from './deployment.js';
 
-const up = await servicesUp('scale-out stall e2e', { redis: true, postgres: true });
-const DB = `assay_e2e_stall_${process.pid}`;
-
-afterAll(async () => {
-  await killAllChildren();
-  removeTempDirs();
-  if (up) await dropDatabase(DB);
-});
+const { up, freshDatabase } = await scaleOutSuite('scale-out stall e2e', 'stall');
 
 /** How long the victim stays stopped: many leases (2 s), and far longer than the rest of the run takes. */
 const PAUSE_MS = 20_000;
 
 describe.skipIf(!up)('scale-out: a worker stopped with SIGSTOP for 10 leases', () => {
   it('the other workers finish the run while it is stopped; after SIGCONT, still one result per item', async () => {
-    const databaseUrl = await freshDatabase(DB);
-    const dir = tempDir();
-    const config = sleepyConfig(dir, 20);
-    const env = {
-      ASSAY_DATABASE_URL: databaseUrl,
+    const { d, workers } = await deployment({
+      ASSAY_DATABASE_URL: await freshDatabase(),
       ASSAY_REDIS_URL: REDIS_URL,
       ASSAY_REDIS_PREFIX: `assay-e2e-stall-${process.pid}-${Date.now()}`,
-    };
-    const migrated = await runAssay(['migrate'], { cwd: dir, env });
-    expect(migrated.code, migrated.output).toBe(0);
-
-    const port = await freePort();
-    const server = await startServer(port, ['--no-worker', '--config', config], { cwd: dir, env });
-    const d = new Driver(server);
-    const workerArgs = ['worker', '--config', config, '--lease-ms', '2000', '--reconcile-ms', '1000'];
-    const workers = await startWorkers(3, workerArgs, { cwd: dir, env });
+    }).start(3, ['--lease-ms', '2000', '--reconcile-ms', '1000']);
     const logs = () =>
       workers.map((w, i) => `--- worker ${i} (pid ${w.pid}) ---\n${w.output().slice(-4000)}`).join('\n');
 
     const ITEMS = 1_000;
-    const ds = await d.seedDataset(
-      'stall',
-      Array.from({ length: ITEMS }, (_, i) => ({ input: { answer: `a${i}` }, groundTruth: `a${i}` })),
-    );
-    const trig = await d.triggerRun(ds.id, {
-      targetId: 'sleepy',
-      scorerIds: ['exact'],
+    const ds = await d.seedAnswers('stall', ITEMS);
+    const trig = await d.startRun(ds.id, {
+      ...SLEEPY_RUN,
       maxConcurrency: 16,
     });
-    expect(d.lastStatus).toBe(202);
     const runId: string = trig.runId;
 
     // Stop, mid-run, a worker that is producing results (so it holds claims and writes outcomes).
@@ -117,10 +77,6 @@ describe.skipIf(!up)('scale-out: a worker stopped with SIGSTOP for 10 leases', (
     expect(after.succeededCount).toBe(ITEMS);
     expect(after.failedCount).toBe(0);
     const results = await d.allResults(ds.id, runId);
-    expect(results).toHaveLength(ITEMS);
-    expect(new Set(results.map((r) => `${r.itemId}:${r.repetition}`)).size).toBe(ITEMS);
-    expect(
-      results.every((r) => r.status === 'succeeded' && r.output === (r.input as { answer?: string } | null)?.answer),
-    ).toBe(true);
+    expectOneAnswerPerItem(results, ITEMS);
   }, 180_000);
 });

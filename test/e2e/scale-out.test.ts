@@ -3,82 +3,41 @@
  * `assay worker`s on PostgreSQL + BullMQ/Redis. One worker is killed with SIGKILL mid-run.
  */
 
-import {
-  Driver,
-  doneCount,
-  dropDatabase,
-  freePort,
-  freshDatabase,
-  killAllChildren,
-  REDIS_URL,
-  removeTempDirs,
-  runAssay,
-  servicesUp,
-  sleepyConfig,
-  startServer,
-  startWorkers,
-  tempDir,
-  waitExit,
-  waitFor,
-  workerPid,
-} from '@assay/testkit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { doneCount, REDIS_URL, runAssay, SLEEPY_RUN, waitExit, waitFor, workerPid } from '@assay/testkit';
+import { describe, expect, it } from 'vitest';
+import { deployment, expectOneAnswerPerItem, scaleOutSuite } from './deployment.js';
 
-const up = await servicesUp('scale-out e2e', { redis: true, postgres: true });
-const DB = `assay_e2e_scale_${process.pid}`;
-
-afterAll(async () => {
-  await killAllChildren();
-  removeTempDirs();
-  if (up) await dropDatabase(DB);
-});
+const { up, freshDatabase } = await scaleOutSuite('scale-out e2e', 'scale');
 
 describe.skipIf(!up)('scale-out: 1 API + 3 workers on PostgreSQL and Redis', () => {
   it('a worker killed with SIGKILL mid-run: the run completes, one result per item, several workers produced results', async () => {
-    const databaseUrl = await freshDatabase(DB);
-    const dir = tempDir();
-    const config = sleepyConfig(dir, 20);
-    const env = {
-      ASSAY_DATABASE_URL: databaseUrl,
+    const dep = deployment({
+      ASSAY_DATABASE_URL: await freshDatabase(),
       ASSAY_REDIS_URL: REDIS_URL,
       ASSAY_REDIS_PREFIX: `assay-e2e-${process.pid}-${Date.now()}`,
-    };
+    });
 
     // PostgreSQL without Redis is refused with a message that says what to set.
-    const half = await runAssay(['worker', '--config', config], {
-      cwd: dir,
-      env: { ASSAY_DATABASE_URL: env.ASSAY_DATABASE_URL },
+    const half = await runAssay(['worker', '--config', dep.config], {
+      cwd: dep.dir,
+      env: { ASSAY_DATABASE_URL: dep.env.ASSAY_DATABASE_URL },
     });
     expect(half.code).toBe(2);
     expect(half.stderr).toContain('ASSAY_REDIS_URL');
 
-    const migrated = await runAssay(['migrate'], { cwd: dir, env });
-    expect(migrated.code, migrated.output).toBe(0);
+    const { migrated, server, d, workers } = await dep.start(3, ['--lease-ms', '2000', '--concurrency', '4']);
     expect(migrated.stdout).toContain('postgres');
 
-    const port = await freePort();
-    const server = await startServer(port, ['--no-worker', '--config', config], { cwd: dir, env });
-    const d = new Driver(server);
-    const workers = await startWorkers(3, ['worker', '--config', config, '--lease-ms', '2000', '--concurrency', '4'], {
-      cwd: dir,
-      env,
-    });
-
     const ITEMS = 2_000;
-    const ds = await d.seedDataset(
-      'scale',
-      Array.from({ length: ITEMS }, (_, i) => ({ input: { answer: `a${i}` }, groundTruth: `a${i}` })),
-    );
+    const ds = await d.seedAnswers('scale', ITEMS);
 
     // Live progress through the API process, which runs no worker: the events come over Redis.
     const sse = new AbortController();
     let events = '';
-    const trig = await d.triggerRun(ds.id, {
-      targetId: 'sleepy',
-      scorerIds: ['exact'],
+    const trig = await d.startRun(ds.id, {
+      ...SLEEPY_RUN,
       maxConcurrency: 16,
     });
-    expect(d.lastStatus).toBe(202);
     expect(trig.status).toBe('pending');
     const runId: string = trig.runId;
     void fetch(`${server.base}/api/datasets/${ds.id}/runs/${runId}/events`, { signal: sse.signal })
@@ -106,11 +65,7 @@ describe.skipIf(!up)('scale-out: 1 API + 3 workers on PostgreSQL and Redis', () 
     expect(run.failedCount).toBe(0);
 
     const results = await d.allResults(ds.id, runId);
-    expect(results).toHaveLength(ITEMS);
-    expect(new Set(results.map((r) => `${r.itemId}:${r.repetition}`)).size).toBe(ITEMS);
-    expect(
-      results.every((r) => r.status === 'succeeded' && r.output === (r.input as { answer?: string } | null)?.answer),
-    ).toBe(true);
+    expectOneAnswerPerItem(results, ITEMS);
     const byWorker = new Map<number, number>();
     for (const r of results) byWorker.set(workerPid(r.workerId), (byWorker.get(workerPid(r.workerId)) ?? 0) + 1);
     expect(byWorker.size).toBeGreaterThanOrEqual(2);

@@ -1,4 +1,12 @@
-import { AssayClient, type AssayClientOptions, type ItemInput, type ListedResult, type Run } from '@assay/client';
+import {
+  AssayClient,
+  type AssayClientOptions,
+  type ItemInput,
+  type ListedResult,
+  type Run,
+  type RunAccepted,
+  type TriggerRunInput,
+} from '@assay/client';
 import { FINAL_RUN_STATUSES } from '@assay/core';
 import { waitFor } from './process.js';
 
@@ -64,6 +72,24 @@ export class Driver extends AssayClient {
     for (let i = 0; i < items.length; i += 200)
       created.push(...(await this.addItems(ds.id, items.slice(i, i + 200))).items);
     return { id: ds.id, items: created };
+  }
+
+  /**
+   * Triggers a run and insists on `202 Accepted` (throws otherwise, with the answer); returns the
+   * accepted run (`runId`, `status: 'pending'`).
+   */
+  async startRun(datasetId: string, input: TriggerRunInput): Promise<RunAccepted> {
+    const accepted = await this.triggerRun(datasetId, input);
+    if (this.lastStatus !== 202) throw new Error(`trigger answered ${this.lastStatus}: ${JSON.stringify(accepted)}`);
+    return accepted;
+  }
+
+  /** `n` items `{ input: { answer: 'a<i>' }, groundTruth: 'a<i>' }` (what the sleepy config echoes) as dataset `name`. */
+  seedAnswers(name: string, n: number) {
+    return this.seedDataset(
+      name,
+      Array.from({ length: n }, (_, i) => ({ input: { answer: `a${i}` }, groundTruth: `a${i}` })),
+    );
   }
 
   /** Polls the run (every 100 ms) until it is final; throws with the last state after `ms`. */

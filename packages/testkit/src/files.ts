@@ -24,6 +24,21 @@ export function writeFile(dir: string, name: string, source: string): string {
 }
 
 /**
+ * JavaScript source of `sleep(ms, signal)` for generated config files: resolves after `ms`, rejects
+ * with the signal's reason as soon as it aborts (as a target honouring `ctx.signal` must).
+ */
+export const SLEEP_SOURCE = `const sleep = (ms, signal) => new Promise((res, rej) => {
+  if (signal?.aborted) return rej(signal.reason ?? new Error('aborted'));
+  const onAbort = () => { clearTimeout(t); rej(signal.reason ?? new Error('aborted')); };
+  const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); res(); }, ms);
+  signal?.addEventListener('abort', onAbort, { once: true });
+});
+`;
+
+/** Run options for {@link sleepyConfig}'s target and scorer: `{ ...SLEEPY_RUN, maxConcurrency: 8 }`. */
+export const SLEEPY_RUN = { targetId: 'sleepy', scorerIds: ['exact'] };
+
+/**
  * Writes `<dir>/assay.config.mjs`: a target `sleepy` that answers `input.answer` after `sleepMs`,
  * honouring `ctx.signal`, and a scorer `exact`. Returns its path.
  */
@@ -32,13 +47,7 @@ export function sleepyConfig(dir: string, sleepMs = 20): string {
     dir,
     'assay.config.mjs',
     `
-const sleep = (ms, signal) => new Promise((res, rej) => {
-  if (signal?.aborted) return rej(signal.reason ?? new Error('aborted'));
-  const onAbort = () => { clearTimeout(t); rej(signal.reason ?? new Error('aborted')); };
-  const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); res(); }, ms);
-  signal?.addEventListener('abort', onAbort, { once: true });
-});
-export default {
+${SLEEP_SOURCE}export default {
   targets: [
     { id: 'sleepy', type: 'function', run: async (input, ctx) => { await sleep(${sleepMs}, ctx.signal); return input.answer; } },
   ],

@@ -10,7 +10,9 @@
  * - `./db`: a local server's SQLite file, read directly
  * - `./driver`: the typed e2e driver on the SDK
  * - `./http`: a raw HTTP call for malformed requests
+ * - `./browser`: Debian's headless Chromium for UI tests
  */
+export * from './browser.js';
 export * from './clock.js';
 export * from './db.js';
 export * from './driver.js';

@@ -2,7 +2,9 @@
  * The service probes plus their vitest wrapper, for test files (kept apart so scripts can import
  * `./services` without vitest).
  */
-import { describe, it } from 'vitest';
+import { afterAll, afterEach, describe, it } from 'vitest';
+import { removeTempDirs } from './files.js';
+import { killAllChildren } from './process.js';
 import { type ServiceCheck, servicesRequired } from './services.js';
 
 export * from './services.js';
@@ -29,4 +31,21 @@ export function describeWithService(check: ServiceCheck): (name: string, fn: () 
     console.warn(`[skip] ${name}: ${service} unavailable (${reason}); set ASSAY_REQUIRE_SERVICES=1 to fail instead`);
     describe.skip(name, fn);
   };
+}
+
+/**
+ * Registers a test file's clean-up of what the testkit started: every child process group killed
+ * and every temp folder removed after the file, and with `afterEach` the processes also after each
+ * test. `also` runs after the processes are gone (drop a database, stop a redis-server).
+ *
+ * @example
+ * cleanUpProcesses({ afterEach: true });
+ */
+export function cleanUpProcesses(opts: { afterEach?: boolean; also?: () => Promise<void> | void } = {}): void {
+  if (opts.afterEach) afterEach(killAllChildren);
+  afterAll(async () => {
+    await killAllChildren();
+    await opts.also?.();
+    removeTempDirs();
+  });
 }
