@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { AssayConfig } from '@assay/core';
 import { responseSchemaFor } from '@assay/core/api';
 import { type Assay, createAssay } from '@assay/server';
@@ -103,8 +104,12 @@ function checked(fetch: (req: Request) => Response | Promise<Response>) {
     const url = new URL(req.url);
     try {
       const schema = responseSchemaFor(req.method, url.pathname, res.status);
-      const r = schema?.safeParse(await res.clone().json());
+      const body = await res.clone().json();
+      const r = schema?.safeParse(body);
       if (r && !r.success) violations.push(`${req.method} ${url.pathname} → ${res.status}: ${r.error.message}`);
+      // Parsing drops fields the schema does not name: more than the contract says differs.
+      else if (r && !isDeepStrictEqual(r.data, body))
+        violations.push(`${req.method} ${url.pathname} → ${res.status}: fields the contract does not name`);
     } catch (e) {
       violations.push(`${req.method} ${url.pathname} → ${res.status}: ${(e as Error).message}`);
     }

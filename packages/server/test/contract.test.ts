@@ -105,5 +105,22 @@ describe('the API contract', () => {
     ).toThrow(/code/);
     expect(() => checkResponse('POST', '/api/datasets', 200, {})).toThrow(/the contract says 201/);
     checkResponse('GET', '/api/datasets/ds_1', 404, { error: { code: 'NOT_FOUND', message: 'no dataset' } });
+    const dataset = {
+      id: 'ds_1',
+      name: 'x',
+      description: null,
+      metadata: null,
+      inputSchema: null,
+      groundTruthSchema: null,
+      scorerIds: null,
+      version: 0,
+      itemCount: 0,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    };
+    checkResponse('GET', '/api/datasets/ds_1', 200, dataset);
+    expect(() => checkResponse('GET', '/api/datasets/ds_1', 200, { ...dataset, secret: 1 })).toThrow(
+      /fields the contract does not name/,
+    );
   });
 });
