@@ -3,6 +3,7 @@ import { apiKeyFrom, createAssay, migrateDatabase, parseAllowedOrigins, redactUr
 import { serve } from '@hono/node-server';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerDatasetCommands } from './commands/datasets.js';
+import { registerInitCommand } from './commands/init.js';
 import { registerItemCommands } from './commands/items.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerRunCommand } from './commands/run.js';
@@ -263,6 +264,7 @@ function threadsFromEnv(): number | undefined {
   return n;
 }
 
+registerInitCommand(program);
 registerDatasetCommands(program);
 registerItemCommands(program);
 registerRunCommand(program);
