@@ -1,6 +1,77 @@
 import { z } from 'zod';
-import { errorSchema } from './common.js';
+import { errorSchema, paginationSchema, truncatedSchema } from './common.js';
+import { comparisonSchema, scorerStatsSchema } from './compare.js';
+import { datasetSchema, datasetVersionSchema } from './datasets.js';
+import { datasetItemSchema, itemInputSchema } from './items.js';
+import { itemErrorSchema, listedResultSchema, runItemAttemptSchema, runResultSchema, scoreSchema } from './results.js';
 import { type RouteDef, routes } from './routes.js';
+import {
+  runAcceptedSchema,
+  runOptionsSchema,
+  runSchema,
+  runSummarySchema,
+  scorerSummarySchema,
+  usageSchema,
+} from './runs.js';
+
+/** Schemas that are components of their own (`#/components/schemas/NAME`), referenced where used. */
+const NAMED_OUTPUTS: Record<string, z.ZodType> = {
+  Error: errorSchema,
+  Pagination: paginationSchema,
+  Truncated: truncatedSchema,
+  Dataset: datasetSchema,
+  DatasetVersion: datasetVersionSchema,
+  DatasetItem: datasetItemSchema,
+  Run: runSchema,
+  RunAccepted: runAcceptedSchema,
+  RunOptions: runOptionsSchema,
+  RunSummary: runSummarySchema,
+  ScorerSummary: scorerSummarySchema,
+  Usage: usageSchema,
+  RunResult: runResultSchema,
+  ListedResult: listedResultSchema,
+  RunItemAttempt: runItemAttemptSchema,
+  ItemError: itemErrorSchema,
+  Score: scoreSchema,
+  ScorerStats: scorerStatsSchema,
+  Comparison: comparisonSchema,
+};
+const NAMED_INPUTS: Record<string, z.ZodType> = { ItemInput: itemInputSchema };
+
+const pascal = (id: string) => id[0]!.toUpperCase() + id.slice(1);
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/**
+ * The components of one direction (`output`: responses, `input`: request bodies), generated in
+ * one pass so that a named schema inside another is a `$ref`. Returns the components and the name
+ * each route's schema got.
+ */
+function components(io: 'input' | 'output') {
+  const registry = z.registry<{ id: string }>();
+  const nameOf = new Map<z.ZodType, string>();
+  const add = (name: string, schema: z.ZodType) => {
+    if (nameOf.has(schema)) return;
+    nameOf.set(schema, name);
+    registry.add(schema, { id: name });
+  };
+  for (const [name, schema] of Object.entries(io === 'output' ? NAMED_OUTPUTS : NAMED_INPUTS)) add(name, schema);
+  for (const [id, route] of Object.entries(routes) as [string, RouteDef][]) {
+    if (io === 'output') add(`${pascal(id)}Response`, route.response);
+    else if (route.body) add(`${pascal(id)}Body`, route.body);
+  }
+  const { schemas } = z.toJSONSchema(registry, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+    uri: (id) => `#/components/schemas/${id}`,
+  });
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(schemas)) {
+    const { $id: _i, $schema: _s, ...rest } = schema as Record<string, unknown>;
+    out[name] = rest;
+  }
+  return { schemas: out, nameOf };
+}
 
 /** The OpenAPI 3.1 document of the API, generated from the route table (JSON Schema 2020-12). */
 export type OpenApiDocument = {
@@ -47,10 +118,11 @@ function parameters(route: RouteDef) {
   return out;
 }
 
-function operation(id: string, route: RouteDef) {
-  const content = route.stream
-    ? { 'text/event-stream': { schema: jsonSchema(route.response, 'output') } }
-    : { 'application/json': { schema: jsonSchema(route.response, 'output') } };
+type Names = Map<z.ZodType, string>;
+
+function operation(id: string, route: RouteDef, outputs: Names, inputs: Names) {
+  const schema = ref(outputs.get(route.response)!);
+  const content = route.stream ? { 'text/event-stream': { schema } } : { 'application/json': { schema } };
   const responses: Record<string, unknown> = {
     [route.status]: {
       description: route.stream ? 'an event stream; each event is one of these (`event` name, JSON `data`)' : 'success',
@@ -73,7 +145,7 @@ function operation(id: string, route: RouteDef) {
     ...(params.length ? { parameters: params } : {}),
     ...(route.body
       ? {
-          requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } },
+          requestBody: { required: true, content: { 'application/json': { schema: ref(inputs.get(route.body)!) } } },
         }
       : {}),
     responses,
@@ -86,11 +158,13 @@ function operation(id: string, route: RouteDef) {
  * @example openApiDocument({ version: '0.1.0' }).paths['/api/datasets'].get.operationId // 'listDatasets'
  */
 export function openApiDocument(info: { version: string; serverUrl?: string }): OpenApiDocument {
+  const outputs = components('output');
+  const inputs = components('input');
   const paths: OpenApiDocument['paths'] = {};
   for (const [id, route] of Object.entries(routes) as [string, RouteDef][]) {
     const path = openApiPath(route.path);
     paths[path] ??= {};
-    paths[path][route.method] = operation(id, route);
+    paths[path][route.method] = operation(id, route, outputs.nameOf, inputs.nameOf);
   }
   return {
     openapi: '3.1.0',
@@ -103,7 +177,7 @@ export function openApiDocument(info: { version: string; serverUrl?: string }): 
     ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
     paths,
     components: {
-      schemas: { Error: jsonSchema(errorSchema, 'output') },
+      schemas: { ...outputs.schemas, ...inputs.schemas },
       responses: {
         Error: {
           description: 'an error: 400, 401, 403, 404, 409, 413, 415, 500 or 503',
