@@ -195,3 +195,23 @@ describe('thread runner: synchronous user code', () => {
     for (const r of rest) expect(r).toMatchObject({ ok: true });
   }, 30_000);
 });
+
+describe('thread runner: a config its threads cannot load', () => {
+  it('fails each item with CONFIG_LOAD_FAILED naming the file and the error, instead of failing the job for good', async () => {
+    const path = join(dir, 'threads-refuse.config.mjs');
+    writeFileSync(
+      path,
+      `import { isMainThread } from 'node:worker_threads';
+if (!isMainThread) throw new Error('this config refuses worker threads');
+export default { targets: [{ id: 'echo', type: 'function', run: async (x) => x }] };`,
+    );
+    const runner = createThreadRunner({ configPath: path, threads: 1 });
+    runners.push(runner);
+    const reg = createRegistry((await import(path)).default);
+    const r = await runner.attempt(request('echo', 1), reg.targets.get('echo')!, [], new AbortController().signal);
+    expect(r).toMatchObject({ ok: false, error: { code: 'CONFIG_LOAD_FAILED', retryable: false } });
+    if (r.ok) throw new Error('expected a failure');
+    expect(r.error.message).toContain(path);
+    expect(r.error.message).toContain('this config refuses worker threads');
+  });
+});

@@ -67,6 +67,10 @@ export default async function run(task: ThreadTask | ThreadBatch): Promise<Threa
   return null;
 }
 
+const configFailure = (code: string, message: string): ThreadReply => ({
+  result: { ok: false, error: { code, message, retryable: false }, retryAfterMs: null, latencyMs: 0 },
+});
+
 async function runTask(task: ThreadTask): Promise<ThreadReply> {
   const { slot, req, taskId } = task;
   const controller = new AbortController();
@@ -88,12 +92,25 @@ async function runTask(task: ThreadTask): Promise<ThreadReply> {
   try {
     // Its caller gave up before it started (cancel, lost lease): no user code runs for it.
     if (Atomics.load(shared.aborted, slot) === taskId) return { internalError: 'aborted before it started' };
-    const reg = await load();
+    // A config this thread cannot load, or one without the run's target or scorers (changed on
+    // disk since the process loaded it), fails the item with a code that says so: an error of the
+    // worker instead would make the job retry the same failure for good.
+    let reg: Registry;
+    try {
+      reg = await load();
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      return configFailure('CONFIG_LOAD_FAILED', `the worker thread could not load ${data.configPath}: ${why}`);
+    }
     if (Atomics.load(shared.aborted, slot) === taskId) return { internalError: 'aborted before it started' };
     const target = reg.targets.get(req.targetId);
     const scorers = req.scorerIds.map((id) => reg.scorers.get(id));
     if (!target || scorers.some((s) => !s)) {
-      return { internalError: `target '${req.targetId}' or one of its scorers is not in ${data.configPath}` };
+      const missing = !target ? `target '${req.targetId}'` : `scorer '${req.scorerIds[scorers.indexOf(undefined)]}'`;
+      return configFailure(
+        'CONFIG_MISMATCH',
+        `${missing} is not in ${data.configPath} as this worker thread loaded it`,
+      );
     }
     return {
       result: await runAttempt(req, target, scorers as NonNullable<(typeof scorers)[0]>[], controller.signal, probe),
