@@ -39,6 +39,24 @@ describe('AssayClient and truncated values', () => {
     expect(AssayApiError.is(missing) && missing.status).toBe(404);
   });
 
+  it('listRuns reads a run whose error the page cut again, so each listed run is whole', async () => {
+    const server = await start({ worker: false });
+    const client = new AssayClient({ url: server.url });
+    const ds = await client.createDataset({ name: 'errors' });
+    await client.addItems(ds.id, [{ input: 'x' }]);
+    const huge = await client.triggerRun(ds.id, { targetId: 'echo' });
+    const small = await client.triggerRun(ds.id, { targetId: 'echo' });
+    const error = `boom ${'e'.repeat(1_200_000)}`;
+    // No run error is this large in practice (a run quotes its first item error cut short): written directly.
+    await server.assay.storage.updateRun(huge.runId, { status: 'failed', error });
+    await server.assay.storage.updateRun(small.runId, { status: 'failed', error: 'short' });
+    const raw = await (await client.raw('GET', `/datasets/${ds.id}/runs`)).json();
+    expect(raw.runs.find((r: { id: string }) => r.id === huge.runId).error).toMatchObject({ $truncated: true });
+    const { runs } = await client.listRuns(ds.id);
+    expect(runs.find((r) => r.id === huge.runId)!.error).toBe(error);
+    expect(runs.find((r) => r.id === small.runId)!.error).toBe('short');
+  });
+
   it('an item over the size limit is a 413 ITEM_TOO_LARGE with the limit and size', async () => {
     const server = await start();
     const client = new AssayClient({ url: server.url });
