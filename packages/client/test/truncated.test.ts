@@ -50,8 +50,10 @@ describe('AssayClient and truncated values', () => {
     // No run error is this large in practice (a run quotes its first item error cut short): written directly.
     await server.assay.storage.updateRun(huge.runId, { status: 'failed', error });
     await server.assay.storage.updateRun(small.runId, { status: 'failed', error: 'short' });
-    const raw = await (await client.raw('GET', `/datasets/${ds.id}/runs`)).json();
-    expect(raw.runs.find((r: { id: string }) => r.id === huge.runId).error).toMatchObject({ $truncated: true });
+    const raw = (await (await client.raw('GET', `/datasets/${ds.id}/runs`)).json()) as {
+      runs: { id: string; error: unknown }[];
+    };
+    expect(raw.runs.find((r) => r.id === huge.runId)!.error).toMatchObject({ $truncated: true });
     const { runs } = await client.listRuns(ds.id);
     expect(runs.find((r) => r.id === huge.runId)!.error).toBe(error);
     expect(runs.find((r) => r.id === small.runId)!.error).toBe('short');
