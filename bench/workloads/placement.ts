@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import type { AssayConfig } from '@assay/core';
-import type { Assay } from '@assay/server';
-import { configModule, type RowOf, seed, timedRun } from '../harness/lib.js';
+import { type Assay, createAssay } from '@assay/server';
+import { configModule, maxRssMB, type RowOf, seed, timedRun, withRssSampler } from '../harness/lib.js';
 
 /**
  * How W1 and W2 get their config. `threads`: as `assay serve --config FILE` does, the config is a
@@ -42,3 +42,27 @@ export const engineRows = (row: RowOf, items: string) => [
   row('  of which: executing + storing + summary (ms)', 'executeMs', 0),
   row('peak RSS, kernel maxRSS (MB)', 'peakRssMB', 0),
 ];
+
+/**
+ * The measured part W1 and W2 share: an instance with its worker on `dataDir`, `items` items as
+ * dataset `name`, the warm-up, then the timed run of `targetId` (RSS sampled), the kernel's peak
+ * RSS, and the instance closed.
+ */
+export async function timedWorkload(o: {
+  dataDir: string;
+  placement: Placement;
+  source: string;
+  inline: AssayConfig;
+  name: string;
+  targetId: string;
+  items: number;
+}) {
+  const options = await configFor(o.placement, o.dataDir, o.source, o.inline);
+  const assay = await createAssay({ ...options, dataDir: o.dataDir, worker: true });
+  const datasetId = await seed(assay, o.name, o.items);
+  const warmUpMs = await warmUp(assay, o.targetId);
+  const { value, peakSampledMB } = await withRssSampler(() => timedRun(assay, datasetId, o.targetId, o.items));
+  const peakRssMB = maxRssMB();
+  await assay.close();
+  return { config: options.config, value, warmUpMs, peakSampledMB, peakRssMB };
+}

@@ -39,11 +39,7 @@ async function recoverySample(dir: string, leaseMs: number | null) {
   let server: AssayServer = await startServer(port, args, { cwd: dir, ms: 60_000 });
   const d = new Driver(server);
   const ds = await d.seedDataset('r1', rItems(N));
-  const trig = await d.startRun(ds.id, {
-    ...SLEEPY_RUN,
-    maxConcurrency: CONCURRENCY,
-  });
-  const runId: string = trig.runId;
+  const { runId } = await d.startRun(ds.id, { ...SLEEPY_RUN, maxConcurrency: CONCURRENCY });
   const seen = await waitFor(
     () => d.getRun(ds.id, runId),
     (r) => doneCount(r) >= KILL_AT || isFinal(r),

@@ -57,10 +57,7 @@ export async function r2(dataDir: string): Promise<Metrics> {
   try {
     const ds = await d.seedDataset('r2', rItems(N));
     for (let i = 0; i < R_SAMPLES; i++) {
-      const trig = await d.triggerRun(ds.id, {
-        ...SLEEPY_RUN,
-        maxConcurrency: 50,
-      });
+      const trig = await d.triggerRun(ds.id, { ...SLEEPY_RUN, maxConcurrency: 50 });
       const runId: string = trig.runId;
       await waitFor(
         () => d.getRun(ds.id, runId),

@@ -1,19 +1,8 @@
 /** W1 overhead (and W1M, the same with targets on the main thread). */
 import type { AssayConfig } from '@assay/core';
 import { createAssay } from '@assay/server';
-import {
-  answer,
-  type Metrics,
-  maxRssMB,
-  type Question,
-  type RowOf,
-  rssMB,
-  seed,
-  timedRun,
-  verifyResults,
-  withRssSampler,
-} from '../harness/lib.js';
-import { configFor, engineRows, type Placement, warmUp } from './placement.js';
+import { answer, type Metrics, type Question, type RowOf, rssMB, verifyResults } from '../harness/lib.js';
+import { engineRows, type Placement, timedWorkload } from './placement.js';
 
 const W1_CONFIG = `export default {
   targets: [{ id: 'instant', type: 'function', run: (input) => String(2 * input.n) }],
@@ -27,15 +16,17 @@ export async function w1(dataDir: string, placement: Placement): Promise<Metrics
   const inline: AssayConfig = {
     targets: [{ id: 'instant', type: 'function', run: (input: Question) => answer(input) }],
   };
-  const options = await configFor(placement, dataDir, W1_CONFIG, inline);
-  const assay = await createAssay({ ...options, dataDir, worker: true });
-  const datasetId = await seed(assay, 'w1', N);
-  const warmUpMs = await warmUp(assay, 'instant');
-  const { value, peakSampledMB } = await withRssSampler(() => timedRun(assay, datasetId, 'instant', N));
-  const peakRssMB = maxRssMB();
-  await assay.close();
+  const { config, value, warmUpMs, peakSampledMB, peakRssMB } = await timedWorkload({
+    dataDir,
+    placement,
+    source: W1_CONFIG,
+    inline,
+    name: 'w1',
+    targetId: 'instant',
+    items: N,
+  });
   // Durability: reopen the database file in a new instance and read every result back.
-  const reopened = await createAssay({ config: options.config, dataDir, worker: false });
+  const reopened = await createAssay({ config, dataDir, worker: false });
   const stored = await verifyResults(reopened, value.run.id, N);
   await reopened.close();
   return {

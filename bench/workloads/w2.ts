@@ -1,18 +1,8 @@
 /** W2 latency-bound (and W2M, the same with targets on the main thread). */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AssayConfig } from '@assay/core';
-import { createAssay } from '@assay/server';
-import {
-  answer,
-  type Metrics,
-  maxRssMB,
-  type Question,
-  type RowOf,
-  seed,
-  timedRun,
-  withRssSampler,
-} from '../harness/lib.js';
-import { configFor, engineRows, type Placement, warmUp } from './placement.js';
+import { answer, type Metrics, type Question, type RowOf } from '../harness/lib.js';
+import { engineRows, type Placement, timedWorkload } from './placement.js';
 
 const W2_CONFIG = `import { setTimeout as sleep } from 'node:timers/promises';
 export default {
@@ -45,13 +35,15 @@ export async function w2(dataDir: string, placement: Placement): Promise<Metrics
       },
     ],
   };
-  const options = await configFor(placement, dataDir, W2_CONFIG, inline);
-  const assay = await createAssay({ ...options, dataDir, worker: true });
-  const datasetId = await seed(assay, 'w2', N);
-  const warmUpMs = await warmUp(assay, 'sleepy');
-  const { value, peakSampledMB } = await withRssSampler(() => timedRun(assay, datasetId, 'sleepy', N));
-  const peakRssMB = maxRssMB();
-  await assay.close();
+  const { value, warmUpMs, peakSampledMB, peakRssMB } = await timedWorkload({
+    dataDir,
+    placement,
+    source: W2_CONFIG,
+    inline,
+    name: 'w2',
+    targetId: 'sleepy',
+    items: N,
+  });
   const ideal = ((N / 50) * SLEEP_MS) / 1000;
   return {
     items: N,

@@ -29,6 +29,18 @@ afterEach(async () => {
 });
 cleanUpProcesses();
 
+/**
+ * `assay <args>` (a serve that must not start) exits on its own with a non-zero code, and its
+ * stderr contains each of `says`; returns the stderr for more checks.
+ */
+async function expectRefused(args: string[], opts: { cwd: string; env?: Record<string, string> }, ...says: string[]) {
+  const r = await runAssay(args, opts);
+  expect(r.code, r.output).not.toBe(0);
+  expect(r.code).not.toBeNull();
+  for (const text of says) expect(r.stderr).toContain(text);
+  return r.stderr;
+}
+
 describe('assay CLI', () => {
   it('--help lists the serve and migrate commands', async () => {
     const r = await runAssay(['--help']);
@@ -40,21 +52,19 @@ describe('assay CLI', () => {
   it('refuses a non-loopback --host without ASSAY_API_KEY', async () => {
     const dir = tempDir();
     const port = await freePort();
-    const r = await runAssay(['serve', '--host', '0.0.0.0', '--port', String(port), '--data-dir', join(dir, 'data')], {
-      cwd: dir,
-    });
-    expect(r.code, r.output).not.toBe(0);
-    expect(r.code).not.toBeNull();
-    expect(r.stderr).toContain('ASSAY_API_KEY');
+    const dataDir = join(dir, 'data');
+    await expectRefused(
+      ['serve', '--host', '0.0.0.0', '--port', String(port), '--data-dir', dataDir],
+      { cwd: dir },
+      'ASSAY_API_KEY',
+    );
 
     // The same through the HOST environment variable.
-    const viaEnv = await runAssay(['serve', '--port', String(port), '--data-dir', join(dir, 'data')], {
-      cwd: dir,
-      env: { HOST: '0.0.0.0' },
-    });
-    expect(viaEnv.code, viaEnv.output).not.toBe(0);
-    expect(viaEnv.code).not.toBeNull();
-    expect(viaEnv.stderr).toContain('ASSAY_API_KEY');
+    await expectRefused(
+      ['serve', '--port', String(port), '--data-dir', dataDir],
+      { cwd: dir, env: { HOST: '0.0.0.0' } },
+      'ASSAY_API_KEY',
+    );
   });
 
   it('with ASSAY_API_KEY on 0.0.0.0, /api/datasets needs Authorization: Bearer <key>', async () => {
@@ -89,13 +99,16 @@ describe('assay CLI', () => {
 
   it('--config with a missing file exits non-zero naming the file', async () => {
     const dir = tempDir();
-    const r = await runAssay(
-      ['serve', '--config', 'missing.mjs', '--port', String(await freePort()), '--data-dir', join(dir, 'data')],
-      { cwd: dir },
-    );
-    expect(r.code, r.output).not.toBe(0);
-    expect(r.code).not.toBeNull();
-    expect(r.stderr).toContain('missing.mjs');
+    const args = [
+      'serve',
+      '--config',
+      'missing.mjs',
+      '--port',
+      String(await freePort()),
+      '--data-dir',
+      join(dir, 'data'),
+    ];
+    await expectRefused(args, { cwd: dir }, 'missing.mjs');
   });
 
   it('a config whose target has no run exits non-zero naming targets[0].run', async () => {
@@ -105,13 +118,8 @@ describe('assay CLI', () => {
       'bad.config.mjs',
       `export default { targets: [{ id: 'no-run', type: 'function' }], scorers: [] };\n`,
     );
-    const r = await runAssay(
-      ['serve', '--config', config, '--port', String(await freePort()), '--data-dir', join(dir, 'data')],
-      { cwd: dir },
-    );
-    expect(r.code, r.output).not.toBe(0);
-    expect(r.code).not.toBeNull();
-    expect(r.stderr).toContain('targets[0].run');
+    const args = ['serve', '--config', config, '--port', String(await freePort()), '--data-dir', join(dir, 'data')];
+    await expectRefused(args, { cwd: dir }, 'targets[0].run');
   });
 
   it('migrate --data-dir creates the database and exits 0 (and again on an existing one)', async () => {
@@ -140,14 +148,17 @@ describe('assay CLI', () => {
       blocker.once('error', fail);
       blocker.listen(port, '127.0.0.1', () => ok());
     });
-    const r = await runAssay(
-      ['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(dir, 'data'), '--no-worker'],
-      { cwd: dir },
-    );
-    expect(r.code, r.output).not.toBe(0);
-    expect(r.code).not.toBeNull();
-    expect(r.stderr).toContain(String(port));
-    expect(r.stderr).toMatch(/already in use/i);
+    const args = [
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data-dir',
+      join(dir, 'data'),
+      '--no-worker',
+    ];
+    expect(await expectRefused(args, { cwd: dir }, String(port))).toMatch(/already in use/i);
   });
 
   it('--seed creates the dataset once; a restart does not duplicate it', async () => {

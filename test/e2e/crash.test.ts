@@ -13,6 +13,7 @@ import {
   freePort,
   isFinal,
   itemStatusCounts,
+  type Server,
   SLEEPY_RUN,
   sleepyConfig,
   startServer,
@@ -96,22 +97,52 @@ async function checkResults(
   }
 }
 
+/**
+ * The run completes with all ITEMS run items succeeded and one correct result each; then a graceful
+ * stop (SIGTERM, exit 0 within `exitMs`) and the file itself is checked.
+ */
+async function finishAndCheck(o: {
+  d: Driver;
+  server: Server;
+  dataDir: string;
+  ds: { id: string; items: { id: string; input: any }[] };
+  runId: string;
+  repetitions: number;
+  exitMs: number;
+}) {
+  const run = await o.d.waitRunFinal(o.ds.id, o.runId, 30_000);
+  expect(run.status).toBe('completed');
+  expect(run.totalItems).toBe(ITEMS);
+  expect(run.succeededCount).toBe(ITEMS);
+  expect(run.failedCount).toBe(0);
+  await checkResults(o.d, o.ds.id, o.runId, o.ds.items, o.repetitions);
+  o.server.killGroup('SIGTERM');
+  expect((await waitExit(o.server, o.exitMs)).code).toBe(0);
+  checkDatabase(o.dataDir, o.runId, ITEMS);
+}
+
+/**
+ * A fresh folder with the sleepy config (20 ms) and `assay serve` on it; `start()` starts it again
+ * on the same port and data dir (so the driver keeps working across restarts).
+ */
+async function serveFresh(extra: string[] = []) {
+  const dir = tempDir();
+  const dataDir = join(dir, 'data');
+  const port = await freePort();
+  const args = ['--config', sleepyConfig(dir, 20), '--data-dir', dataDir, '--host', '127.0.0.1', ...extra];
+  const start = () => startServer(port, args, { cwd: dir });
+  const server = await start();
+  return { dataDir, server, start, d: new Driver(server) };
+}
+
 describe('assay serve: crash and shutdown', () => {
   it('a run survives kill -9 at several moments and ends with exactly one result per item', async () => {
-    const dir = tempDir();
-    const dataDir = join(dir, 'data');
-    const config = sleepyConfig(dir, 20);
-    const port = await freePort();
-    const args = ['--config', config, '--data-dir', dataDir, '--host', '127.0.0.1'];
-    let server = await startServer(port, args, { cwd: dir });
-    const d = new Driver(server); // the same port after each restart
+    const { dataDir, start, d, ...first } = await serveFresh();
+    let server = first.server;
 
     const ds = await d.seedDataset('crash', itemsOf(ITEMS));
     expect(ds.items).toHaveLength(ITEMS);
-    const trig = await d.startRun(ds.id, {
-      ...SLEEPY_RUN,
-      maxConcurrency: 8,
-    });
+    const trig = await d.startRun(ds.id, { ...SLEEPY_RUN, maxConcurrency: 8 });
     expect(trig.status).toBe('pending');
     const runId: string = trig.runId;
 
@@ -123,7 +154,7 @@ describe('assay serve: crash and shutdown', () => {
 
     // Moment 1: right after the trigger answered (the run is pending or being planned).
     await kill9();
-    server = await startServer(port, args, { cwd: dir });
+    server = await start();
 
     // Moments 2..4: with a growing share of the items done.
     let doneBefore = 0;
@@ -141,40 +172,16 @@ describe('assay serve: crash and shutdown', () => {
       expect(done).toBeGreaterThanOrEqual(doneBefore);
       expect(counts.failed ?? 0).toBe(0);
       doneBefore = done;
-      server = await startServer(port, args, { cwd: dir });
+      server = await start();
     }
 
-    const run = await d.waitRunFinal(ds.id, runId, 30_000);
-    expect(run.status).toBe('completed');
-    expect(run.totalItems).toBe(ITEMS);
-    expect(run.succeededCount).toBe(ITEMS);
-    expect(run.failedCount).toBe(0);
-    await checkResults(d, ds.id, runId, ds.items, 1);
-
-    // Stop gracefully, then inspect the file itself.
-    server.killGroup('SIGTERM');
-    expect((await waitExit(server, 20_000)).code).toBe(0);
-    checkDatabase(dataDir, runId, ITEMS);
+    await finishAndCheck({ d, server, dataDir, ds, runId, repetitions: 1, exitMs: 20_000 });
   }, 90_000);
 
   it('SIGTERM mid-run exits 0, hands the run back, and a restart completes it exactly once', async () => {
-    const dir = tempDir();
-    const dataDir = join(dir, 'data');
-    const config = sleepyConfig(dir, 20);
-    const port = await freePort();
     const shutdownTimeout = 5_000;
-    const args = [
-      '--config',
-      config,
-      '--data-dir',
-      dataDir,
-      '--host',
-      '127.0.0.1',
-      '--shutdown-timeout',
-      String(shutdownTimeout),
-    ];
-    let server = await startServer(port, args, { cwd: dir });
-    const d = new Driver(server); // the same port after each restart
+    const { dataDir, start, d, ...first } = await serveFresh(['--shutdown-timeout', String(shutdownTimeout)]);
+    let server = first.server;
 
     // 150 items × 2 repetitions = 300 run items.
     const ds = await d.seedDataset('sigterm', itemsOf(ITEMS / 2));
@@ -201,36 +208,18 @@ describe('assay serve: crash and shutdown', () => {
       expect(db.prepare('SELECT status FROM runs WHERE id = ?').pluck().get(runId)).toBe('running');
     });
 
-    server = await startServer(port, args, { cwd: dir });
-    const run = await d.waitRunFinal(ds.id, runId, 30_000);
-    expect(run.status).toBe('completed');
-    expect(run.totalItems).toBe(ITEMS);
-    expect(run.succeededCount).toBe(ITEMS);
-    expect(run.failedCount).toBe(0);
-    await checkResults(d, ds.id, runId, ds.items, 2);
-
-    server.killGroup('SIGTERM');
-    expect((await waitExit(server, shutdownTimeout + 8_000)).code).toBe(0);
-    checkDatabase(dataDir, runId, ITEMS);
+    server = await start();
+    await finishAndCheck({ d, server, dataDir, ds, runId, repetitions: 2, exitMs: shutdownTimeout + 8_000 });
   }, 90_000);
 
   it('a run whose server is killed again and again still ends in a final state', async () => {
     // The run's queue job allows 10 deliveries; every kill -9 after a claim uses one up. After
     // the 10th crash the run must still end (failed with a reason, or completed), never stay
     // `running` with no job left to finish it.
-    const dir = tempDir();
-    const dataDir = join(dir, 'data');
-    const config = sleepyConfig(dir, 20);
-    const port = await freePort();
-    const args = ['--config', config, '--data-dir', dataDir, '--host', '127.0.0.1'];
-    let server = await startServer(port, args, { cwd: dir });
-    const d = new Driver(server); // the same port after each restart
+    const { dataDir, start, d, ...first } = await serveFresh();
+    let server = first.server;
     const ds = await d.seedDataset('crash-loop', itemsOf(ITEMS));
-    const trig = await d.startRun(ds.id, {
-      ...SLEEPY_RUN,
-      maxConcurrency: 2,
-    });
-    const runId: string = trig.runId;
+    const { runId } = await d.startRun(ds.id, { ...SLEEPY_RUN, maxConcurrency: 2 });
 
     let done = 0;
     for (let kill = 1; kill <= 10; kill++) {
@@ -239,7 +228,7 @@ describe('assay serve: crash and shutdown', () => {
       done = doneCount(seen);
       server.killGroup('SIGKILL');
       expect((await waitExit(server, 10_000)).signal).toBe('SIGKILL');
-      server = await startServer(port, args, { cwd: dir });
+      server = await start();
     }
 
     // Waits for a final state. Shortcut: when the embedded queue holds no live job for the run for

@@ -32,11 +32,7 @@ describe('embedded: one API process and two worker processes on one SQLite file'
 
     const ITEMS = 300;
     const ds = await d.seedAnswers('embedded-workers', ITEMS);
-    const trig = await d.startRun(ds.id, {
-      ...SLEEPY_RUN,
-      maxConcurrency: 4,
-    });
-    const runId: string = trig.runId;
+    const { runId } = await d.startRun(ds.id, { ...SLEEPY_RUN, maxConcurrency: 4 });
 
     let events = '';
     const sse = fetch(`${server.base}/api/datasets/${ds.id}/runs/${runId}/events`).then(async (r) => {

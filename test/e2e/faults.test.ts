@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { TriggerRunInput } from '@assay/client';
 import {
   Driver,
   doneCount,
@@ -156,16 +157,17 @@ afterAll(async () => {
   removeTempDirs();
 });
 
+/** Seeds `n` items as dataset `name` and starts a run with the `exact` scorer (202 required). */
+async function start(name: string, n: number, options: Omit<TriggerRunInput, 'scorerIds'>) {
+  const ds = await d.seedDataset(name, itemsOf(n));
+  const { runId } = await d.startRun(ds.id, { scorerIds: ['exact'], ...options });
+  return { ds, runId };
+}
+
 describe('assay serve: faults', () => {
   it('cancel under heavy load (5,000 items, concurrency 50): cancelled, nothing left, finished results kept', async () => {
     const N = 5_000;
-    const ds = await d.seedDataset('heavy', itemsOf(N));
-    const trig = await d.startRun(ds.id, {
-      targetId: 'slow',
-      scorerIds: ['exact'],
-      maxConcurrency: 50,
-    });
-    const runId: string = trig.runId;
+    const { ds, runId } = await start('heavy', N, { targetId: 'slow', maxConcurrency: 50 });
     const before = await waitFor(
       () => d.getRun(ds.id, runId),
       (r) => doneCount(r) >= 500 || isFinal(r),
@@ -214,14 +216,7 @@ describe('assay serve: faults', () => {
 
   it('retry after failures re-executes only the failed items; the attempts endpoint shows both attempts', async () => {
     const N = 60;
-    const ds = await d.seedDataset('fragile', itemsOf(N));
-    const trig = await d.startRun(ds.id, {
-      targetId: 'fragile',
-      scorerIds: ['exact'],
-      maxConcurrency: 8,
-      maxRetries: 0,
-    });
-    const runId: string = trig.runId;
+    const { ds, runId } = await start('fragile', N, { targetId: 'fragile', maxConcurrency: 8, maxRetries: 0 });
     const broken = Array.from({ length: N }, (_, n) => n).filter((n) => n % 7 === 0);
     const first = await d.waitRunFinal(ds.id, runId);
     expect(first).toMatchObject({ status: 'completed', succeededCount: N - broken.length, failedCount: broken.length });
@@ -274,20 +269,18 @@ describe('assay serve: faults', () => {
 
   it('an error marked nonRetryable() fails its item at once; a plain 503 is retried up to maxRetries', async () => {
     const N = 30;
-    const ds = await d.seedDataset('strict', itemsOf(N));
-    const trig = await d.startRun(ds.id, {
+    const { ds, runId } = await start('strict', N, {
       targetId: 'strict',
-      scorerIds: ['exact'],
       maxConcurrency: 10,
       maxRetries: 2,
       maxConsecutiveFailures: 0,
     });
-    const run = await d.waitRunFinal(ds.id, trig.runId, 30_000);
+    const run = await d.waitRunFinal(ds.id, runId, 30_000);
     expect(run).toMatchObject({ status: 'completed', succeededCount: 10, failedCount: 20 });
 
     const per = callsPerN('strict');
     for (let n = 0; n < N; n++) expect(per.get(n), `calls of item ${n}`).toBe(n % 3 === 1 ? 3 : 1);
-    const results = await d.allResults(ds.id, trig.runId);
+    const results = await d.allResults(ds.id, runId);
     for (const r of results) {
       const n = nOf(r);
       if (n % 3 === 0) {
@@ -302,14 +295,8 @@ describe('assay serve: faults', () => {
 
   it('a flaky target (30% answer 429 with Retry-After: 1) completes every item and waits as asked', async () => {
     const N = 50;
-    const ds = await d.seedDataset('flaky', itemsOf(N));
-    const trig = await d.startRun(ds.id, {
-      targetId: 'flaky',
-      scorerIds: ['exact'],
-      maxConcurrency: 10,
-      maxRetries: 3,
-    });
-    const run = await d.waitRunFinal(ds.id, trig.runId, 30_000);
+    const { ds, runId } = await start('flaky', N, { targetId: 'flaky', maxConcurrency: 10, maxRetries: 3 });
+    const run = await d.waitRunFinal(ds.id, runId, 30_000);
     expect(run).toMatchObject({ status: 'completed', succeededCount: N, failedCount: 0 });
     expect(run.summary?.scorers[0]).toMatchObject({ count: N, mean: 1 });
 

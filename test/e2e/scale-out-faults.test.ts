@@ -59,11 +59,7 @@ describe.skipIf(!up)('scale-out faults (real processes, never restarted)', () =>
 
     const ITEMS = 3_000;
     const ds = await d.seedAnswers('faults', ITEMS);
-    const trig = await d.startRun(ds.id, {
-      ...SLEEPY_RUN,
-      maxConcurrency: 8,
-    });
-    const runId: string = trig.runId;
+    const { runId } = await d.startRun(ds.id, { ...SLEEPY_RUN, maxConcurrency: 8 });
     const progress = (n: number, what: string) =>
       waitFor(
         () => d.getRun(ds.id, runId),

@@ -27,11 +27,7 @@ describe.skipIf(!up)('scale-out: a worker stopped with SIGSTOP for 10 leases', (
 
     const ITEMS = 1_000;
     const ds = await d.seedAnswers('stall', ITEMS);
-    const trig = await d.startRun(ds.id, {
-      ...SLEEPY_RUN,
-      maxConcurrency: 16,
-    });
-    const runId: string = trig.runId;
+    const { runId } = await d.startRun(ds.id, { ...SLEEPY_RUN, maxConcurrency: 16 });
 
     // Stop, mid-run, a worker that is producing results (so it holds claims and writes outcomes).
     await waitFor(

@@ -34,10 +34,7 @@ describe.skipIf(!up)('scale-out: 1 API + 3 workers on PostgreSQL and Redis', () 
     // Live progress through the API process, which runs no worker: the events come over Redis.
     const sse = new AbortController();
     let events = '';
-    const trig = await d.startRun(ds.id, {
-      ...SLEEPY_RUN,
-      maxConcurrency: 16,
-    });
+    const trig = await d.startRun(ds.id, { ...SLEEPY_RUN, maxConcurrency: 16 });
     expect(trig.status).toBe('pending');
     const runId: string = trig.runId;
     void fetch(`${server.base}/api/datasets/${ds.id}/runs/${runId}/events`, { signal: sse.signal })

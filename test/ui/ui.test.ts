@@ -9,9 +9,11 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CHROMIUM,
   type Child,
   Driver,
   freePort,
+  headlessChromium,
   killAllChildren,
   REPO_ROOT,
   rawApi,
@@ -25,7 +27,6 @@ import {
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(REPO_ROOT, 'docs/screenshots');
 const UI_DIST = join(REPO_ROOT, 'packages/ui/dist/index.html');
 
@@ -146,18 +147,8 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     ]);
     client = new Driver(server);
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
+      ...headlessChromium,
       viewport: { width: 1280, height: 720 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(20_000);
@@ -222,7 +213,7 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     await imp.getByTestId('valid-count').waitFor();
     expect(await imp.getByTestId('valid-count').textContent()).toBe('6');
     expect(await imp.getByTestId('invalid-count').textContent()).toBe('1');
-    await imp.getByText('row 4: input is empty').waitFor();
+    await imp.getByText('line 5: input: is required').waitFor(); // the CLI's line number and message (core io)
     await shot('import-dialog');
     await imp.getByRole('button', { name: 'Import 6 items' }).click();
     await imp.getByText('dataset is at version 1').waitFor();
