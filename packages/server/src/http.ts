@@ -1,10 +1,10 @@
-import { AssayError, issuesOf } from '@assay/core';
+import { AssayError, type ErrorBody, issuesOf } from '@assay/core';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 
-/** The one error body of the API: `{ error: { code, message, details? } }`. */
-export function errorBody(code: string, message: string, details?: unknown) {
+/** The one error body of the API: `{ error: { code, message, details? } }` (the contract's `errorSchema`). */
+export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
