@@ -10,21 +10,16 @@
  *   in-process worker on SQLite).
  *
  * Every measurement uses fresh processes, a fresh PostgreSQL database and a fresh Redis key
- * prefix. The clock runs from the trigger request to the first poll (every 10 ms) that reads
+ * prefix (the testkit's services: `ASSAY_TEST_PG_URL`, `ASSAY_TEST_REDIS_URL`). The clock runs from the trigger request to the first poll (every 10 ms) that reads
  * `completed`. Flags: `--runs N` (default 3), `--only W2-scale,W1-pg`, `--json FILE`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { isFinal } from '@assay/testkit/driver';
-import pg from 'pg';
-
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'packages/cli/bin/assay.js');
-const PG_URL = process.env.ASSAY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.ASSAY_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { Driver, isFinal } from '@assay/testkit/driver';
+import { removeTempDirs, tempDir, writeFile } from '@assay/testkit/files';
+import { freePort, killAllChildren, sleep, startServer, startWorkers } from '@assay/testkit/process';
+import { createTestDatabase, REDIS_URL } from '@assay/testkit/services';
+import { median } from './harness/lib.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -33,23 +28,6 @@ const flag = (name: string) => {
 };
 const RUNS = Number(flag('--runs') ?? 3);
 const ONLY = flag('--only')?.split(',');
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.on('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => ok(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 const CONFIG = `
 const sleep = (ms, signal) => new Promise((res, rej) => {
@@ -64,83 +42,14 @@ export default {
 };
 `;
 
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-}
-
-const procs = new Set<Proc>();
-function assay(argv: string[], env: Record<string, string>, cwd: string): Proc {
-  const child = spawn(process.execPath, [BIN, ...argv], {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d) => {
-    out += d;
-  });
-  child.stderr?.on('data', (d) => {
-    out += d;
-  });
-  const p = { child, out: () => out };
-  procs.add(p);
-  return p;
-}
-
-async function stopAll() {
-  const all = [...procs];
-  procs.clear();
-  await Promise.all(
-    all.map(
-      (p) =>
-        new Promise<void>((r) => {
-          if (p.child.exitCode !== null || p.child.signalCode !== null) return r();
-          p.child.once('exit', () => r());
-          p.child.kill('SIGKILL');
-        }),
-    ),
-  );
-}
-
-async function waitUntil(what: string, fn: () => Promise<boolean> | boolean, ms = 30_000) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (
-      await Promise.resolve()
-        .then(fn)
-        .catch(() => false)
-    )
-      return;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function http(base: string, method: string, path: string, body?: unknown): Promise<any> {
-  const r = await fetch(`${base}/api${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await r.json();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
+/** Runs `fn` with the URL of a fresh database on the testkit's PostgreSQL (`ASSAY_TEST_PG_URL`), dropped after. */
 async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const name = `assay_bench_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  const db = await createTestDatabase();
   try {
-    const u = new URL(PG_URL);
-    u.pathname = `/${name}`;
-    return await fn(u.toString());
+    return await fn(db.url);
   } finally {
-    await stopAll();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await killAllChildren();
+    await db.drop();
   }
 }
 
@@ -156,8 +65,8 @@ async function measure(opts: {
   workerConcurrency: number;
   databaseUrl?: string;
 }) {
-  const dir = mkdtempSync(join(tmpdir(), 'assay-bench-scale-'));
-  writeFileSync(join(dir, 'assay.config.mjs'), CONFIG);
+  const dir = tempDir('assay-bench-scale-');
+  writeFile(dir, 'assay.config.mjs', CONFIG);
   const env: Record<string, string> = opts.databaseUrl
     ? {
         ASSAY_DATABASE_URL: opts.databaseUrl,
@@ -166,62 +75,55 @@ async function measure(opts: {
       }
     : {};
   try {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const common = ['--config', 'assay.config.mjs', '--data-dir', join(dir, 'data')];
-    const serveArgs = ['serve', '--port', String(port), ...common];
-    if (opts.workers > 0) serveArgs.push('--no-worker');
-    else serveArgs.push('--concurrency', String(opts.workerConcurrency));
-    const server = assay(serveArgs, env, dir);
-    const workers = Array.from({ length: opts.workers }, () =>
-      assay(['worker', ...common, '--concurrency', String(opts.workerConcurrency)], env, dir),
-    );
-    await waitUntil('the API', async () => (await fetch(`${base}/api/health`)).ok);
-    for (const w of workers) await waitUntil('a worker', () => w.out().includes('running up to'));
+    const common = ['--config', 'assay.config.mjs', '--data-dir', 'data'];
+    const serveArgs =
+      opts.workers > 0 ? [...common, '--no-worker'] : [...common, '--concurrency', String(opts.workerConcurrency)];
+    const server = await startServer(await freePort(), serveArgs, { cwd: dir, env, ms: 30_000 });
+    const d = new Driver(server);
+    const workerArgs = ['worker', ...common, '--concurrency', String(opts.workerConcurrency)];
+    await startWorkers(opts.workers, workerArgs, { cwd: dir, env });
 
-    const ds = await http(base, 'POST', '/datasets', { name: 'bench' });
+    const ds = await d.createDataset({ name: 'bench' });
     for (let i = 0; i < opts.items; i += 1000) {
       const items = Array.from({ length: Math.min(1000, opts.items - i) }, (_, k) => ({
         input: { n: i + k },
         groundTruth: String(2 * (i + k)),
       }));
-      await http(base, 'POST', `/datasets/${ds.id}/items/batch`, { items });
+      await d.addItems(ds.id, items);
     }
     const load = loadavg()[0];
     const t0 = performance.now();
-    const run = await http(base, 'POST', `/datasets/${ds.id}/runs`, {
+    const { runId } = await d.startRun(ds.id, {
       targetId: opts.target,
       scorerIds: ['exact-match'],
       maxConcurrency: opts.maxConcurrency,
     });
-    let final: { status: string; succeededCount: number };
-    for (;;) {
-      final = await http(base, 'GET', `/datasets/${ds.id}/runs/${run.runId}`);
-      if (isFinal(final)) break;
+    let final = await d.getRun(ds.id, runId);
+    while (!isFinal(final)) {
       await sleep(10);
+      final = await d.getRun(ds.id, runId);
     }
     const seconds = (performance.now() - t0) / 1000;
     if (final.status !== 'completed' || final.succeededCount !== opts.items)
       throw new Error(
-        `run ended ${final.status} with ${final.succeededCount}/${opts.items}; ${server.out().slice(-500)}`,
+        `run ended ${final.status} with ${final.succeededCount}/${opts.items}; ${server.output().slice(-500)}`,
       );
     // Which worker slots produced the results (read after the clock stopped).
     const spread: Record<string, number> = {};
     for (let page = 0; ; page++) {
-      const r = await http(base, 'GET', `/datasets/${ds.id}/runs/${run.runId}/results?page=${page}&perPage=1000`);
-      for (const x of r.results as { workerId: string }[]) {
-        const key = x.workerId.split(':').slice(1).join(':');
+      const r = await d.listRunResults(ds.id, runId, { page, perPage: 1000 });
+      for (const x of r.results) {
+        const key = String(x.workerId).split(':').slice(1).join(':');
         spread[key] = (spread[key] ?? 0) + 1;
       }
       if (!r.pagination.hasMore) break;
     }
-    const f = final as unknown as { createdAt: string; startedAt: string; completedAt: string };
-    const at = (x: string) => new Date(x).getTime() - new Date(f.createdAt).getTime();
-    const phases = { startedMs: at(f.startedAt), completedMs: at(f.completedAt) };
+    const at = (x: string | null) => new Date(x ?? Number.NaN).getTime() - new Date(final.createdAt).getTime();
+    const phases = { startedMs: at(final.startedAt), completedMs: at(final.completedAt) };
     return { seconds, itemsPerSec: opts.items / seconds, load, spread, phases };
   } finally {
-    await stopAll();
-    rmSync(dir, { recursive: true, force: true });
+    await killAllChildren();
+    removeTempDirs();
   }
 }
 
