@@ -1,6 +1,7 @@
 /** Every workload bench/run.ts knows: its title, what one run does, and its report rows. */
 import type { Metrics, Row, RowOf } from '../harness/lib.js';
 import { H1_TITLE, h1, h1Rows } from './h1.js';
+import type { Placement } from './placement.js';
 import { R_SAMPLES, r1, r1Rows } from './r1.js';
 import { r2, r2Rows } from './r2.js';
 import { T1_ROWS, t1 } from './t1.js';
@@ -17,27 +18,26 @@ export interface Workload {
   timeoutMinutes?: number;
 }
 
+/** A workload with targets in worker threads (as `assay serve --config` runs them) and its main-thread twin `<id>M`. */
+function twins<I extends string>(
+  id: I,
+  title: string,
+  run: (dataDir: string, placement: Placement) => Promise<Metrics>,
+  rows: Workload['rows'],
+): Record<I | `${I}M`, Workload> {
+  return {
+    [id]: { title: `${title}; targets in worker threads`, run: (dir: string) => run(dir, 'threads'), rows },
+    [`${id}M`]: {
+      title: `${id} with targets on the main thread (no isolation)`,
+      run: (dir: string) => run(dir, 'main'),
+      rows,
+    },
+  } as Record<I | `${I}M`, Workload>;
+}
+
 export const WORKLOADS = {
-  W1: {
-    title: 'overhead: 10,000 items, instant target, exact-match, maxConcurrency 50; targets in worker threads',
-    run: (dir: string) => w1(dir, 'threads'),
-    rows: W1_ROWS,
-  },
-  W1M: {
-    title: 'W1 with targets on the main thread (no isolation)',
-    run: (dir: string) => w1(dir, 'main'),
-    rows: W1_ROWS,
-  },
-  W2: {
-    title: 'latency-bound: 2,000 items, 50 ms target, maxConcurrency 50; targets in worker threads',
-    run: (dir: string) => w2(dir, 'threads'),
-    rows: W2_ROWS,
-  },
-  W2M: {
-    title: 'W2 with targets on the main thread (no isolation)',
-    run: (dir: string) => w2(dir, 'main'),
-    rows: W2_ROWS,
-  },
+  ...twins('W1', 'overhead: 10,000 items, instant target, exact-match, maxConcurrency 50', w1, W1_ROWS),
+  ...twins('W2', 'latency-bound: 2,000 items, 50 ms target, maxConcurrency 50', w2, W2_ROWS),
   W3: {
     title: 'trigger latency over HTTP, 10 vs 100,000 items, worker off',
     run: w3,

@@ -7,6 +7,7 @@ import type { ListedResult } from '@assay/client';
 import {
   type Child,
   Driver,
+  doneCount,
   dropDatabase,
   freePort,
   freshDatabase,
@@ -17,6 +18,8 @@ import {
   startServer,
   startWorkers,
   tempDir,
+  waitFor,
+  workerPid,
 } from '@assay/testkit';
 import { cleanUpProcesses } from '@assay/testkit/vitest';
 import { expect } from 'vitest';
@@ -77,4 +80,19 @@ export function expectOneAnswerPerItem(results: ListedResult[], items: number): 
   expect(
     results.every((r) => r.status === 'succeeded' && r.output === (r.input as { answer?: string } | null)?.answer),
   ).toBe(true);
+}
+
+/**
+ * Waits (polling every 25 ms, up to 60 s) until the run has `done` items done, then returns a
+ * worker that produced results on the first results page: one that holds claims and writes outcomes.
+ */
+export async function producingWorker(d: Driver, datasetId: string, runId: string, workers: Child[], done: number) {
+  await waitFor(
+    () => d.getRun(datasetId, runId),
+    (r) => doneCount(r) >= done,
+    { what: `${done} done items`, ms: 60_000, every: 25 },
+  );
+  const first = await d.listRunResults(datasetId, runId, { page: 0, perPage: 100 });
+  const producing = new Set(first.results.map((r) => workerPid(r.workerId)));
+  return workers.find((w) => producing.has(w.pid)) ?? workers[0];
 }

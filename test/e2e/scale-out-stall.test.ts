@@ -6,9 +6,9 @@
  * once it resumes, its late writes change nothing (exactly one result per item).
  */
 
-import { doneCount, REDIS_URL, SLEEPY_RUN, sleep, waitFor, workerPid } from '@assay/testkit';
+import { doneCount, REDIS_URL, SLEEPY_RUN, sleep, waitFor } from '@assay/testkit';
 import { describe, expect, it } from 'vitest';
-import { deployment, expectOneAnswerPerItem, scaleOutSuite } from './deployment.js';
+import { deployment, expectOneAnswerPerItem, producingWorker, scaleOutSuite } from './deployment.js';
 
 const { up, freshDatabase } = await scaleOutSuite('scale-out stall e2e', 'stall');
 
@@ -30,14 +30,7 @@ describe.skipIf(!up)('scale-out: a worker stopped with SIGSTOP for 10 leases', (
     const { runId } = await d.startRun(ds.id, { ...SLEEPY_RUN, maxConcurrency: 16 });
 
     // Stop, mid-run, a worker that is producing results (so it holds claims and writes outcomes).
-    await waitFor(
-      () => d.getRun(ds.id, runId),
-      (r) => doneCount(r) >= ITEMS / 10,
-      { what: 'a tenth of the run', ms: 60_000, every: 25 },
-    );
-    const first = await d.listRunResults(ds.id, runId, { page: 0, perPage: 100 });
-    const producing = new Set(first.results.map((r) => workerPid(r.workerId)));
-    const victim = workers.find((w) => producing.has(w.pid)) ?? workers[0];
+    const victim = await producingWorker(d, ds.id, runId, workers, ITEMS / 10); // a tenth of the run
     victim.killGroup('SIGSTOP');
     const stoppedAt = Date.now();
     const atStop = doneCount(await d.getRun(ds.id, runId));

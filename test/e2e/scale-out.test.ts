@@ -5,7 +5,7 @@
 
 import { doneCount, REDIS_URL, runAssay, SLEEPY_RUN, waitExit, waitFor, workerPid } from '@assay/testkit';
 import { describe, expect, it } from 'vitest';
-import { deployment, expectOneAnswerPerItem, scaleOutSuite } from './deployment.js';
+import { deployment, expectOneAnswerPerItem, producingWorker, scaleOutSuite } from './deployment.js';
 
 const { up, freshDatabase } = await scaleOutSuite('scale-out e2e', 'scale');
 
@@ -44,14 +44,7 @@ describe.skipIf(!up)('scale-out: 1 API + 3 workers on PostgreSQL and Redis', () 
       .catch(() => {});
 
     // Kill, mid-run, a worker that has produced results.
-    await waitFor(
-      () => d.getRun(ds.id, runId),
-      (r) => doneCount(r) >= ITEMS / 5,
-      { what: 'a fifth of the run', ms: 60_000, every: 25 },
-    );
-    const first = await d.listRunResults(ds.id, runId, { page: 0, perPage: 100 });
-    const producing = new Set(first.results.map((r) => workerPid(r.workerId)));
-    const victim = workers.find((w) => producing.has(w.pid)) ?? workers[0];
+    const victim = await producingWorker(d, ds.id, runId, workers, ITEMS / 5); // a fifth of the run
     expect(doneCount(await d.getRun(ds.id, runId))).toBeLessThan(ITEMS);
     victim.killGroup('SIGKILL');
     expect((await waitExit(victim, 10_000)).signal).toBe('SIGKILL');
