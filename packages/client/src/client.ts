@@ -1,5 +1,5 @@
 import type { CompareRunsInput, QueryOf, ResponseOf, RunStreamEvent } from '@assay/core/api';
-import { hasTruncated, isTruncated } from '@assay/core/api';
+import { FINAL_RUN_STATUSES, hasTruncated, isTruncated } from '@assay/core/api';
 import { comparisonView, type RunComparison } from './comparison-view.js';
 import { AssayApiError, errorFromResponse } from './errors.js';
 import { runEvents, type StreamRunOptions, sleep } from './stream.js';
@@ -60,7 +60,7 @@ export interface TriggerOptions extends RequestOptions {
   idempotencyKey?: string;
 }
 
-const FINAL = new Set(['completed', 'failed', 'cancelled']);
+const FINAL = new Set<string>(FINAL_RUN_STATUSES);
 const enc = encodeURIComponent;
 
 /**

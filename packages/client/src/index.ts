@@ -4,7 +4,7 @@
  */
 
 /** Markers of values a list response cut (`{ $truncated, bytes, preview }`): see `getItem` / `getRunResult`. */
-export { hasTruncated, isTruncated } from '@assay/core/api';
+export { FINAL_RUN_STATUSES, hasTruncated, isTruncated } from '@assay/core/api';
 export {
   AssayClient,
   type AssayClientOptions,

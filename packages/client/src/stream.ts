@@ -1,9 +1,10 @@
 import type { RunStreamEvent } from '@assay/core/api';
+import { FINAL_RUN_STATUSES } from '@assay/core/api';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { AssayApiError } from './errors.js';
 import type { Run } from './types.js';
 
-const FINAL = new Set(['completed', 'failed', 'cancelled']);
+const FINAL = new Set<string>(FINAL_RUN_STATUSES);
 
 export interface ReconnectOptions {
   /** First wait before reconnecting, in ms; doubles per failed try. Default 250. */

@@ -1,3 +1,4 @@
+export * from './analysis/index.js';
 export * from './config.js';
 export * from './contract/index.js';
 export {
@@ -42,12 +43,11 @@ export * from './errors.js';
 export { createMemoryEventBus } from './events.js';
 export * from './health.js';
 export { newId } from './ids.js';
-// Named twice (the port's and the contract's, the same shape; run-events.ts and compare.ts check it): the port's wins.
-export type { ScorerStats } from './ports.js';
 export * from './ports.js';
 export { createThreadRunner, type ThreadRunnerOptions } from './sandbox/thread-runner.js';
 export * from './schemas.js';
 export { type BuiltIn, builtInScorers, builtIns, contains, createBuiltInScorer, exactMatch } from './scorers/index.js';
+export * from './stats/index.js';
 export { createHttpTarget } from './targets/http.js';
 export { createModelTarget, modelName, priceFor } from './targets/model.js';
 export { jsonPointer, renderJson, renderText } from './targets/template.js';

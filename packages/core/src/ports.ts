@@ -4,9 +4,6 @@
  * events; the clock.
  */
 
-// The statistics behind AnalysisStore, exported here until core's index.ts exports
-// './analysis/index.js' itself (it is the lead's file).
-export * from './analysis/index.js';
 export * from './ports/analysis.js';
 export * from './ports/catalog.js';
 export * from './ports/clock.js';

@@ -1,4 +1,4 @@
-import { AssayApiError, AssayClient, isTruncated } from '@assay/client';
+import { AssayApiError, AssayClient, FINAL_RUN_STATUSES, isTruncated } from '@assay/client';
 
 const KEY_STORAGE = 'assay.apiKey';
 
@@ -35,19 +35,7 @@ export function detailsOf(e: unknown): unknown {
   return AssayApiError.is(e) ? e.details : undefined;
 }
 
-/**
- * Raw JSON call of any route; prefer the SDK's typed methods (`client.scoreStats`, `client.compare`,
- * …), whose result types are the contract's.
- */
-export async function call<T>(method: string, path: string, body?: unknown, query?: Record<string, unknown>) {
-  const res = await client.raw(method, path, { body, query, retry: method === 'GET' });
-  return (await res.json()) as T;
-}
-
-/** The contract's types, under the names the pages import from here. */
-export type { Comparison, ScorerStats } from '@assay/client';
-
-export const FINAL = new Set(['completed', 'failed', 'cancelled']);
+export const FINAL = new Set<string>(FINAL_RUN_STATUSES);
 
 export const fmt = {
   num: (n: number | null | undefined, digits = 3) =>

@@ -1,6 +1,6 @@
 import type { ChangedItem, CompareRunsInput, Comparison, ScorerComparison, ScorerStats } from '../contract/index.js';
 import { AssayError, notFound } from '../errors.js';
-import type { ResultKey, Storage, ScorerStats as StoredScorerStats } from '../ports.js';
+import type { ResultKey, Storage } from '../ports.js';
 import type { ListBounds } from '../truncated.js';
 import type { Run } from '../types.js';
 
@@ -8,10 +8,6 @@ import type { Run } from '../types.js';
 const PAGE = 1000;
 /** Changed items returned when the input does not say. */
 export const DEFAULT_COMPARE_LIMIT = 50;
-
-// The port's score statistics are the contract's: a change to either fails to compile here.
-((s: StoredScorerStats): ScorerStats => s) satisfies unknown;
-((s: ScorerStats): StoredScorerStats => s) satisfies unknown;
 
 const cmpKey = (x: ResultKey, y: ResultKey) =>
   x.itemId < y.itemId ? -1 : x.itemId > y.itemId ? 1 : x.repetition - y.repetition;
@@ -80,7 +76,7 @@ export async function compareRuns(
   const byA = new Map(statsA.map((s) => [s.scorerId, s]));
   const byB = new Map(statsB.map((s) => [s.scorerId, s]));
   const scorerIds = [...new Set([...runA.scorerIds, ...runB.scorerIds, ...byA.keys(), ...byB.keys()])].sort();
-  const side = (s: StoredScorerStats | undefined) => ({
+  const side = (s: ScorerStats | undefined) => ({
     mean: s?.mean ?? null,
     passRate: s?.passRate ?? null,
     count: s?.count ?? 0,

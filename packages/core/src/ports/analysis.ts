@@ -1,16 +1,7 @@
+import type { ScorerStats } from '../contract/compare.js';
 import type { RunItemStatus, RunSummary } from '../types.js';
 
-export interface ScorerStats {
-  scorerId: string;
-  /** Scores with a value. */
-  count: number;
-  mean: number | null;
-  /** Share of scores ≥ the pass threshold (default 0.5). */
-  passRate: number | null;
-  errors: number;
-  /** Counts per bin: bin i holds scores in [i/bins, (i+1)/bins); below 0 goes to the first, 1 and above to the last. */
-  histogram: number[];
-}
+export type { ScorerStats };
 
 export interface ResultKey {
   itemId: string;

@@ -1,7 +1,8 @@
+import type { Comparison } from '@assay/client';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
-import { type Comparison, client, fmt } from '../api';
+import { client, fmt } from '../api';
 import { Empty, ErrorBox, Json, Loading, Status } from '../components';
 
 export function ComparePage({ datasetId }: { datasetId: string }) {

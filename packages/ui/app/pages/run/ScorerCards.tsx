@@ -1,17 +1,13 @@
 import type { Run } from '@assay/client';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { call, FINAL, fmt, type ScorerStats } from '../../api';
+import { client, FINAL, fmt } from '../../api';
 import { ErrorBox, Histogram, Loading } from '../../components';
 
 export function ScorerCards({ datasetId, run }: { datasetId: string; run: Run }) {
   const active = !FINAL.has(run.status);
   const q = useQuery({
     queryKey: ['scores', datasetId, run.id],
-    queryFn: () =>
-      call<{ bins: number; passThreshold?: number; scorers: ScorerStats[] }>(
-        'GET',
-        `/datasets/${datasetId}/runs/${run.id}/scores`,
-      ),
+    queryFn: () => client.scoreStats(datasetId, run.id),
     refetchInterval: active ? 2000 : false,
     placeholderData: keepPreviousData,
   });
