@@ -124,7 +124,7 @@ describe('user code in worker threads', () => {
       { input: `${'a'.repeat(31)}!`, groundTruth: '^(a+)+$' },
       { input: long, groundTruth: 'ba'.repeat(60_000) },
     ]);
-    const trig2 = await d.triggerRun(hostile.id, {
+    const trig2 = await d.startRun(hostile.id, {
       targetId: 'echo',
       scorerIds: ['redos', 'levenshtein'],
       itemTimeoutMs: 1000,
