@@ -9,7 +9,7 @@ import { findSourceMap } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AssayConfig, ItemInput, Run } from '@assay/core';
-import type { Assay } from '@assay/server';
+import type { Assay } from '@assay/runtime';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const TMP = join(ROOT, 'bench', '.tmp');

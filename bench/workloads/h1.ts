@@ -17,7 +17,7 @@
  */
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createAssay } from '@assay/server';
+import { createAssay } from '@assay/runtime';
 import { Driver, isFinal } from '@assay/testkit/driver';
 import { freePort, killAllChildren, type Server, startServer, waitExit, waitFor } from '@assay/testkit/process';
 import { configModule, fmt, itemOf, type Metrics, percentile, type RowOf, seed } from '../harness/lib.js';

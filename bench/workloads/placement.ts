@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { AssayConfig } from '@assay/core';
-import { type Assay, createAssay } from '@assay/server';
+import { type Assay, createAssay } from '@assay/runtime';
 import { configModule, maxRssMB, type RowOf, seed, timedRun, withRssSampler } from '../harness/lib.js';
 
 /**

@@ -1,7 +1,7 @@
 /** T1 targets and scorers (issue 5). */
 import { spawn } from 'node:child_process';
 import type { AssayConfig } from '@assay/core';
-import { createAssay } from '@assay/server';
+import { createAssay } from '@assay/runtime';
 import { answer, type Metrics, maxRssMB, type Question, type RowOf, seed, timedRun } from '../harness/lib.js';
 
 /** The answering service of T1: POST a question's input as JSON → `{ "answer": "2n" }`, at once. */

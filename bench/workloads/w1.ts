@@ -1,6 +1,6 @@
 /** W1 overhead (and W1M, the same with targets on the main thread). */
 import type { AssayConfig } from '@assay/core';
-import { createAssay } from '@assay/server';
+import { createAssay } from '@assay/runtime';
 import { answer, type Metrics, type Question, type RowOf, rssMB, verifyResults } from '../harness/lib.js';
 import { engineRows, type Placement, timedWorkload } from './placement.js';
 

@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AssayConfig } from '@assay/core';
-import { createAssay } from '@assay/server';
+import { createAssay } from '@assay/runtime';
 import { serve } from '@hono/node-server';
 import { answer, type Metrics, maxRssMB, percentile, type Question, type RowOf, seed } from '../harness/lib.js';
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { apiKeyFrom, createAssay, migrateDatabase, parseAllowedOrigins, redactUrl, VERSION } from '@assay/server';
+import { createAssay, migrateDatabase, redactUrl, VERSION } from '@assay/runtime';
+import { apiKeyFrom, parseAllowedOrigins } from '@assay/server';
 import { serve } from '@hono/node-server';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerDatasetCommands } from './commands/datasets.js';

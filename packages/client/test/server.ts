@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { AssayConfig } from '@assay/core';
 import { responseSchemaFor } from '@assay/core/api';
-import { type Assay, createAssay } from '@assay/server';
+import { type Assay, createAssay } from '@assay/runtime';
 import { serve } from '@hono/node-server';
 import { afterEach, expect } from 'vitest';
 

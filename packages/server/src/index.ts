@@ -2,4 +2,3 @@ export { type AppDeps, type AssayApp, createApp } from './app.js';
 export { apiKeyFrom, MIN_API_KEY_LENGTH } from './auth.js';
 export { isLoopbackAddress, parseAllowedOrigins } from './guard.js';
 export { errorBody } from './http.js';
-export { type Assay, type AssayOptions, createAssay, migrateDatabase, redactUrl, VERSION } from './runtime.js';

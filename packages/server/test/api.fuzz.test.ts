@@ -15,7 +15,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type AppDeps, type Assay, createApp, createAssay } from '@assay/server';
+import { type Assay, createAssay } from '@assay/runtime';
+import { type AppDeps, createApp } from '@assay/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './api-helpers.js';

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AssayConfig, builtInScorers } from '@assay/core';
-import { type Assay, createApp, createAssay } from '@assay/server';
+import { type Assay, createAssay } from '@assay/runtime';
+import { createApp } from '@assay/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ApiResponse,

@@ -2,7 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Assay, apiKeyFrom, createApp, createAssay, MIN_API_KEY_LENGTH } from '@assay/server';
+import { type Assay, createAssay } from '@assay/runtime';
+import { apiKeyFrom, createApp, MIN_API_KEY_LENGTH } from '@assay/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, expectError } from './api-helpers.js';
 

@@ -4,7 +4,8 @@
  * the single routes that still return every value in full. A real SQLite file, a real worker.
  */
 import { type AssayConfig, isTruncated } from '@assay/core';
-import { type Assay, createApp } from '@assay/server';
+import type { Assay } from '@assay/runtime';
+import { createApp } from '@assay/server';
 import { describe, expect, it } from 'vitest';
 import { bodyLimitFor, DEFAULT_MAX_ITEM_BYTES, itemBytes, maxItemBytesFromEnv } from '../src/item-size.js';
 import { apiClient, expectError, waitFor } from './api-helpers.js';

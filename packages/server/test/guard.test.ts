@@ -6,14 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type AppDeps,
-  type Assay,
-  createApp,
-  createAssay,
-  isLoopbackAddress,
-  parseAllowedOrigins,
-} from '@assay/server';
+import { type Assay, createAssay } from '@assay/runtime';
+import { type AppDeps, createApp, isLoopbackAddress, parseAllowedOrigins } from '@assay/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, expectError } from './api-helpers.js';
 

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AssayConfig } from '@assay/core';
+import { type Assay, type AssayOptions, createAssay } from '@assay/runtime';
 import { afterEach } from 'vitest';
-import { type Assay, type AssayOptions, createAssay } from '../src/index.js';
 import { checkResponse } from './contract-check.js';
 
 /** Embedded Assay instances on fresh SQLite files, closed and deleted after each test. */

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Assay, createAssay } from '@assay/server';
+import { type Assay, createAssay } from '@assay/runtime';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiClient, expectError, waitFor } from './api-helpers.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AssayApiError } from '@assay/client';
-import { type Assay, createAssay } from '@assay/server';
+import { type Assay, createAssay } from '@assay/runtime';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { Driver, doneCount, isFinal, workerPid } from '../src/driver.js';
 import { rawApi } from '../src/http.js';

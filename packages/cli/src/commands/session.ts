@@ -61,7 +61,7 @@ export async function connect(opts: ConnectionOptions, { worker = false } = {}):
       close: async () => {},
     };
   }
-  const { createAssay } = await import('@assay/server');
+  const { createAssay } = await import('@assay/runtime');
   const { config, path } = await loadConfig(opts.config);
   const dataDir = resolve(opts.dataDir);
   const assay = await createAssay({ config, dataDir, worker });

@@ -3,7 +3,7 @@ import { Semaphore } from './semaphore.js';
 
 /**
  * Enforces a target's `maxConcurrency` and `rateLimit`. The embedded limiter counts per process;
- * the Redis limiter (`@assay/server`) counts across every worker together.
+ * the Redis limiter (`@assay/queue`) counts across every worker together.
  */
 export interface TargetLimiter {
   /**

@@ -18,11 +18,9 @@ import {
   type Worker,
   type WriterOptions,
 } from '@assay/core';
-import { BullJobQueue, SqliteJobQueue } from '@assay/queue';
+import { BullJobQueue, createRedisEventBus, createRedisLimiter, SqliteJobQueue } from '@assay/queue';
+import { createApp } from '@assay/server';
 import { createPostgresHealth, createPostgresStorage, openSqlite, SqlStorage, sqliteAdapter } from '@assay/store';
-import { createApp } from './app.js';
-import { createRedisEventBus } from './redis-events.js';
-import { createRedisLimiter } from './redis-limits.js';
 
 export interface AssayOptions {
   config: AssayConfig;

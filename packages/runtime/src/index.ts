@@ -1,0 +1,6 @@
+/**
+ * `@assay/runtime`: the composition root. `createAssay` chooses the adapters of core's ports from
+ * its options — SQLite and the embedded queue by default, PostgreSQL with BullMQ and Redis events
+ * when scaled out — and starts the HTTP app (`@assay/server`) and the worker on them.
+ */
+export { type Assay, type AssayOptions, createAssay, migrateDatabase, redactUrl, VERSION } from './runtime.js';
