@@ -1,7 +1,8 @@
-import { DEFAULT_LIST_BOUNDS, isTruncated, type ListBounds, newId, RUN_DEFAULTS, type Storage } from '@assay/core';
+import { DEFAULT_LIST_BOUNDS, isTruncated, type ListBounds, RUN_DEFAULTS, type Storage } from '@assay/core';
 import { describeWithService } from '@assay/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from './adapters.js';
+import { createPendingRun } from './runs.js';
 
 /**
  * Bounded list pages, on every adapter: large stored values come back as `$truncated` markers cut
@@ -86,21 +87,7 @@ for (const adapter of ADAPTERS) {
       expect(listed.name).toBe('meta');
       expect((await storage.getDataset(ds.id))!.metadata).toEqual(meta);
 
-      const runId = newId('run');
-      await storage.transaction((tx) =>
-        tx.createRun({
-          id: runId,
-          datasetId: ds.id,
-          datasetVersion: 0,
-          name: 'r',
-          targetType: 'function',
-          targetId: 't',
-          scorerIds: [],
-          options: { ...RUN_DEFAULTS },
-          metadata: meta,
-          totalItems: 0,
-        }),
-      );
+      const runId = await createPendingRun(storage, ds.id, 0, { name: 'r', scorerIds: [], metadata: meta });
       await storage.updateRun(runId, { status: 'failed', error: 'E'.repeat(200_000) });
       const [run] = (await storage.listRuns(ds.id, { page: 0, perPage: 10, bounds })).rows;
       expect(run).toMatchObject({ id: runId, status: 'failed', name: 'r', targetId: 't', options: RUN_DEFAULTS });
@@ -112,21 +99,7 @@ for (const adapter of ADAPTERS) {
     it('cuts result outputs, error messages and score reasons; getResult has them whole', async () => {
       const ds = await storage.createDataset({ name: 'results' });
       const { items, version } = await storage.addItems(ds.id, [{ input: 'in-0' }, { input: 'in-1' }]);
-      const runId = newId('run');
-      await storage.transaction((tx) =>
-        tx.createRun({
-          id: runId,
-          datasetId: ds.id,
-          datasetVersion: version,
-          name: null,
-          targetType: 'function',
-          targetId: 't',
-          scorerIds: ['s'],
-          options: { ...RUN_DEFAULTS, repetitions: 2 },
-          metadata: null,
-          totalItems: 0,
-        }),
-      );
+      const runId = await createPendingRun(storage, ds.id, version, { options: { ...RUN_DEFAULTS, repetitions: 2 } });
       let cursor: string | null = '';
       while (cursor !== null) ({ cursor } = await storage.planRunItems(runId, cursor, 10));
       const claimed = await storage.claimWork(runId, 'w', 10, 60_000);

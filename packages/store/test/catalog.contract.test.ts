@@ -1,6 +1,7 @@
-import { newId, notFound, RUN_DEFAULTS } from '@assay/core';
+import { newId, notFound } from '@assay/core';
 import { expect, it } from 'vitest';
 import { describeStorage } from './contract.js';
+import { pendingRun } from './runs.js';
 
 /** The catalog port (datasets, items, versions) on every adapter. */
 await describeStorage('Catalog', (f) => {
@@ -136,20 +137,7 @@ await describeStorage('Catalog', (f) => {
       const runIds = Array.from({ length: 4 }, () => newId('run'));
       const trigger = async (id: string) => {
         if (!(await f.storage.getDataset(ds.id))) throw notFound('Dataset', ds.id);
-        return f.storage.transaction((tx) =>
-          tx.createRun({
-            id,
-            datasetId: ds.id,
-            datasetVersion: version,
-            name: null,
-            targetType: 'function',
-            targetId: 't',
-            scorerIds: ['s'],
-            options: { ...RUN_DEFAULTS },
-            metadata: null,
-            totalItems: 1,
-          }),
-        );
+        return f.storage.transaction((tx) => tx.createRun(pendingRun(ds.id, version, { id, totalItems: 1 })));
       };
       const at = round % 5;
       const ops: Promise<unknown>[] = runIds.map((id) => trigger(id));

@@ -1,9 +1,10 @@
-import { type ClaimedItem, type ItemOutcome, newId, RUN_DEFAULTS } from '@assay/core';
+import { type ClaimedItem, type ItemOutcome, RUN_DEFAULTS } from '@assay/core';
 import { ManualClock } from '@assay/testkit/clock';
 import { describeWithService } from '@assay/testkit/vitest';
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { SqlStorage } from '../src/index.js';
 import { ADAPTERS } from './adapters.js';
+import { createPendingRun } from './runs.js';
 
 /**
  * The harness of the storage contract suites, one per port (catalog, runs, work ledger, results,
@@ -63,22 +64,9 @@ export async function describeStorage(port: string, body: (f: StorageFixture) =>
         },
         clock,
         async newRun(datasetId, version, repetitions = 1, passThreshold) {
-          const id = newId('run');
-          await store().transaction((tx) =>
-            tx.createRun({
-              id,
-              datasetId,
-              datasetVersion: version,
-              name: null,
-              targetType: 'function',
-              targetId: 't',
-              scorerIds: ['s'],
-              options: { ...RUN_DEFAULTS, repetitions, ...(passThreshold === undefined ? {} : { passThreshold }) },
-              metadata: null,
-              totalItems: 0,
-            }),
-          );
-          return id;
+          return createPendingRun(store(), datasetId, version, {
+            options: { ...RUN_DEFAULTS, repetitions, ...(passThreshold === undefined ? {} : { passThreshold }) },
+          });
         },
         async planAll(runId, pageSize = 7) {
           let cursor: string | null = '';

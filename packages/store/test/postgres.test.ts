@@ -1,4 +1,4 @@
-import { type Clock, type ItemOutcome, newId, RUN_DEFAULTS } from '@assay/core';
+import type { Clock, ItemOutcome } from '@assay/core';
 import { ManualClock } from '@assay/testkit/clock';
 import { createTestDatabase, describeWithService, pgAvailable, type TestDatabase } from '@assay/testkit/vitest';
 import { sql } from 'kysely';
@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MIGRATION_LOCK_KEY } from '../src/dialect/postgres/adapter.js';
 import { createPostgresStorage, type SqlStorage } from '../src/index.js';
+import { createPendingRun } from './runs.js';
 
 /** What only PostgreSQL can get wrong: several processes (pools) on one database at once. */
 describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
@@ -33,21 +34,7 @@ describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
       ds.id,
       Array.from({ length: n }, (_, i) => ({ input: i })),
     );
-    const runId = newId('run');
-    await storage.transaction((tx) =>
-      tx.createRun({
-        id: runId,
-        datasetId: ds.id,
-        datasetVersion: version,
-        name: null,
-        targetType: 'function',
-        targetId: 't',
-        scorerIds: ['a', 'b'],
-        options: { ...RUN_DEFAULTS },
-        metadata: null,
-        totalItems: n,
-      }),
-    );
+    const runId = await createPendingRun(storage, ds.id, version, { scorerIds: ['a', 'b'], totalItems: n });
     let cursor: string | null = '';
     while (cursor !== null) ({ cursor } = await storage.planRunItems(runId, cursor, 1000));
     return { runId, items };

@@ -10,12 +10,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newId, RUN_DEFAULTS } from '@assay/core';
 import { ManualClock } from '@assay/testkit/clock';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterAll, expect, it } from 'vitest';
 import { type DB, SqlStorage, sqliteAdapter } from '../src/index.js';
+import { createPendingRun } from './runs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'assay-plans-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,21 +37,7 @@ it("the ledger finds a run's queued and running items through the claim index, n
     ds.id,
     Array.from({ length: 40 }, (_, i) => ({ input: i })),
   );
-  const runId = newId('run');
-  await storage.transaction((tx) =>
-    tx.createRun({
-      id: runId,
-      datasetId: ds.id,
-      datasetVersion: version,
-      name: null,
-      targetType: 'function',
-      targetId: 't',
-      scorerIds: ['s'],
-      options: RUN_DEFAULTS,
-      metadata: null,
-      totalItems: 0,
-    }),
-  );
+  const runId = await createPendingRun(storage, ds.id, version);
   for (let cursor: string | null = ''; cursor !== null; ) ({ cursor } = await storage.planRunItems(runId, cursor, 100));
 
   sent.length = 0;
