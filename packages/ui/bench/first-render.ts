@@ -5,45 +5,17 @@
  *
  *   node --import tsx packages/ui/bench/first-render.ts [items=100000] [samples=7]
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { startBenchServer } from './serve.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const ITEMS = Number(process.argv[2] ?? 100_000);
 const SAMPLES = Number(process.argv[3] ?? 7);
 
-const port = await new Promise<number>((ok) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const p = (s.address() as { port: number }).port;
-    s.close(() => ok(p));
-  });
-});
-const dir = mkdtempSync(join(tmpdir(), 'assay-ui-bench-'));
-writeFileSync(
-  join(dir, 'assay.config.mjs'),
+const bench = await startBenchServer(
+  'assay-ui-bench-',
   `export default { targets: [{ id: 'echo', type: 'function', run: async (q) => q }],
   scorers: [{ id: 'half', score: ({ input }) => ({ score: (input.n % 10) / 9, reason: 'n mod 10' }) }] };`,
 );
-const child = spawn(
-  process.execPath,
-  [
-    join(ROOT, 'packages/cli/bin/assay.js'),
-    'serve',
-    '--config',
-    join(dir, 'assay.config.mjs'),
-    '--data-dir',
-    join(dir, 'data'),
-    '--port',
-    String(port),
-  ],
-  { stdio: 'ignore' },
-);
-const base = `http://127.0.0.1:${port}`;
+const { base } = bench;
 const call = async (method: string, path: string, body?: unknown) => {
   const r = await fetch(`${base}/api${path}`, {
     method,
@@ -54,15 +26,6 @@ const call = async (method: string, path: string, body?: unknown) => {
   return (await r.json()) as any;
 };
 try {
-  for (let i = 0; ; i++) {
-    try {
-      await call('GET', '/health');
-      break;
-    } catch (e) {
-      if (i > 200) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
   const ds = await call('POST', '/datasets', { name: 'bench-100k' });
   for (let i = 0; i < ITEMS; i += 10_000) {
     const n = Math.min(10_000, ITEMS - i);
@@ -85,20 +48,7 @@ try {
     await new Promise((res) => setTimeout(res, 500));
   }
 
-  const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 720 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const context = await bench.browser();
   const url = `${base}/datasets/${ds.id}/runs/${run.runId}`;
   const samples: number[] = [];
   for (let i = 0; i < SAMPLES + 1; i++) {
@@ -160,7 +110,5 @@ try {
     runIdB: second.runId,
   });
 } finally {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+  await bench.stop();
 }

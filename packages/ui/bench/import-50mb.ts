@@ -6,73 +6,39 @@
  *
  *   node --import tsx packages/ui/bench/import-50mb.ts [megabytes=50]
  */
-import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { createWriteStream, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { startBenchServer } from './serve.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MB = Number(process.argv[2] ?? 50);
 
-const port = await new Promise<number>((ok) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const p = (s.address() as { port: number }).port;
-    s.close(() => ok(p));
-  });
-});
-const dir = mkdtempSync(join(tmpdir(), 'assay-ui-import-'));
-writeFileSync(
-  join(dir, 'assay.config.mjs'),
+const bench = await startBenchServer(
+  'assay-ui-import-',
   `export default { targets: [{ id: 'echo', type: 'function', run: async (q) => q }] };`,
 );
-const csv = join(dir, 'big.csv');
-await new Promise<void>((ok, fail) => {
-  const out = createWriteStream(csv);
-  out.on('error', fail);
-  out.write('question,expected,topic,notes\n');
-  const filler = 'x'.repeat(380);
-  let i = 0;
-  const target = MB * 1024 * 1024;
-  let bytes = 0;
-  const more = () => {
-    while (bytes < target) {
-      const line = `"What is item ${i}, a question with a comma?",answer-${i},topic-${i % 17},${filler}\n`;
-      bytes += line.length;
-      i++;
-      if (!out.write(line)) return out.once('drain', more);
-    }
-    out.end(ok);
-  };
-  more();
-});
-const size = statSync(csv).size;
-const child = spawn(
-  process.execPath,
-  [
-    join(ROOT, 'packages/cli/bin/assay.js'),
-    'serve',
-    '--config',
-    join(dir, 'assay.config.mjs'),
-    '--data-dir',
-    join(dir, 'data'),
-    '--port',
-    String(port),
-  ],
-  { stdio: 'ignore' },
-);
-const base = `http://127.0.0.1:${port}`;
+const { base } = bench;
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/api/health`)).ok) break;
-    } catch (e) {
-      if (i > 200) throw e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const csv = join(bench.dir, 'big.csv');
+  await new Promise<void>((ok, fail) => {
+    const out = createWriteStream(csv);
+    out.on('error', fail);
+    out.write('question,expected,topic,notes\n');
+    const filler = 'x'.repeat(380);
+    let i = 0;
+    const target = MB * 1024 * 1024;
+    let bytes = 0;
+    const more = () => {
+      while (bytes < target) {
+        const line = `"What is item ${i}, a question with a comma?",answer-${i},topic-${i % 17},${filler}\n`;
+        bytes += line.length;
+        i++;
+        if (!out.write(line)) return out.once('drain', more);
+      }
+      out.end(ok);
+    };
+    more();
+  });
+  const size = statSync(csv).size;
   const ds = (await (
     await fetch(`${base}/api/datasets`, {
       method: 'POST',
@@ -80,20 +46,7 @@ try {
       body: JSON.stringify({ name: 'import-bench' }),
     })
   ).json()) as { id: string };
-  const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 720 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const context = await bench.browser();
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(600_000);
   await page.goto(`${base}/datasets/${ds.id}`);
@@ -125,7 +78,5 @@ try {
   );
   await context.close();
 } finally {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+  await bench.stop();
 }
