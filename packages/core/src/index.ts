@@ -44,6 +44,7 @@ export { createMemoryEventBus } from './events.js';
 export * from './health.js';
 export { newId } from './ids.js';
 export * from './ports.js';
+export { redactUrl } from './redact.js';
 export { createThreadRunner, type ThreadRunnerOptions } from './sandbox/thread-runner.js';
 export * from './schemas.js';
 export { type BuiltIn, builtInScorers, builtIns, contains, createBuiltInScorer, exactMatch } from './scorers/index.js';

@@ -12,6 +12,7 @@ import {
   type EventBus,
   type ItemRunner,
   type JobQueue,
+  redactUrl,
   type StorageHealth,
   systemClock,
   type TargetLimiter,
@@ -257,13 +258,5 @@ export async function migrateDatabase(opts: Pick<AssayOptions, 'dataDir' | 'data
   return `sqlite ${file}`;
 }
 
-/** A connection URL without its password, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
-}
+/** A connection URL without its password, for logs (core's; the CLI takes it from here). */
+export { redactUrl };

@@ -12,6 +12,7 @@
  * `describeWithService`).
  */
 import { randomBytes } from 'node:crypto';
+import { redactUrl } from '@assay/core';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -27,16 +28,8 @@ export type ServiceCheck = { service: string } & ({ available: true } | { availa
 /** True when CI demands every service: a missing one is a failure, not a skip. */
 export const servicesRequired = (): boolean => process.env.ASSAY_REQUIRE_SERVICES === '1';
 
-/** The URL without its password, for messages. */
-export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
-}
+/** The URL without its password, for messages (core's {@link redactUrl}). */
+export const safeUrl = redactUrl;
 
 const why = (url: string, e: unknown) =>
   `cannot reach ${safeUrl(url)}: ${e instanceof Error ? e.message || e.name : String(e)}`;
