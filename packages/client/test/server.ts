@@ -3,20 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { AssayConfig } from '@assay/core';
+import { type AssayConfig, abortableSleep } from '@assay/core';
 import { responseSchemaFor } from '@assay/core/api';
 import { type Assay, createAssay } from '@assay/runtime';
 import { serve } from '@hono/node-server';
 import { afterEach, expect } from 'vitest';
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    });
-  });
 
 /** Offline targets and one custom scorer: everything the SDK tests run. */
 export const config: AssayConfig = {
@@ -26,7 +17,7 @@ export const config: AssayConfig = {
       id: 'slow',
       type: 'agent',
       run: async (input: any, ctx) => {
-        await sleep(40, ctx.signal);
+        await abortableSleep(40, ctx.signal);
         return input?.answer ?? input;
       },
     },

@@ -1,43 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { gaugedTarget } from './gauge.js';
 import { call, dataset, getRun, results, until, useAssay, waitRun } from './helpers.js';
 
 const start = useAssay();
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    });
-  });
 
 describe('target maxConcurrency shared by concurrent runs (HTTP level)', () => {
   it('a target with maxConcurrency 2 never has more than 2 calls in flight, and both runs progress together', async () => {
-    let inFlight = 0;
-    let peak = 0;
     /** The run of every call, in the order the calls started. */
     const started: string[] = [];
-    const assay = await start({
-      targets: [
-        {
-          id: 'narrow',
-          type: 'agent',
-          maxConcurrency: 2,
-          run: async (input: number, ctx) => {
-            inFlight++;
-            peak = Math.max(peak, inFlight);
-            started.push(ctx.runId);
-            try {
-              await sleep(3, ctx.signal);
-              return input;
-            } finally {
-              inFlight--;
-            }
-          },
-        },
-      ],
-    });
+    const narrow = gaugedTarget('narrow', 2, 3, (ctx) => started.push(ctx.runId));
+    const assay = await start({ targets: [narrow.target] });
     const N = 80;
     const a = await dataset(
       assay,
@@ -58,8 +30,8 @@ describe('target maxConcurrency shared by concurrent runs (HTTP level)', () => {
     expect(ra).toMatchObject({ status: 'completed', succeededCount: N, failedCount: 0 });
     expect(rb).toMatchObject({ status: 'completed', succeededCount: N, failedCount: 0 });
 
-    expect(peak).toBeLessThanOrEqual(2);
-    expect(peak).toBe(2); // the limit was in use, not merely never reached
+    expect(narrow.peak).toBeLessThanOrEqual(2);
+    expect(narrow.peak).toBe(2); // the limit was in use, not merely never reached
     expect(started).toHaveLength(2 * N);
     // Both runs progressed side by side: before the first of them had started its last call, each
     // had already had a good share of its calls (one run never waited for the other to finish).
@@ -74,27 +46,8 @@ describe('target maxConcurrency shared by concurrent runs (HTTP level)', () => {
   });
 
   it('the limit holds while one of the runs is cancelled and the other goes on', async () => {
-    let inFlight = 0;
-    let peak = 0;
-    const assay = await start({
-      targets: [
-        {
-          id: 'narrow',
-          type: 'agent',
-          maxConcurrency: 2,
-          run: async (input: number, ctx) => {
-            inFlight++;
-            peak = Math.max(peak, inFlight);
-            try {
-              await sleep(5, ctx.signal);
-              return input;
-            } finally {
-              inFlight--;
-            }
-          },
-        },
-      ],
-    });
+    const narrow = gaugedTarget('narrow', 2, 5);
+    const assay = await start({ targets: [narrow.target] });
     const big = await dataset(
       assay,
       Array.from({ length: 2_000 }, (_, n) => ({ input: n })),
@@ -115,7 +68,7 @@ describe('target maxConcurrency shared by concurrent runs (HTTP level)', () => {
     expect((await waitRun(assay, big, tBig.json.runId)).status).toBe('cancelled');
     const done = await waitRun(assay, small, tSmall.json.runId);
     expect(done).toMatchObject({ status: 'completed', succeededCount: 40 });
-    expect(peak).toBeLessThanOrEqual(2);
-    expect(inFlight).toBe(0);
+    expect(narrow.peak).toBeLessThanOrEqual(2);
+    expect(narrow.inFlight).toBe(0);
   });
 });

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { gaugedTarget } from './gauge.js';
 import { call, dataset, getRun, results, until, useAssay, waitRun } from './helpers.js';
 
 const start = useAssay();
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    });
-  });
 
 describe('runs that can be steered (HTTP level)', () => {
   it('cancel: in-flight targets see an aborted signal, queued items are cancelled, finished results kept', async () => {
@@ -269,27 +262,8 @@ describe('runs that can be steered (HTTP level)', () => {
   });
 
   it('fair sharing: a 10-item run triggered after a big run finishes while the big one is still running', async () => {
-    let inFlight = 0;
-    let peak = 0;
-    const assay = await start({
-      targets: [
-        {
-          id: 'limited',
-          type: 'agent',
-          maxConcurrency: 6,
-          run: async (input: number, ctx) => {
-            inFlight++;
-            peak = Math.max(peak, inFlight);
-            try {
-              await sleep(5, ctx.signal);
-              return input;
-            } finally {
-              inFlight--;
-            }
-          },
-        },
-      ],
-    });
+    const limited = gaugedTarget('limited', 6, 5);
+    const assay = await start({ targets: [limited.target] });
     const big = await dataset(
       assay,
       Array.from({ length: 20_000 }, (_, i) => ({ input: i })),
@@ -309,7 +283,7 @@ describe('runs that can be steered (HTTP level)', () => {
     const bigNow = await getRun(assay, big, bigRun.json.runId);
     expect(bigNow.status).toBe('running');
     expect(bigNow.succeededCount).toBeLessThan(20_000);
-    expect(peak).toBeLessThanOrEqual(6); // the target's limit holds across both runs
+    expect(limited.peak).toBeLessThanOrEqual(6); // the target's limit holds across both runs
     await call(assay, 'POST', `/datasets/${big}/runs/${bigRun.json.runId}/cancel`);
     expect((await waitRun(assay, big, bigRun.json.runId)).status).toBe('cancelled');
   });
