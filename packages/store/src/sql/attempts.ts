@@ -8,12 +8,12 @@ import {
   jsonValue,
   sizeSelections,
   sizesOf,
-  textValue,
   thresholdFor,
   type ValueColumn,
   valueSelections,
 } from './bounded.js';
 import { dec } from './rows.js';
+import { SCORE_VALUES, scoreOf } from './score-rows.js';
 
 /**
  * The attempts of one run item (archived ones, then the current result), oldest first. With
@@ -27,10 +27,6 @@ const OUTPUT: ValueColumn = { col: 'output', as: 'output' };
 const ERROR: ValueColumn = { col: 'error', as: 'error' };
 /** Archived attempts keep their scores as one JSON array. */
 const SCORES: ValueColumn = { col: 'scores', as: 'scores' };
-const SCORE_VALUES: ValueColumn[] = [
-  { col: 'reason', as: 'reason' },
-  { col: 'error', as: 'error' },
-];
 
 export async function listAttempts(
   db: Kysely<DB>,
@@ -123,14 +119,7 @@ export async function listAttempts(
   for (const c of currentRows) {
     out.push({
       ...attempt(c, true),
-      scores: scoreRows
-        .filter((s) => Number(s.repetition) === Number(c.repetition))
-        .map((s) => ({
-          scorerId: s.scorer_id as string,
-          score: s.score as number | null,
-          reason: textValue(s, SCORE_VALUES[0]!, limit) as string | null,
-          error: textValue(s, SCORE_VALUES[1]!, limit) as string | null,
-        })),
+      scores: scoreRows.filter((s) => Number(s.repetition) === Number(c.repetition)).map((s) => scoreOf(s, limit)),
     });
   }
   return out.sort(

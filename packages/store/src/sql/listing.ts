@@ -15,6 +15,7 @@ import {
   valueSelections,
 } from './bounded.js';
 import { dec, pageOf, toDataset, toRun, visibleAt } from './rows.js';
+import { SCORE_VALUES, scoreOf } from './score-rows.js';
 
 /**
  * The list queries of the store (datasets, items, runs, results) and the single result. With
@@ -214,10 +215,6 @@ const RESULT_VALUES: ValueColumn[] = [
   { col: 'ri.error', as: 'error' },
 ];
 const ERROR = RESULT_VALUES[4]!;
-const SCORE_VALUES: ValueColumn[] = [
-  { col: 'reason', as: 'reason' },
-  { col: 'error', as: 'error' },
-];
 
 type ResultsQuery = PageQuery & { status?: RunItemStatus; sortScorer?: string; order?: 'asc' | 'desc' } & Bounded;
 
@@ -297,12 +294,7 @@ async function resultRows(
   for (const s of scores) {
     const k = key(s.item_id, s.repetition);
     if (!byKey.has(k)) byKey.set(k, []);
-    byKey.get(k)!.push({
-      scorerId: s.scorer_id as string,
-      score: s.score as number | null,
-      reason: textValue(s, SCORE_VALUES[0]!, limit) as string | null,
-      error: textValue(s, SCORE_VALUES[1]!, limit) as string | null,
-    });
+    byKey.get(k)!.push(scoreOf(s, limit));
   }
   return rows.map((r) => ({
     itemId: r.item_id as string,
