@@ -56,6 +56,50 @@ export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => v
   );
 }
 
+/**
+ * A native modal `<dialog>` with a title bar and a close button: it opens as a modal when mounted
+ * (focus moves inside, the page behind is inert), and Esc calls `onClose` instead of closing it.
+ */
+function ModalDialog({
+  title,
+  onClose,
+  className,
+  bodyClassName,
+  children,
+}: {
+  title: string;
+  onClose: () => void;
+  className: string;
+  bodyClassName: string;
+  children: ReactNode;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+    return () => d?.close();
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      className={className}
+      aria-label={title}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+    >
+      <header>
+        <h2 className="dialog-title">{title}</h2>
+        <button type="button" className="icon" aria-label="Close" onClick={onClose}>
+          ×
+        </button>
+      </header>
+      <div className={bodyClassName}>{children}</div>
+    </dialog>
+  );
+}
+
 /** A modal dialog (native `<dialog>`: focus moves inside, Esc closes, the page behind is inert). */
 export function Modal({
   title,
@@ -68,59 +112,19 @@ export function Modal({
   children: ReactNode;
   wide?: boolean;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-    return () => d?.close();
-  }, []);
   return (
-    <dialog
-      ref={ref}
-      className={wide ? 'modal wide' : 'modal'}
-      aria-label={title}
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-    >
-      <header>
-        <h2 className="dialog-title">{title}</h2>
-        <button type="button" className="icon" aria-label="Close" onClick={onClose}>
-          ×
-        </button>
-      </header>
-      <div className="modal-body">{children}</div>
-    </dialog>
+    <ModalDialog title={title} onClose={onClose} className={wide ? 'modal wide' : 'modal'} bodyClassName="modal-body">
+      {children}
+    </ModalDialog>
   );
 }
 
 /** A side panel over the page (a modal dialog too, so it is keyboard reachable and Esc closes it). */
 export function Drawer({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-    return () => d?.close();
-  }, []);
   return (
-    <dialog
-      ref={ref}
-      className="drawer"
-      aria-label={title}
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-    >
-      <header>
-        <h2 className="dialog-title">{title}</h2>
-        <button type="button" className="icon" aria-label="Close" onClick={onClose}>
-          ×
-        </button>
-      </header>
-      <div className="drawer-body">{children}</div>
-    </dialog>
+    <ModalDialog title={title} onClose={onClose} className="drawer" bodyClassName="drawer-body">
+      {children}
+    </ModalDialog>
   );
 }
 
