@@ -5,6 +5,38 @@ import { Link, useLocation, useSearch } from 'wouter';
 import { client, fmt } from '../api';
 import { Empty, ErrorBox, Json, Loading, Status } from '../components';
 
+/** A select of the dataset's runs; a chosen id that is not among them stays as an option of its own. */
+function RunSelect({
+  title,
+  name,
+  value,
+  runIds,
+  label,
+  onChange,
+}: {
+  title: string;
+  name: string;
+  value: string;
+  runIds: string[] | undefined;
+  label: (id: string) => string;
+  onChange: (id: string) => void;
+}) {
+  return (
+    <label className="inline">
+      {title}
+      <select aria-label={name} value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">choose…</option>
+        {value && !runIds?.includes(value) && <option value={value}>{value}</option>}
+        {runIds?.map((id) => (
+          <option key={id} value={id}>
+            {label(id)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function ComparePage({ datasetId }: { datasetId: string }) {
   const params = new URLSearchParams(useSearch());
   const [, navigate] = useLocation();
@@ -30,6 +62,7 @@ export function ComparePage({ datasetId }: { datasetId: string }) {
     const r = runs.data?.runs.find((x) => x.id === id);
     return r ? `${r.name ?? r.id} · ${r.targetId} · ${r.status}` : id;
   };
+  const runIds = runs.data?.runs.map((r) => r.id);
   return (
     <section>
       <nav className="crumbs">
@@ -44,30 +77,22 @@ export function ComparePage({ datasetId }: { datasetId: string }) {
         }}
       >
         {runs.isError && <ErrorBox error={runs.error} />}
-        <label className="inline">
-          A (baseline)
-          <select aria-label="Run A" value={a} onChange={(e) => go({ a: e.target.value })}>
-            <option value="">choose…</option>
-            {a && !runs.data?.runs.some((r) => r.id === a) && <option value={a}>{a}</option>}
-            {runs.data?.runs.map((r) => (
-              <option key={r.id} value={r.id}>
-                {label(r.id)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="inline">
-          B (candidate)
-          <select aria-label="Run B" value={b} onChange={(e) => go({ b: e.target.value })}>
-            <option value="">choose…</option>
-            {b && !runs.data?.runs.some((r) => r.id === b) && <option value={b}>{b}</option>}
-            {runs.data?.runs.map((r) => (
-              <option key={r.id} value={r.id}>
-                {label(r.id)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <RunSelect
+          title="A (baseline)"
+          name="Run A"
+          value={a}
+          runIds={runIds}
+          label={label}
+          onChange={(id) => go({ a: id })}
+        />
+        <RunSelect
+          title="B (candidate)"
+          name="Run B"
+          value={b}
+          runIds={runIds}
+          label={label}
+          onChange={(id) => go({ b: id })}
+        />
         <label className="inline">
           Regression threshold
           <input
