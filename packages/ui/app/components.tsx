@@ -1,4 +1,5 @@
 import { isTruncated } from '@assay/client';
+import type { UseQueryResult } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { codeOf, detailsOf, messageOf, setApiKey } from './api';
 
@@ -54,6 +55,28 @@ export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => v
       )}
     </div>
   );
+}
+
+/**
+ * A query's three states: {@link Loading} while pending, its error with Try again, and
+ * `children(data)` once it has data.
+ *
+ * @example
+ * <Queried query={q}>{(data) => <Items items={data.items} />}</Queried>
+ */
+export function Queried<T>({
+  query,
+  loading,
+  children,
+}: {
+  query: UseQueryResult<T>;
+  /** What the spinner says (default `Loading…`). */
+  loading?: string;
+  children: (data: T) => ReactNode;
+}) {
+  if (query.isPending) return <Loading label={loading} />;
+  if (query.isError) return <ErrorBox error={query.error} onRetry={() => query.refetch()} />;
+  return children(query.data);
 }
 
 /**

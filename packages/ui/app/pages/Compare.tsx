@@ -3,7 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { client, fmt } from '../api';
-import { Empty, ErrorBox, Json, Loading, Status } from '../components';
+import { Empty, ErrorBox, Json, Queried, Status } from '../components';
 
 /** A select of the dataset's runs; a chosen id that is not among them stays as an option of its own. */
 function RunSelect({
@@ -111,96 +111,96 @@ export function ComparePage({ datasetId }: { datasetId: string }) {
         <Empty>Choose two runs: A is the baseline, B the candidate.</Empty>
       ) : a === b ? (
         <Empty>Choose two different runs.</Empty>
-      ) : cmp.isPending ? (
-        <Loading label="Comparing…" />
-      ) : cmp.isError ? (
-        <ErrorBox error={cmp.error} onRetry={() => cmp.refetch()} />
       ) : (
-        <>
-          <table className="table" aria-label="Scorer comparison">
-            <thead>
-              <tr>
-                <th>Scorer</th>
-                <th className="num">A mean</th>
-                <th className="num">B mean</th>
-                <th className="num">Delta</th>
-                <th className="num">A pass rate</th>
-                <th className="num">B pass rate</th>
-                <th>Verdict</th>
-              </tr>
-            </thead>
-            <tbody>
-              {cmp.data.scorers.map((s) => (
-                <tr key={s.scorerId} className={s.regressed ? 'row-failed' : ''}>
-                  <td>{s.scorerId}</td>
-                  <td className="num">{fmt.num(s.a.mean)}</td>
-                  <td className="num">{fmt.num(s.b.mean)}</td>
-                  <td className={`num ${s.delta !== null && s.delta < 0 ? 'bad-text' : s.delta ? 'ok-text' : ''}`}>
-                    {s.delta === null ? '—' : `${s.delta > 0 ? '+' : ''}${fmt.num(s.delta)}`}
-                  </td>
-                  <td className="num">{fmt.pct(s.a.passRate)}</td>
-                  <td className="num">{fmt.pct(s.b.passRate)}</td>
-                  <td>
-                    {s.regressed ? (
-                      <span className="status status-failed">regressed</span>
-                    ) : s.delta === null ? (
-                      <span className="muted">not comparable</span>
-                    ) : (
-                      <span className="status status-completed">ok</span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <p className="muted" data-testid="compare-counts">
-            {cmp.data.counts.matched.toLocaleString()} results matched · {cmp.data.counts.regressed.toLocaleString()}{' '}
-            regressed · {cmp.data.counts.improved.toLocaleString()} improved ·{' '}
-            {cmp.data.counts.unchanged.toLocaleString()} unchanged
-            {cmp.data.counts.onlyInA + cmp.data.counts.onlyInB > 0 &&
-              ` · ${cmp.data.counts.onlyInA} only in A, ${cmp.data.counts.onlyInB} only in B`}
-          </p>
-          <h2>Items that changed most</h2>
-          {cmp.data.items.length === 0 ? (
-            <Empty>No item changed.</Empty>
-          ) : (
-            <div className="changes">
-              {cmp.data.items.map((it) => (
-                <article key={`${it.itemId}-${it.repetition}`} className={`change change-${it.change}`}>
-                  <header>
-                    <span className={`status ${it.change === 'regression' ? 'status-failed' : 'status-completed'}`}>
-                      {it.change}
-                    </span>{' '}
-                    <code>{it.itemId}</code>
-                    {it.repetition ? ` #${it.repetition}` : ''} · Δ {it.delta > 0 ? '+' : ''}
-                    {fmt.num(it.delta)} ·{' '}
-                    {it.scores.map((s) => `${s.scorerId}: ${fmt.num(s.a)} → ${fmt.num(s.b)}`).join(' · ')}
-                  </header>
-                  <div className="side-by-side">
-                    <div>
-                      <h4>Input</h4>
-                      <Json value={it.input} />
-                      <h4>Ground truth</h4>
-                      <Json value={it.groundTruth} />
-                    </div>
-                    <div>
-                      <h4>
-                        A output <Status status={it.a.status} />
-                      </h4>
-                      <Json value={it.a.error ?? it.a.output} />
-                    </div>
-                    <div>
-                      <h4>
-                        B output <Status status={it.b.status} />
-                      </h4>
-                      <Json value={it.b.error ?? it.b.output} />
-                    </div>
-                  </div>
-                </article>
-              ))}
-            </div>
+        <Queried query={cmp} loading="Comparing…">
+          {(data) => (
+            <>
+              <table className="table" aria-label="Scorer comparison">
+                <thead>
+                  <tr>
+                    <th>Scorer</th>
+                    <th className="num">A mean</th>
+                    <th className="num">B mean</th>
+                    <th className="num">Delta</th>
+                    <th className="num">A pass rate</th>
+                    <th className="num">B pass rate</th>
+                    <th>Verdict</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.scorers.map((s) => (
+                    <tr key={s.scorerId} className={s.regressed ? 'row-failed' : ''}>
+                      <td>{s.scorerId}</td>
+                      <td className="num">{fmt.num(s.a.mean)}</td>
+                      <td className="num">{fmt.num(s.b.mean)}</td>
+                      <td className={`num ${s.delta !== null && s.delta < 0 ? 'bad-text' : s.delta ? 'ok-text' : ''}`}>
+                        {s.delta === null ? '—' : `${s.delta > 0 ? '+' : ''}${fmt.num(s.delta)}`}
+                      </td>
+                      <td className="num">{fmt.pct(s.a.passRate)}</td>
+                      <td className="num">{fmt.pct(s.b.passRate)}</td>
+                      <td>
+                        {s.regressed ? (
+                          <span className="status status-failed">regressed</span>
+                        ) : s.delta === null ? (
+                          <span className="muted">not comparable</span>
+                        ) : (
+                          <span className="status status-completed">ok</span>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <p className="muted" data-testid="compare-counts">
+                {data.counts.matched.toLocaleString()} results matched · {data.counts.regressed.toLocaleString()}{' '}
+                regressed · {data.counts.improved.toLocaleString()} improved · {data.counts.unchanged.toLocaleString()}{' '}
+                unchanged
+                {data.counts.onlyInA + data.counts.onlyInB > 0 &&
+                  ` · ${data.counts.onlyInA} only in A, ${data.counts.onlyInB} only in B`}
+              </p>
+              <h2>Items that changed most</h2>
+              {data.items.length === 0 ? (
+                <Empty>No item changed.</Empty>
+              ) : (
+                <div className="changes">
+                  {data.items.map((it) => (
+                    <article key={`${it.itemId}-${it.repetition}`} className={`change change-${it.change}`}>
+                      <header>
+                        <span className={`status ${it.change === 'regression' ? 'status-failed' : 'status-completed'}`}>
+                          {it.change}
+                        </span>{' '}
+                        <code>{it.itemId}</code>
+                        {it.repetition ? ` #${it.repetition}` : ''} · Δ {it.delta > 0 ? '+' : ''}
+                        {fmt.num(it.delta)} ·{' '}
+                        {it.scores.map((s) => `${s.scorerId}: ${fmt.num(s.a)} → ${fmt.num(s.b)}`).join(' · ')}
+                      </header>
+                      <div className="side-by-side">
+                        <div>
+                          <h4>Input</h4>
+                          <Json value={it.input} />
+                          <h4>Ground truth</h4>
+                          <Json value={it.groundTruth} />
+                        </div>
+                        <div>
+                          <h4>
+                            A output <Status status={it.a.status} />
+                          </h4>
+                          <Json value={it.a.error ?? it.a.output} />
+                        </div>
+                        <div>
+                          <h4>
+                            B output <Status status={it.b.status} />
+                          </h4>
+                          <Json value={it.b.error ?? it.b.output} />
+                        </div>
+                      </div>
+                    </article>
+                  ))}
+                </div>
+              )}
+            </>
           )}
-        </>
+        </Queried>
       )}
     </section>
   );

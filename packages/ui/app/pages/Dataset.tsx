@@ -5,7 +5,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { useEffect, useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { client, fmt, messageOf } from '../api';
-import { Empty, ErrorBox, FormFooter, Loading, Modal, Pager, Status } from '../components';
+import { Empty, ErrorBox, FormFooter, Loading, Modal, Pager, Queried, Status } from '../components';
 import { DefaultScorersDialog } from './DefaultScorersDialog';
 import { ImportDialog } from './ImportDialog';
 import { RunDialog } from './RunDialog';
@@ -231,57 +231,57 @@ function ItemsTab({ dataset }: { dataset: Dataset }) {
         ))}
       </div>
       {exporting && <p className="muted small">{exporting}</p>}
-      {q.isPending ? (
-        <Loading />
-      ) : q.isError ? (
-        <ErrorBox error={q.error} onRetry={() => q.refetch()} />
-      ) : q.data.items.length === 0 ? (
-        <Empty>
-          {applied ? `No items match “${applied}”.` : 'No items yet. Add one or import a CSV / JSONL file.'}
-        </Empty>
-      ) : (
-        <>
-          <table className="table" aria-label="Items">
-            <thead>
-              <tr>
-                <th>Id</th>
-                <th>Input</th>
-                <th>Ground truth</th>
-                <th>Metadata</th>
-                <th className="num">Version</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {q.data.items.map((it) => (
-                <tr key={it.id}>
-                  <td className="mono small">{it.externalId ?? it.id}</td>
-                  <td className="mono small">{fmt.short(it.input)}</td>
-                  <td className="mono small">{fmt.short(it.groundTruth, 50)}</td>
-                  <td className="mono small">{fmt.short(it.metadata, 40)}</td>
-                  <td className="num">{it.version}</td>
-                  <td className="row-actions">
-                    <button type="button" className="link" disabled={readOnly} onClick={() => setEditing(it)}>
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      className="link danger"
-                      disabled={readOnly || del.isPending}
-                      onClick={() => {
-                        if (window.confirm('Delete this item? (Older versions keep it.)')) del.mutate(it.id);
-                      }}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <Pager page={page} perPage={PER_PAGE} total={q.data.pagination.total} onPage={setPage} />
-        </>
-      )}
+      <Queried query={q}>
+        {(data) =>
+          data.items.length === 0 ? (
+            <Empty>
+              {applied ? `No items match “${applied}”.` : 'No items yet. Add one or import a CSV / JSONL file.'}
+            </Empty>
+          ) : (
+            <>
+              <table className="table" aria-label="Items">
+                <thead>
+                  <tr>
+                    <th>Id</th>
+                    <th>Input</th>
+                    <th>Ground truth</th>
+                    <th>Metadata</th>
+                    <th className="num">Version</th>
+                    <th />
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.items.map((it) => (
+                    <tr key={it.id}>
+                      <td className="mono small">{it.externalId ?? it.id}</td>
+                      <td className="mono small">{fmt.short(it.input)}</td>
+                      <td className="mono small">{fmt.short(it.groundTruth, 50)}</td>
+                      <td className="mono small">{fmt.short(it.metadata, 40)}</td>
+                      <td className="num">{it.version}</td>
+                      <td className="row-actions">
+                        <button type="button" className="link" disabled={readOnly} onClick={() => setEditing(it)}>
+                          Edit
+                        </button>
+                        <button
+                          type="button"
+                          className="link danger"
+                          disabled={readOnly || del.isPending}
+                          onClick={() => {
+                            if (window.confirm('Delete this item? (Older versions keep it.)')) del.mutate(it.id);
+                          }}
+                        >
+                          Delete
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <Pager page={page} perPage={PER_PAGE} total={data.pagination.total} onPage={setPage} />
+            </>
+          )
+        }
+      </Queried>
       {del.isError && <ErrorBox error={del.error} />}
       {editing && (
         <WholeItemEditor dataset={dataset} item={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />

@@ -1,7 +1,7 @@
 import { hasTruncated, type ListedResult, type RunResult } from '@assay/client';
 import { useQuery } from '@tanstack/react-query';
 import { client, fmt } from '../../api';
-import { Drawer, ErrorBox, Json, Loading, Status } from '../../components';
+import { Drawer, ErrorBox, Json, Queried, Status } from '../../components';
 
 function Usage({ result }: { result: RunResult }) {
   const r = result as RunResult & { usage?: Record<string, unknown> | null; cost?: unknown; costUsd?: unknown };
@@ -114,41 +114,39 @@ export function ResultDrawer({
       )}
       <Usage result={result as RunResult} />
       <h3>Attempts</h3>
-      {attempts.isPending ? (
-        <Loading />
-      ) : attempts.isError ? (
-        <ErrorBox error={attempts.error} onRetry={() => attempts.refetch()} />
-      ) : (
-        <table className="table compact" aria-label="Attempts">
-          <thead>
-            <tr>
-              <th className="num">#</th>
-              <th>Rep.</th>
-              <th>Status</th>
-              <th>Error</th>
-              <th className="num">Latency</th>
-              <th>Completed</th>
-            </tr>
-          </thead>
-          <tbody>
-            {attempts.data.attempts.map((a) => (
-              <tr key={`${a.repetition}-${a.attempt}-${a.current}`}>
-                <td className="num">
-                  {a.attempt}
-                  {a.current ? ' (current)' : ''}
-                </td>
-                <td>{a.repetition}</td>
-                <td>
-                  <Status status={a.status} />
-                </td>
-                <td className="small">{a.error ? `${a.error.code}: ${fmt.text(a.error.message)}` : '—'}</td>
-                <td className="num">{fmt.ms(a.latencyMs)}</td>
-                <td className="small">{fmt.date(a.completedAt)}</td>
+      <Queried query={attempts}>
+        {(data) => (
+          <table className="table compact" aria-label="Attempts">
+            <thead>
+              <tr>
+                <th className="num">#</th>
+                <th>Rep.</th>
+                <th>Status</th>
+                <th>Error</th>
+                <th className="num">Latency</th>
+                <th>Completed</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {data.attempts.map((a) => (
+                <tr key={`${a.repetition}-${a.attempt}-${a.current}`}>
+                  <td className="num">
+                    {a.attempt}
+                    {a.current ? ' (current)' : ''}
+                  </td>
+                  <td>{a.repetition}</td>
+                  <td>
+                    <Status status={a.status} />
+                  </td>
+                  <td className="small">{a.error ? `${a.error.code}: ${fmt.text(a.error.message)}` : '—'}</td>
+                  <td className="num">{fmt.ms(a.latencyMs)}</td>
+                  <td className="small">{fmt.date(a.completedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Queried>
     </Drawer>
   );
 }

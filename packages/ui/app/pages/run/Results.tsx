@@ -2,7 +2,7 @@ import type { ListedResult, Run } from '@assay/client';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { client, FINAL, fmt } from '../../api';
-import { Empty, ErrorBox, Loading, Pager, Status } from '../../components';
+import { Empty, Pager, Queried, Status } from '../../components';
 import { ResultDrawer } from './ResultDrawer';
 
 const PER_PAGE = 50;
@@ -69,66 +69,66 @@ export function Results({ datasetId, run }: { datasetId: string; run: Run }) {
           </select>
         </label>
       </div>
-      {q.isPending ? (
-        <Loading />
-      ) : q.isError ? (
-        <ErrorBox error={q.error} onRetry={() => q.refetch()} />
-      ) : q.data.results.length === 0 ? (
-        <Empty>
-          {status
-            ? `No ${status} results.`
-            : run.status === 'pending'
-              ? 'Waiting for the run to start…'
-              : 'No results yet.'}
-        </Empty>
-      ) : (
-        <>
-          <table className="table results" aria-label="Results">
-            <thead>
-              <tr>
-                <th>Item</th>
-                <th>Status</th>
-                {run.scorerIds.map((id) => (
-                  <th key={id} className="num">
-                    {id}
-                  </th>
-                ))}
-                <th className="num">Latency</th>
-                <th>Output / error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {q.data.results.map((r) => (
-                <tr key={`${r.itemId}-${r.repetition}`} className={r.status === 'failed' ? 'row-failed' : ''}>
-                  <td>
-                    <button type="button" className="link mono small" onClick={() => setOpen(r)}>
-                      {r.itemId}
-                      {r.repetition ? ` #${r.repetition}` : ''}
-                    </button>
-                  </td>
-                  <td>
-                    <Status status={r.status} />
-                  </td>
-                  {run.scorerIds.map((id) => (
-                    <td key={id} className="num">
-                      {fmt.num(r.scores.find((s) => s.scorerId === id)?.score ?? null)}
-                    </td>
+      <Queried query={q}>
+        {(data) =>
+          data.results.length === 0 ? (
+            <Empty>
+              {status
+                ? `No ${status} results.`
+                : run.status === 'pending'
+                  ? 'Waiting for the run to start…'
+                  : 'No results yet.'}
+            </Empty>
+          ) : (
+            <>
+              <table className="table results" aria-label="Results">
+                <thead>
+                  <tr>
+                    <th>Item</th>
+                    <th>Status</th>
+                    {run.scorerIds.map((id) => (
+                      <th key={id} className="num">
+                        {id}
+                      </th>
+                    ))}
+                    <th className="num">Latency</th>
+                    <th>Output / error</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.results.map((r) => (
+                    <tr key={`${r.itemId}-${r.repetition}`} className={r.status === 'failed' ? 'row-failed' : ''}>
+                      <td>
+                        <button type="button" className="link mono small" onClick={() => setOpen(r)}>
+                          {r.itemId}
+                          {r.repetition ? ` #${r.repetition}` : ''}
+                        </button>
+                      </td>
+                      <td>
+                        <Status status={r.status} />
+                      </td>
+                      {run.scorerIds.map((id) => (
+                        <td key={id} className="num">
+                          {fmt.num(r.scores.find((s) => s.scorerId === id)?.score ?? null)}
+                        </td>
+                      ))}
+                      <td className="num">{fmt.ms(r.latencyMs)}</td>
+                      <td className="mono small">
+                        {r.error ? (
+                          <span className="danger">{fmt.short(r.error.message, 60)}</span>
+                        ) : (
+                          fmt.short(r.output, 60)
+                        )}
+                      </td>
+                    </tr>
                   ))}
-                  <td className="num">{fmt.ms(r.latencyMs)}</td>
-                  <td className="mono small">
-                    {r.error ? (
-                      <span className="danger">{fmt.short(r.error.message, 60)}</span>
-                    ) : (
-                      fmt.short(r.output, 60)
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <Pager page={page} perPage={PER_PAGE} total={q.data.pagination.total} onPage={setPage} />
-        </>
-      )}
+                </tbody>
+              </table>
+              <Pager page={page} perPage={PER_PAGE} total={data.pagination.total} onPage={setPage} />
+            </>
+          )
+        }
+      </Queried>
       {open && <ResultDrawer datasetId={datasetId} runId={run.id} result={open} onClose={() => setOpen(null)} />}
     </section>
   );
