@@ -228,9 +228,20 @@ export function createCatalogStore(ctx: SqlContext): CatalogStore {
     if (!(await q.executeTakeFirst())) throw notFound('Dataset', datasetId);
   }
 
-  function missingIds(ids: string[], rows: { id: string }[]) {
+  /**
+   * Locks the dataset and reads the current rows of `ids`: a 404 naming the first id that is not a
+   * current item of the dataset (and up to 20 of them in `itemIds`).
+   */
+  async function lockedCurrentRows(trx: Transaction<DB>, datasetId: string, ids: string[]) {
+    await lockDataset(trx, datasetId);
+    const rows = await currentRows(trx, datasetId, ids);
     const found = new Set(rows.map((r) => r.id));
-    return ids.filter((id) => !found.has(id));
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length)
+      throw new AssayError('NOT_FOUND', `item '${missing[0]}' not found in dataset '${datasetId}'`, 404, {
+        itemIds: missing.slice(0, 20),
+      });
+    return rows;
   }
 
   async function updateItems(
@@ -242,13 +253,7 @@ export function createCatalogStore(ctx: SqlContext): CatalogStore {
     const dup = duplicateExternalIds(updates.map((u) => u.externalId));
     if (dup.length) throw validationError('externalId must be unique within a batch', { duplicates: dup.slice(0, 20) });
     return ctx.write(async (trx) => {
-      await lockDataset(trx, datasetId);
-      const rows = await currentRows(trx, datasetId, ids);
-      const missing = missingIds(ids, rows);
-      if (missing.length)
-        throw new AssayError('NOT_FOUND', `item '${missing[0]}' not found in dataset '${datasetId}'`, 404, {
-          itemIds: missing.slice(0, 20),
-        });
+      const rows = await lockedCurrentRows(trx, datasetId, ids);
       const ext = updates.map((u) => u.externalId).filter((x): x is string => typeof x === 'string');
       if (ext.length) {
         const inUse = await externalIdsInUse(trx, datasetId, ext, ids);
@@ -286,13 +291,7 @@ export function createCatalogStore(ctx: SqlContext): CatalogStore {
   async function deleteItems(datasetId: string, itemIds: string[]): Promise<{ version: number; count: number }> {
     const ids = [...new Set(itemIds)];
     return ctx.write(async (trx) => {
-      await lockDataset(trx, datasetId);
-      const rows = await currentRows(trx, datasetId, ids);
-      const missing = missingIds(ids, rows);
-      if (missing.length)
-        throw new AssayError('NOT_FOUND', `item '${missing[0]}' not found in dataset '${datasetId}'`, 404, {
-          itemIds: missing.slice(0, 20),
-        });
+      const rows = await lockedCurrentRows(trx, datasetId, ids);
       const version = await bumpVersion(trx, datasetId, { added: 0, updated: 0, deleted: ids.length });
       for (let i = 0; i < rows.length; i += 500) {
         await trx
