@@ -1,4 +1,5 @@
-import { type Kysely, type Migration, sql } from 'kysely';
+import type { Migration } from 'kysely';
+import { statements } from '../statements.js';
 
 /**
  * Numbered PostgreSQL migrations: the same schema and numbers as the SQLite ones, in PostgreSQL
@@ -11,12 +12,6 @@ import { type Kysely, type Migration, sql } from 'kysely';
  * - Ids are `COLLATE "C"`: they are ordered and compared for keyset paging, and byte order
  *   matches SQLite's (a database's default collation, e.g. en_US, would sort them differently).
  */
-const statements = (...sqls: string[]): Migration => ({
-  async up(db: Kysely<any>) {
-    for (const s of sqls) await sql.raw(s).execute(db);
-  },
-});
-
 export const postgresMigrations: Record<string, Migration> = {
   '0001_init': statements(
     `CREATE TABLE datasets (

@@ -1,15 +1,10 @@
-import { type Kysely, type Migration, sql } from 'kysely';
+import type { Migration } from 'kysely';
+import { statements } from '../statements.js';
 
 /**
  * Numbered SQLite migrations. Never edit one that has been released: add the next number.
  * All pending ones run in one IMMEDIATE transaction (`sqliteAdapter.withMigrationLock`).
  */
-const statements = (...sqls: string[]): Migration => ({
-  async up(db: Kysely<any>) {
-    for (const s of sqls) await sql.raw(s).execute(db);
-  },
-});
-
 export const sqliteMigrations: Record<string, Migration> = {
   '0001_init': statements(
     `CREATE TABLE datasets (
