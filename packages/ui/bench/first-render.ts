@@ -33,20 +33,22 @@ try {
       items: Array.from({ length: n }, (_, k) => ({ input: { n: i + k, text: `item ${i + k}` }, groundTruth: i + k })),
     });
   }
-  const t0 = Date.now();
-  const run = await call('POST', `/datasets/${ds.id}/runs`, {
-    targetId: 'echo',
-    scorerIds: ['half'],
-    maxConcurrency: 100,
-  });
-  for (;;) {
-    const r = await call('GET', `/datasets/${ds.id}/runs/${run.runId}`);
-    if (['completed', 'failed', 'cancelled'].includes(r.status)) {
-      console.log(`run of ${r.totalItems} items ${r.status} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      break;
+  /** Starts a run of the dataset (echo, scored by `half`) and polls it until it is final. */
+  const runToEnd = async () => {
+    const started = await call('POST', `/datasets/${ds.id}/runs`, {
+      targetId: 'echo',
+      scorerIds: ['half'],
+      maxConcurrency: 100,
+    });
+    for (;;) {
+      const r = await call('GET', `/datasets/${ds.id}/runs/${started.runId}`);
+      if (['completed', 'failed', 'cancelled'].includes(r.status)) return { runId: started.runId as string, run: r };
+      await new Promise((res) => setTimeout(res, 500));
     }
-    await new Promise((res) => setTimeout(res, 500));
-  }
+  };
+  const t0 = Date.now();
+  const run = await runToEnd();
+  console.log(`run of ${run.run.totalItems} items ${run.run.status} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   const context = await bench.browser();
   const url = `${base}/datasets/${ds.id}/runs/${run.runId}`;
@@ -95,16 +97,7 @@ try {
   await timed('GET results page 1000 (50 rows)', 'GET', `${runPath}/results?perPage=50&page=1000`);
   await timed('GET results sorted by score', 'GET', `${runPath}/results?perPage=50&sortScorer=half&order=asc`);
   await timed('GET scores (stats + histogram)', 'GET', `${runPath}/scores`);
-  const second = await call('POST', `/datasets/${ds.id}/runs`, {
-    targetId: 'echo',
-    scorerIds: ['half'],
-    maxConcurrency: 100,
-  });
-  for (;;) {
-    const r = await call('GET', `/datasets/${ds.id}/runs/${second.runId}`);
-    if (['completed', 'failed', 'cancelled'].includes(r.status)) break;
-    await new Promise((res) => setTimeout(res, 500));
-  }
+  const second = await runToEnd();
   await timed(`POST compare (${ITEMS} vs ${ITEMS} results)`, 'POST', `/datasets/${ds.id}/compare`, {
     runIdA: run.runId,
     runIdB: second.runId,
