@@ -184,6 +184,39 @@ export function Pager({
   );
 }
 
+/** A page of rows: a table (header row `head`, then the rows as `children`) and the {@link Pager} under it. */
+export function PagedTable({
+  label,
+  className = 'table',
+  head,
+  page,
+  perPage,
+  total,
+  onPage,
+  children,
+}: {
+  /** The table's accessible name. */
+  label: string;
+  /** Its classes (default `table`). */
+  className?: string;
+  head: ReactNode;
+  page: number;
+  perPage: number;
+  total: number;
+  onPage: (p: number) => void;
+  children: ReactNode;
+}) {
+  return (
+    <>
+      <table className={className} aria-label={label}>
+        <thead>{head}</thead>
+        <tbody>{children}</tbody>
+      </table>
+      <Pager page={page} perPage={perPage} total={total} onPage={onPage} />
+    </>
+  );
+}
+
 export function Status({ status }: { status: string }) {
   return (
     <span className={`status status-${status}`} data-status={status}>

@@ -5,7 +5,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { useEffect, useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { client, fmt, messageOf } from '../api';
-import { Empty, ErrorBox, FormFooter, Loading, Modal, Pager, Queried, Status } from '../components';
+import { Empty, ErrorBox, FormFooter, Loading, Modal, PagedTable, Queried, Status } from '../components';
 import { DefaultScorersDialog } from './DefaultScorersDialog';
 import { ImportDialog } from './ImportDialog';
 import { RunDialog } from './RunDialog';
@@ -238,47 +238,48 @@ function ItemsTab({ dataset }: { dataset: Dataset }) {
               {applied ? `No items match “${applied}”.` : 'No items yet. Add one or import a CSV / JSONL file.'}
             </Empty>
           ) : (
-            <>
-              <table className="table" aria-label="Items">
-                <thead>
-                  <tr>
-                    <th>Id</th>
-                    <th>Input</th>
-                    <th>Ground truth</th>
-                    <th>Metadata</th>
-                    <th className="num">Version</th>
-                    <th />
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.items.map((it) => (
-                    <tr key={it.id}>
-                      <td className="mono small">{it.externalId ?? it.id}</td>
-                      <td className="mono small">{fmt.short(it.input)}</td>
-                      <td className="mono small">{fmt.short(it.groundTruth, 50)}</td>
-                      <td className="mono small">{fmt.short(it.metadata, 40)}</td>
-                      <td className="num">{it.version}</td>
-                      <td className="row-actions">
-                        <button type="button" className="link" disabled={readOnly} onClick={() => setEditing(it)}>
-                          Edit
-                        </button>
-                        <button
-                          type="button"
-                          className="link danger"
-                          disabled={readOnly || del.isPending}
-                          onClick={() => {
-                            if (window.confirm('Delete this item? (Older versions keep it.)')) del.mutate(it.id);
-                          }}
-                        >
-                          Delete
-                        </button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-              <Pager page={page} perPage={PER_PAGE} total={data.pagination.total} onPage={setPage} />
-            </>
+            <PagedTable
+              label="Items"
+              head={
+                <tr>
+                  <th>Id</th>
+                  <th>Input</th>
+                  <th>Ground truth</th>
+                  <th>Metadata</th>
+                  <th className="num">Version</th>
+                  <th />
+                </tr>
+              }
+              page={page}
+              perPage={PER_PAGE}
+              total={data.pagination.total}
+              onPage={setPage}
+            >
+              {data.items.map((it) => (
+                <tr key={it.id}>
+                  <td className="mono small">{it.externalId ?? it.id}</td>
+                  <td className="mono small">{fmt.short(it.input)}</td>
+                  <td className="mono small">{fmt.short(it.groundTruth, 50)}</td>
+                  <td className="mono small">{fmt.short(it.metadata, 40)}</td>
+                  <td className="num">{it.version}</td>
+                  <td className="row-actions">
+                    <button type="button" className="link" disabled={readOnly} onClick={() => setEditing(it)}>
+                      Edit
+                    </button>
+                    <button
+                      type="button"
+                      className="link danger"
+                      disabled={readOnly || del.isPending}
+                      onClick={() => {
+                        if (window.confirm('Delete this item? (Older versions keep it.)')) del.mutate(it.id);
+                      }}
+                    >
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </PagedTable>
           )
         }
       </Queried>
@@ -320,8 +321,9 @@ function RunsTab({ dataset }: { dataset: Dataset }) {
           Compare A → B
         </button>
       </div>
-      <table className="table" aria-label="Runs">
-        <thead>
+      <PagedTable
+        label="Runs"
+        head={
           <tr>
             <th>A</th>
             <th>B</th>
@@ -334,49 +336,51 @@ function RunsTab({ dataset }: { dataset: Dataset }) {
             <th className="num">Version</th>
             <th>Created</th>
           </tr>
-        </thead>
-        <tbody>
-          {q.data.runs.map((r) => (
-            <tr key={r.id}>
-              <td>
-                <input
-                  type="radio"
-                  name="run-a"
-                  aria-label={`Baseline A: ${r.name ?? r.id}`}
-                  checked={a === r.id}
-                  onChange={() => setA(r.id)}
-                />
-              </td>
-              <td>
-                <input
-                  type="radio"
-                  name="run-b"
-                  aria-label={`Candidate B: ${r.name ?? r.id}`}
-                  checked={b === r.id}
-                  onChange={() => setB(r.id)}
-                />
-              </td>
-              <td>
-                <Link href={`/datasets/${dataset.id}/runs/${r.id}`}>{r.name ?? r.id}</Link>
-              </td>
-              <td>
-                <Status status={r.status} />
-              </td>
-              <td>{r.targetId}</td>
-              <td className="small">
-                {(r.summary?.scorers ?? []).map((s) => `${s.scorerId} ${fmt.num(s.mean)}`).join(' · ') || '—'}
-              </td>
-              <td className="num">
-                {(r.succeededCount + r.failedCount).toLocaleString()} / {r.totalItems.toLocaleString()}
-              </td>
-              <td className="num">{r.failedCount.toLocaleString()}</td>
-              <td className="num">{r.datasetVersion}</td>
-              <td>{fmt.date(r.createdAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <Pager page={page} perPage={PER_PAGE} total={q.data.pagination.total} onPage={setPage} />
+        }
+        page={page}
+        perPage={PER_PAGE}
+        total={q.data.pagination.total}
+        onPage={setPage}
+      >
+        {q.data.runs.map((r) => (
+          <tr key={r.id}>
+            <td>
+              <input
+                type="radio"
+                name="run-a"
+                aria-label={`Baseline A: ${r.name ?? r.id}`}
+                checked={a === r.id}
+                onChange={() => setA(r.id)}
+              />
+            </td>
+            <td>
+              <input
+                type="radio"
+                name="run-b"
+                aria-label={`Candidate B: ${r.name ?? r.id}`}
+                checked={b === r.id}
+                onChange={() => setB(r.id)}
+              />
+            </td>
+            <td>
+              <Link href={`/datasets/${dataset.id}/runs/${r.id}`}>{r.name ?? r.id}</Link>
+            </td>
+            <td>
+              <Status status={r.status} />
+            </td>
+            <td>{r.targetId}</td>
+            <td className="small">
+              {(r.summary?.scorers ?? []).map((s) => `${s.scorerId} ${fmt.num(s.mean)}`).join(' · ') || '—'}
+            </td>
+            <td className="num">
+              {(r.succeededCount + r.failedCount).toLocaleString()} / {r.totalItems.toLocaleString()}
+            </td>
+            <td className="num">{r.failedCount.toLocaleString()}</td>
+            <td className="num">{r.datasetVersion}</td>
+            <td>{fmt.date(r.createdAt)}</td>
+          </tr>
+        ))}
+      </PagedTable>
     </section>
   );
 }
@@ -393,8 +397,9 @@ function VersionsTab({ dataset }: { dataset: Dataset }) {
   if (q.data.versions.length === 0) return <Empty>No versions yet: the dataset has never had items.</Empty>;
   return (
     <section>
-      <table className="table" aria-label="Versions">
-        <thead>
+      <PagedTable
+        label="Versions"
+        head={
           <tr>
             <th className="num">Version</th>
             <th className="num">Added</th>
@@ -402,20 +407,22 @@ function VersionsTab({ dataset }: { dataset: Dataset }) {
             <th className="num">Deleted</th>
             <th>When</th>
           </tr>
-        </thead>
-        <tbody>
-          {q.data.versions.map((v) => (
-            <tr key={v.version}>
-              <td className="num">v{v.version}</td>
-              <td className="num">{v.added.toLocaleString()}</td>
-              <td className="num">{v.updated.toLocaleString()}</td>
-              <td className="num">{v.deleted.toLocaleString()}</td>
-              <td>{fmt.date(v.createdAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <Pager page={page} perPage={PER_PAGE} total={q.data.pagination.total} onPage={setPage} />
+        }
+        page={page}
+        perPage={PER_PAGE}
+        total={q.data.pagination.total}
+        onPage={setPage}
+      >
+        {q.data.versions.map((v) => (
+          <tr key={v.version}>
+            <td className="num">v{v.version}</td>
+            <td className="num">{v.added.toLocaleString()}</td>
+            <td className="num">{v.updated.toLocaleString()}</td>
+            <td className="num">{v.deleted.toLocaleString()}</td>
+            <td>{fmt.date(v.createdAt)}</td>
+          </tr>
+        ))}
+      </PagedTable>
     </section>
   );
 }

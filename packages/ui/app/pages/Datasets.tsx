@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { client, fmt } from '../api';
-import { Empty, FormFooter, Modal, Pager, Queried, Status } from '../components';
+import { Empty, FormFooter, Modal, PagedTable, Queried, Status } from '../components';
 
 function LastRun({ datasetId }: { datasetId: string }) {
   const q = useQuery({
@@ -105,36 +105,37 @@ export function DatasetsPage() {
           data.datasets.length === 0 ? (
             <Empty>No datasets yet. Create one to add items and run targets against them.</Empty>
           ) : (
-            <>
-              <table className="table" aria-label="Datasets">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th className="num">Items</th>
-                    <th className="num">Version</th>
-                    <th>Last run</th>
-                    <th>Updated</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.datasets.map((d) => (
-                    <tr key={d.id}>
-                      <td>
-                        <Link href={`/datasets/${d.id}`}>{d.name}</Link>
-                        {d.description && <div className="muted small">{fmt.short(d.description, 90)}</div>}
-                      </td>
-                      <td className="num">{d.itemCount.toLocaleString()}</td>
-                      <td className="num">{d.version}</td>
-                      <td>
-                        <LastRun datasetId={d.id} />
-                      </td>
-                      <td>{fmt.date(d.updatedAt)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-              <Pager page={page} perPage={50} total={data.pagination.total} onPage={setPage} />
-            </>
+            <PagedTable
+              label="Datasets"
+              head={
+                <tr>
+                  <th>Name</th>
+                  <th className="num">Items</th>
+                  <th className="num">Version</th>
+                  <th>Last run</th>
+                  <th>Updated</th>
+                </tr>
+              }
+              page={page}
+              perPage={50}
+              total={data.pagination.total}
+              onPage={setPage}
+            >
+              {data.datasets.map((d) => (
+                <tr key={d.id}>
+                  <td>
+                    <Link href={`/datasets/${d.id}`}>{d.name}</Link>
+                    {d.description && <div className="muted small">{fmt.short(d.description, 90)}</div>}
+                  </td>
+                  <td className="num">{d.itemCount.toLocaleString()}</td>
+                  <td className="num">{d.version}</td>
+                  <td>
+                    <LastRun datasetId={d.id} />
+                  </td>
+                  <td>{fmt.date(d.updatedAt)}</td>
+                </tr>
+              ))}
+            </PagedTable>
           )
         }
       </Queried>

@@ -2,7 +2,7 @@ import type { ListedResult, Run } from '@assay/client';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { client, FINAL, fmt } from '../../api';
-import { Empty, Pager, Queried, Status } from '../../components';
+import { Empty, PagedTable, Queried, Status } from '../../components';
 import { ResultDrawer } from './ResultDrawer';
 
 const PER_PAGE = 50;
@@ -80,52 +80,54 @@ export function Results({ datasetId, run }: { datasetId: string; run: Run }) {
                   : 'No results yet.'}
             </Empty>
           ) : (
-            <>
-              <table className="table results" aria-label="Results">
-                <thead>
-                  <tr>
-                    <th>Item</th>
-                    <th>Status</th>
-                    {run.scorerIds.map((id) => (
-                      <th key={id} className="num">
-                        {id}
-                      </th>
-                    ))}
-                    <th className="num">Latency</th>
-                    <th>Output / error</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.results.map((r) => (
-                    <tr key={`${r.itemId}-${r.repetition}`} className={r.status === 'failed' ? 'row-failed' : ''}>
-                      <td>
-                        <button type="button" className="link mono small" onClick={() => setOpen(r)}>
-                          {r.itemId}
-                          {r.repetition ? ` #${r.repetition}` : ''}
-                        </button>
-                      </td>
-                      <td>
-                        <Status status={r.status} />
-                      </td>
-                      {run.scorerIds.map((id) => (
-                        <td key={id} className="num">
-                          {fmt.num(r.scores.find((s) => s.scorerId === id)?.score ?? null)}
-                        </td>
-                      ))}
-                      <td className="num">{fmt.ms(r.latencyMs)}</td>
-                      <td className="mono small">
-                        {r.error ? (
-                          <span className="danger">{fmt.short(r.error.message, 60)}</span>
-                        ) : (
-                          fmt.short(r.output, 60)
-                        )}
-                      </td>
-                    </tr>
+            <PagedTable
+              label="Results"
+              className="table results"
+              head={
+                <tr>
+                  <th>Item</th>
+                  <th>Status</th>
+                  {run.scorerIds.map((id) => (
+                    <th key={id} className="num">
+                      {id}
+                    </th>
                   ))}
-                </tbody>
-              </table>
-              <Pager page={page} perPage={PER_PAGE} total={data.pagination.total} onPage={setPage} />
-            </>
+                  <th className="num">Latency</th>
+                  <th>Output / error</th>
+                </tr>
+              }
+              page={page}
+              perPage={PER_PAGE}
+              total={data.pagination.total}
+              onPage={setPage}
+            >
+              {data.results.map((r) => (
+                <tr key={`${r.itemId}-${r.repetition}`} className={r.status === 'failed' ? 'row-failed' : ''}>
+                  <td>
+                    <button type="button" className="link mono small" onClick={() => setOpen(r)}>
+                      {r.itemId}
+                      {r.repetition ? ` #${r.repetition}` : ''}
+                    </button>
+                  </td>
+                  <td>
+                    <Status status={r.status} />
+                  </td>
+                  {run.scorerIds.map((id) => (
+                    <td key={id} className="num">
+                      {fmt.num(r.scores.find((s) => s.scorerId === id)?.score ?? null)}
+                    </td>
+                  ))}
+                  <td className="num">{fmt.ms(r.latencyMs)}</td>
+                  <td className="mono small">
+                    {r.error ? (
+                      <span className="danger">{fmt.short(r.error.message, 60)}</span>
+                    ) : (
+                      fmt.short(r.output, 60)
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </PagedTable>
           )
         }
       </Queried>
