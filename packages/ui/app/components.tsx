@@ -286,6 +286,30 @@ export function ScorerChecklist({
   );
 }
 
+/** A labelled number input; its value stays the text as typed (the form parses it on submit). */
+export function NumberField({
+  label,
+  value,
+  onChange,
+  min,
+  max,
+  step,
+}: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  min?: number;
+  max?: number;
+  step?: string;
+}) {
+  return (
+    <label>
+      {label}
+      <input type="number" min={min} max={max} step={step} value={value} onChange={(e) => onChange(e.target.value)} />
+    </label>
+  );
+}
+
 /** The end of a dialog's form: the mutation's error, Cancel, and the submit button. */
 export function FormFooter({
   mutation,

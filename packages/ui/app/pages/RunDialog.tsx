@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useLocation } from 'wouter';
 import { client } from '../api';
-import { ErrorBox, FormFooter, Loading, Modal, ScorerChecklist } from '../components';
+import { ErrorBox, FormFooter, Loading, Modal, NumberField, ScorerChecklist } from '../components';
 
 /** Trigger a run; closes as soon as the API answers 202 and opens the run page (which shows `pending`). */
 export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () => void }) {
@@ -73,57 +73,18 @@ export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () 
           </label>
           <ScorerChecklist scorers={scorers.data} picked={scorerIds} onChange={setPicked} />
           <div className="grid3">
-            <label>
-              Dataset version
-              <input
-                type="number"
-                min={0}
-                max={dataset.version}
-                value={version}
-                onChange={(e) => setVersion(e.target.value)}
-              />
-            </label>
-            <label>
-              Concurrency
-              <input
-                type="number"
-                min={1}
-                max={1000}
-                value={concurrency}
-                onChange={(e) => setConcurrency(e.target.value)}
-              />
-            </label>
-            <label>
-              Repetitions
-              <input
-                type="number"
-                min={1}
-                max={100}
-                value={repetitions}
-                onChange={(e) => setRepetitions(e.target.value)}
-              />
-            </label>
-            <label>
-              Item timeout (s)
-              <input
-                type="number"
-                min={0.001}
-                step="any"
-                value={timeoutS}
-                onChange={(e) => setTimeoutS(e.target.value)}
-              />
-            </label>
-            <label>
-              Pass threshold
-              <input
-                type="number"
-                min={0}
-                max={1}
-                step="any"
-                value={passThreshold}
-                onChange={(e) => setPassThreshold(e.target.value)}
-              />
-            </label>
+            <NumberField label="Dataset version" min={0} max={dataset.version} value={version} onChange={setVersion} />
+            <NumberField label="Concurrency" min={1} max={1000} value={concurrency} onChange={setConcurrency} />
+            <NumberField label="Repetitions" min={1} max={100} value={repetitions} onChange={setRepetitions} />
+            <NumberField label="Item timeout (s)" min={0.001} step="any" value={timeoutS} onChange={setTimeoutS} />
+            <NumberField
+              label="Pass threshold"
+              min={0}
+              max={1}
+              step="any"
+              value={passThreshold}
+              onChange={setPassThreshold}
+            />
             <label>
               Name (optional)
               <input value={name} onChange={(e) => setName(e.target.value)} />
