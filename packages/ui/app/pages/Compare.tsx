@@ -37,6 +37,18 @@ function RunSelect({
   );
 }
 
+/** One run's side of a compared item: its status, and its error or else its output. */
+function RunOutput({ side, result }: { side: 'A' | 'B'; result: { status: string; output: unknown; error: unknown } }) {
+  return (
+    <div>
+      <h4>
+        {side} output <Status status={result.status} />
+      </h4>
+      <Json value={result.error ?? result.output} />
+    </div>
+  );
+}
+
 export function ComparePage({ datasetId }: { datasetId: string }) {
   const params = new URLSearchParams(useSearch());
   const [, navigate] = useLocation();
@@ -181,18 +193,8 @@ export function ComparePage({ datasetId }: { datasetId: string }) {
                           <h4>Ground truth</h4>
                           <Json value={it.groundTruth} />
                         </div>
-                        <div>
-                          <h4>
-                            A output <Status status={it.a.status} />
-                          </h4>
-                          <Json value={it.a.error ?? it.a.output} />
-                        </div>
-                        <div>
-                          <h4>
-                            B output <Status status={it.b.status} />
-                          </h4>
-                          <Json value={it.b.error ?? it.b.output} />
-                        </div>
+                        <RunOutput side="A" result={it.a} />
+                        <RunOutput side="B" result={it.b} />
                       </div>
                     </article>
                   ))}
