@@ -184,34 +184,56 @@ export function Pager({
   );
 }
 
-/** A page of rows: a table (header row `head`, then the rows as `children`) and the {@link Pager} under it. */
-export function PagedTable({
+/** A column of a {@link Table}: its header text, right-aligned (`num`) for numbers. */
+export type Column = string | { label: string; num?: boolean };
+
+/** A table: one header row of `columns`, then the rows as `children`. */
+export function Table({
   label,
   className = 'table',
-  head,
-  page,
-  perPage,
-  total,
-  onPage,
+  columns,
   children,
 }: {
   /** The table's accessible name. */
   label: string;
   /** Its classes (default `table`). */
   className?: string;
-  head: ReactNode;
-  page: number;
-  perPage: number;
-  total: number;
-  onPage: (p: number) => void;
+  columns: Column[];
   children: ReactNode;
 }) {
   return (
+    <table className={className} aria-label={label}>
+      <thead>
+        <tr>
+          {columns.map((c, i) =>
+            typeof c === 'string' ? (
+              // biome-ignore lint/suspicious/noArrayIndexKey: header cells are positional
+              <th key={i}>{c}</th>
+            ) : (
+              // biome-ignore lint/suspicious/noArrayIndexKey: header cells are positional
+              <th key={i} className={c.num ? 'num' : undefined}>
+                {c.label}
+              </th>
+            ),
+          )}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
+/** A page of rows: a {@link Table} and the {@link Pager} under it. */
+export function PagedTable({
+  page,
+  perPage,
+  total,
+  onPage,
+  ...table
+}: Parameters<typeof Table>[0] & { page: number; perPage: number; total: number; onPage: (p: number) => void }) {
+  return (
     <>
-      <table className={className} aria-label={label}>
-        <thead>{head}</thead>
-        <tbody>{children}</tbody>
-      </table>
+      <Table {...table} />
       <Pager page={page} perPage={perPage} total={total} onPage={onPage} />
     </>
   );

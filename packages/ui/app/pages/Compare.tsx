@@ -3,7 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { client, fmt } from '../api';
-import { Empty, ErrorBox, Json, Queried, Status } from '../components';
+import { Empty, ErrorBox, Json, Queried, Status, Table } from '../components';
 
 /** A select of the dataset's runs; a chosen id that is not among them stays as an option of its own. */
 function RunSelect({
@@ -127,42 +127,40 @@ export function ComparePage({ datasetId }: { datasetId: string }) {
         <Queried query={cmp} loading="Comparing…">
           {(data) => (
             <>
-              <table className="table" aria-label="Scorer comparison">
-                <thead>
-                  <tr>
-                    <th>Scorer</th>
-                    <th className="num">A mean</th>
-                    <th className="num">B mean</th>
-                    <th className="num">Delta</th>
-                    <th className="num">A pass rate</th>
-                    <th className="num">B pass rate</th>
-                    <th>Verdict</th>
+              <Table
+                label="Scorer comparison"
+                columns={[
+                  'Scorer',
+                  { label: 'A mean', num: true },
+                  { label: 'B mean', num: true },
+                  { label: 'Delta', num: true },
+                  { label: 'A pass rate', num: true },
+                  { label: 'B pass rate', num: true },
+                  'Verdict',
+                ]}
+              >
+                {data.scorers.map((s) => (
+                  <tr key={s.scorerId} className={s.regressed ? 'row-failed' : ''}>
+                    <td>{s.scorerId}</td>
+                    <td className="num">{fmt.num(s.a.mean)}</td>
+                    <td className="num">{fmt.num(s.b.mean)}</td>
+                    <td className={`num ${s.delta !== null && s.delta < 0 ? 'bad-text' : s.delta ? 'ok-text' : ''}`}>
+                      {s.delta === null ? '—' : `${s.delta > 0 ? '+' : ''}${fmt.num(s.delta)}`}
+                    </td>
+                    <td className="num">{fmt.pct(s.a.passRate)}</td>
+                    <td className="num">{fmt.pct(s.b.passRate)}</td>
+                    <td>
+                      {s.regressed ? (
+                        <span className="status status-failed">regressed</span>
+                      ) : s.delta === null ? (
+                        <span className="muted">not comparable</span>
+                      ) : (
+                        <span className="status status-completed">ok</span>
+                      )}
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {data.scorers.map((s) => (
-                    <tr key={s.scorerId} className={s.regressed ? 'row-failed' : ''}>
-                      <td>{s.scorerId}</td>
-                      <td className="num">{fmt.num(s.a.mean)}</td>
-                      <td className="num">{fmt.num(s.b.mean)}</td>
-                      <td className={`num ${s.delta !== null && s.delta < 0 ? 'bad-text' : s.delta ? 'ok-text' : ''}`}>
-                        {s.delta === null ? '—' : `${s.delta > 0 ? '+' : ''}${fmt.num(s.delta)}`}
-                      </td>
-                      <td className="num">{fmt.pct(s.a.passRate)}</td>
-                      <td className="num">{fmt.pct(s.b.passRate)}</td>
-                      <td>
-                        {s.regressed ? (
-                          <span className="status status-failed">regressed</span>
-                        ) : s.delta === null ? (
-                          <span className="muted">not comparable</span>
-                        ) : (
-                          <span className="status status-completed">ok</span>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                ))}
+              </Table>
               <p className="muted" data-testid="compare-counts">
                 {data.counts.matched.toLocaleString()} results matched · {data.counts.regressed.toLocaleString()}{' '}
                 regressed · {data.counts.improved.toLocaleString()} improved · {data.counts.unchanged.toLocaleString()}{' '}

@@ -240,16 +240,7 @@ function ItemsTab({ dataset }: { dataset: Dataset }) {
           ) : (
             <PagedTable
               label="Items"
-              head={
-                <tr>
-                  <th>Id</th>
-                  <th>Input</th>
-                  <th>Ground truth</th>
-                  <th>Metadata</th>
-                  <th className="num">Version</th>
-                  <th />
-                </tr>
-              }
+              columns={['Id', 'Input', 'Ground truth', 'Metadata', { label: 'Version', num: true }, '']}
               page={page}
               perPage={PER_PAGE}
               total={data.pagination.total}
@@ -323,20 +314,18 @@ function RunsTab({ dataset }: { dataset: Dataset }) {
       </div>
       <PagedTable
         label="Runs"
-        head={
-          <tr>
-            <th>A</th>
-            <th>B</th>
-            <th>Run</th>
-            <th>Status</th>
-            <th>Target</th>
-            <th>Scorers (mean)</th>
-            <th className="num">Done / total</th>
-            <th className="num">Failed</th>
-            <th className="num">Version</th>
-            <th>Created</th>
-          </tr>
-        }
+        columns={[
+          'A',
+          'B',
+          'Run',
+          'Status',
+          'Target',
+          'Scorers (mean)',
+          { label: 'Done / total', num: true },
+          { label: 'Failed', num: true },
+          { label: 'Version', num: true },
+          'Created',
+        ]}
         page={page}
         perPage={PER_PAGE}
         total={q.data.pagination.total}
@@ -399,15 +388,13 @@ function VersionsTab({ dataset }: { dataset: Dataset }) {
     <section>
       <PagedTable
         label="Versions"
-        head={
-          <tr>
-            <th className="num">Version</th>
-            <th className="num">Added</th>
-            <th className="num">Updated</th>
-            <th className="num">Deleted</th>
-            <th>When</th>
-          </tr>
-        }
+        columns={[
+          { label: 'Version', num: true },
+          { label: 'Added', num: true },
+          { label: 'Updated', num: true },
+          { label: 'Deleted', num: true },
+          'When',
+        ]}
         page={page}
         perPage={PER_PAGE}
         total={q.data.pagination.total}

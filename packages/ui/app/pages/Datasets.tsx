@@ -107,15 +107,7 @@ export function DatasetsPage() {
           ) : (
             <PagedTable
               label="Datasets"
-              head={
-                <tr>
-                  <th>Name</th>
-                  <th className="num">Items</th>
-                  <th className="num">Version</th>
-                  <th>Last run</th>
-                  <th>Updated</th>
-                </tr>
-              }
+              columns={['Name', { label: 'Items', num: true }, { label: 'Version', num: true }, 'Last run', 'Updated']}
               page={page}
               perPage={50}
               total={data.pagination.total}

@@ -1,7 +1,7 @@
 import { hasTruncated, type ListedResult, type RunResult } from '@assay/client';
 import { useQuery } from '@tanstack/react-query';
 import { client, fmt } from '../../api';
-import { Drawer, ErrorBox, Json, Queried, Status } from '../../components';
+import { Drawer, ErrorBox, Json, Queried, Status, Table } from '../../components';
 
 function Usage({ result }: { result: RunResult }) {
   const r = result as RunResult & { usage?: Record<string, unknown> | null; cost?: unknown; costUsd?: unknown };
@@ -91,60 +91,50 @@ export function ResultDrawer({
       {result.scores.length === 0 ? (
         <p className="muted">No scores.</p>
       ) : (
-        <table className="table compact" aria-label="Scores">
-          <thead>
-            <tr>
-              <th>Scorer</th>
-              <th className="num">Score</th>
-              <th>Reason</th>
+        <Table label="Scores" className="table compact" columns={['Scorer', { label: 'Score', num: true }, 'Reason']}>
+          {result.scores.map((s) => (
+            <tr key={s.scorerId}>
+              <td>{s.scorerId}</td>
+              <td className="num">{fmt.num(s.score)}</td>
+              <td className="small">
+                {s.error ? <span className="danger">error: {fmt.text(s.error)}</span> : (fmt.text(s.reason) ?? '—')}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {result.scores.map((s) => (
-              <tr key={s.scorerId}>
-                <td>{s.scorerId}</td>
-                <td className="num">{fmt.num(s.score)}</td>
-                <td className="small">
-                  {s.error ? <span className="danger">error: {fmt.text(s.error)}</span> : (fmt.text(s.reason) ?? '—')}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       <Usage result={result as RunResult} />
       <h3>Attempts</h3>
       <Queried query={attempts}>
         {(data) => (
-          <table className="table compact" aria-label="Attempts">
-            <thead>
-              <tr>
-                <th className="num">#</th>
-                <th>Rep.</th>
-                <th>Status</th>
-                <th>Error</th>
-                <th className="num">Latency</th>
-                <th>Completed</th>
+          <Table
+            label="Attempts"
+            className="table compact"
+            columns={[
+              { label: '#', num: true },
+              'Rep.',
+              'Status',
+              'Error',
+              { label: 'Latency', num: true },
+              'Completed',
+            ]}
+          >
+            {data.attempts.map((a) => (
+              <tr key={`${a.repetition}-${a.attempt}-${a.current}`}>
+                <td className="num">
+                  {a.attempt}
+                  {a.current ? ' (current)' : ''}
+                </td>
+                <td>{a.repetition}</td>
+                <td>
+                  <Status status={a.status} />
+                </td>
+                <td className="small">{a.error ? `${a.error.code}: ${fmt.text(a.error.message)}` : '—'}</td>
+                <td className="num">{fmt.ms(a.latencyMs)}</td>
+                <td className="small">{fmt.date(a.completedAt)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {data.attempts.map((a) => (
-                <tr key={`${a.repetition}-${a.attempt}-${a.current}`}>
-                  <td className="num">
-                    {a.attempt}
-                    {a.current ? ' (current)' : ''}
-                  </td>
-                  <td>{a.repetition}</td>
-                  <td>
-                    <Status status={a.status} />
-                  </td>
-                  <td className="small">{a.error ? `${a.error.code}: ${fmt.text(a.error.message)}` : '—'}</td>
-                  <td className="num">{fmt.ms(a.latencyMs)}</td>
-                  <td className="small">{fmt.date(a.completedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         )}
       </Queried>
     </Drawer>

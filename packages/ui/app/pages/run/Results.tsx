@@ -83,19 +83,13 @@ export function Results({ datasetId, run }: { datasetId: string; run: Run }) {
             <PagedTable
               label="Results"
               className="table results"
-              head={
-                <tr>
-                  <th>Item</th>
-                  <th>Status</th>
-                  {run.scorerIds.map((id) => (
-                    <th key={id} className="num">
-                      {id}
-                    </th>
-                  ))}
-                  <th className="num">Latency</th>
-                  <th>Output / error</th>
-                </tr>
-              }
+              columns={[
+                'Item',
+                'Status',
+                ...run.scorerIds.map((id) => ({ label: id, num: true })),
+                { label: 'Latency', num: true },
+                'Output / error',
+              ]}
               page={page}
               perPage={PER_PAGE}
               total={data.pagination.total}
