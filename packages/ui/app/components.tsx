@@ -308,6 +308,30 @@ export function ScorerChecklist({
   );
 }
 
+/** An inline labelled select (`name` is its accessible name); `onChange` gets the chosen value. */
+export function InlineSelect({
+  title,
+  name,
+  value,
+  onChange,
+  children,
+}: {
+  title: string;
+  name: string;
+  value: string;
+  onChange: (value: string) => void;
+  children: ReactNode;
+}) {
+  return (
+    <label className="inline">
+      {title}
+      <select aria-label={name} value={value} onChange={(e) => onChange(e.target.value)}>
+        {children}
+      </select>
+    </label>
+  );
+}
+
 /** A labelled number input; its value stays the text as typed (the form parses it on submit). */
 export function NumberField({
   label,

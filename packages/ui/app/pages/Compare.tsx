@@ -3,7 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { client, fmt } from '../api';
-import { Empty, ErrorBox, Json, Queried, Status, Table } from '../components';
+import { Empty, ErrorBox, InlineSelect, Json, Queried, Status, Table } from '../components';
 
 /** A select of the dataset's runs; a chosen id that is not among them stays as an option of its own. */
 function RunSelect({
@@ -22,18 +22,15 @@ function RunSelect({
   onChange: (id: string) => void;
 }) {
   return (
-    <label className="inline">
-      {title}
-      <select aria-label={name} value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">choose…</option>
-        {value && !runIds?.includes(value) && <option value={value}>{value}</option>}
-        {runIds?.map((id) => (
-          <option key={id} value={id}>
-            {label(id)}
-          </option>
-        ))}
-      </select>
-    </label>
+    <InlineSelect title={title} name={name} value={value} onChange={onChange}>
+      <option value="">choose…</option>
+      {value && !runIds?.includes(value) && <option value={value}>{value}</option>}
+      {runIds?.map((id) => (
+        <option key={id} value={id}>
+          {label(id)}
+        </option>
+      ))}
+    </InlineSelect>
   );
 }
 

@@ -2,7 +2,7 @@ import type { ListedResult, Run } from '@assay/client';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { client, FINAL, fmt } from '../../api';
-import { Empty, PagedTable, Queried, Status } from '../../components';
+import { Empty, InlineSelect, PagedTable, Queried, Status } from '../../components';
 import { ResultDrawer } from './ResultDrawer';
 
 const PER_PAGE = 50;
@@ -32,42 +32,38 @@ export function Results({ datasetId, run }: { datasetId: string; run: Run }) {
       <div className="toolbar">
         <h2>Results</h2>
         <span className="spacer" />
-        <label className="inline">
-          Show
-          <select
-            aria-label="Filter results"
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value as typeof status);
-              setPage(0);
-            }}
-          >
-            <option value="">all</option>
-            <option value="failed">failed only</option>
-            <option value="succeeded">succeeded only</option>
-          </select>
-        </label>
-        <label className="inline">
-          Sort
-          <select
-            aria-label="Sort results"
-            value={sort}
-            onChange={(e) => {
-              setSort(e.target.value);
-              setPage(0);
-            }}
-          >
-            <option value="">item order</option>
-            {run.scorerIds.flatMap((id) => [
-              <option key={`${id}:asc`} value={`${id}:asc`}>
-                {id} score ↑ (worst first)
-              </option>,
-              <option key={`${id}:desc`} value={`${id}:desc`}>
-                {id} score ↓ (best first)
-              </option>,
-            ])}
-          </select>
-        </label>
+        <InlineSelect
+          title="Show"
+          name="Filter results"
+          value={status}
+          onChange={(v) => {
+            setStatus(v as typeof status);
+            setPage(0);
+          }}
+        >
+          <option value="">all</option>
+          <option value="failed">failed only</option>
+          <option value="succeeded">succeeded only</option>
+        </InlineSelect>
+        <InlineSelect
+          title="Sort"
+          name="Sort results"
+          value={sort}
+          onChange={(v) => {
+            setSort(v);
+            setPage(0);
+          }}
+        >
+          <option value="">item order</option>
+          {run.scorerIds.flatMap((id) => [
+            <option key={`${id}:asc`} value={`${id}:asc`}>
+              {id} score ↑ (worst first)
+            </option>,
+            <option key={`${id}:desc`} value={`${id}:desc`}>
+              {id} score ↓ (best first)
+            </option>,
+          ])}
+        </InlineSelect>
       </div>
       <Queried query={q}>
         {(data) =>
