@@ -9,38 +9,22 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ItemInput } from '@assay/core/api';
 import { exportFile, type ImportFormat, type Mapping, readItems } from '@assay/core/io';
-import {
-  Driver,
-  freePort,
-  killAllChildren,
-  removeTempDirs,
-  runAssay,
-  type Server,
-  startServer,
-  tempDir,
-  writeFile,
-} from '@assay/testkit';
+import { type Driver, killAllChildren, removeTempDirs, writeFile } from '@assay/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expected, TRICKY } from '../../packages/core/test/io/fixtures.js';
+import { type IoServer, startIoServer } from './io-server.js';
 
 let dir: string;
-let server: Server;
 let d: Driver;
 let sourceId: string;
 
-const cli = (...args: string[]) => runAssay(args, { cwd: dir, env: { ASSAY_URL: server.base }, ms: 30_000 });
+let cli: IoServer['cli'];
+let itemsOf: IoServer['itemsOf'];
 
 async function ok(p: ReturnType<typeof cli>) {
   const r = await p;
   expect(r.code, r.output).toBe(0);
   return r;
-}
-
-/** A dataset's items as import gives them (no ids, null fields left out), in order. */
-async function itemsOf(datasetId: string) {
-  const out: ReturnType<typeof expected>[] = [];
-  for await (const it of d.iterateItems(datasetId)) out.push(expected(it));
-  return out;
 }
 
 /** What the UI's "Export CSV / JSONL" buttons download (Dataset.tsx calls exportFile with ids). */
@@ -61,9 +45,7 @@ const datasetNames = async () => (await d.listDatasets({ perPage: 100 })).datase
 const want = TRICKY.map(expected);
 
 beforeAll(async () => {
-  dir = tempDir('assay-io-');
-  server = await startServer(await freePort(), ['--data-dir', join(dir, 'data'), '--no-worker'], { cwd: dir });
-  d = new Driver(server);
+  ({ dir, d, cli, itemsOf } = await startIoServer('assay-io-'));
   const ds = await d.createDataset({ name: 'source' });
   sourceId = ds.id;
   await d.addItems(

@@ -8,21 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ItemInput } from '@assay/core/api';
-import {
-  Driver,
-  freePort,
-  killAllChildren,
-  REPO_ROOT,
-  removeTempDirs,
-  runAssay,
-  type Server,
-  startServer,
-  tempDir,
-  writeFile,
-} from '@assay/testkit';
+import { type Driver, killAllChildren, REPO_ROOT, removeTempDirs, type Server, writeFile } from '@assay/testkit';
 import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expected, TRICKY } from '../../packages/core/test/io/fixtures.js';
+import { type IoServer, startIoServer } from '../e2e/io-server.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const UI_DIST = join(REPO_ROOT, 'packages/ui/dist/index.html');
@@ -45,13 +35,8 @@ let d: Driver;
 let context: BrowserContext;
 let page: Page;
 
-const cli = (...args: string[]) => runAssay(args, { cwd: dir, env: { ASSAY_URL: server.base }, ms: 30_000 });
-
-async function itemsOf(datasetId: string) {
-  const out: ReturnType<typeof expected>[] = [];
-  for await (const it of d.iterateItems(datasetId)) out.push(expected(it));
-  return out;
-}
+let cli: IoServer['cli'];
+let itemsOf: IoServer['itemsOf'];
 
 /** Opens the import dialog of a dataset and picks `file`. */
 async function openImport(datasetId: string, name: string, text: string): Promise<Locator> {
@@ -82,9 +67,7 @@ describe.skipIf(!haveChromium)('UI import and export against the CLI (headless C
     if (!existsSync(UI_DIST) || newestSource() > statSync(UI_DIST).mtimeMs) {
       execFileSync('npm', ['run', 'build', '-w', '@assay/ui'], { cwd: REPO_ROOT, stdio: 'ignore' });
     }
-    dir = tempDir('assay-ui-io-');
-    server = await startServer(await freePort(), ['--data-dir', join(dir, 'data'), '--no-worker'], { cwd: dir });
-    d = new Driver(server);
+    ({ dir, server, d, cli, itemsOf } = await startIoServer('assay-ui-io-'));
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
