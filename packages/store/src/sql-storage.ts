@@ -26,6 +26,8 @@ export interface SqlStorageOptions {
   clock?: Clock;
   /** Called by `close()` after the Kysely instance is destroyed (e.g. to end a pg pool). */
   onClose?: () => Promise<void>;
+  /** Run-item rows per statement of a whole-run aggregate (summary, score cards). Default 50 000. */
+  analysisRangeRows?: number;
 }
 
 /**
@@ -61,7 +63,7 @@ export class SqlStorage implements Storage {
     this.runs = createRunStore(this.ctx);
     this.ledger = createWorkLedger(this.ctx);
     this.results = createResultStore(this.ctx);
-    this.analysis = createAnalysisStore(this.ctx);
+    this.analysis = createAnalysisStore(this.ctx, { rangeRows: options.analysisRangeRows });
   }
 
   /** Applies the pending migrations of this dialect; safe to call from many processes at once. */

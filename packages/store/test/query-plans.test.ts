@@ -63,3 +63,38 @@ it("the ledger finds a run's queued and running items through the claim index, n
   }
   await storage.close();
 });
+
+it('the summary and the score cards read a run range by range of its primary key, never the whole run in one statement', async () => {
+  const raw = new Database(join(dir, 'ranges.db'));
+  const sent: { sql: string; parameters: readonly unknown[] }[] = [];
+  const db = new Kysely<DB>({
+    dialect: new SqliteDialect({ database: raw }),
+    log: (e) => {
+      if (e.level === 'query') sent.push({ sql: e.query.sql, parameters: e.query.parameters });
+    },
+  });
+  const storage = new SqlStorage(db, sqliteAdapter, { analysisRangeRows: 7 });
+  await storage.migrate();
+  const ds = await storage.createDataset({ name: 'ranges' });
+  const { version } = await storage.addItems(
+    ds.id,
+    Array.from({ length: 40 }, (_, i) => ({ input: i })),
+  );
+  const runId = await createPendingRun(storage, ds.id, version);
+  for (let cursor: string | null = ''; cursor !== null; ) ({ cursor } = await storage.planRunItems(runId, cursor, 100));
+
+  sent.length = 0;
+  await storage.summarizeRun(runId);
+  await storage.scoreStats(runId, 10);
+  const aggregates = sent.filter((q) => /\b(run_items|scores)\b/.test(q.sql) && /\b(count|sum)\(/.test(q.sql));
+  expect(aggregates.length).toBeGreaterThanOrEqual(5 * 6); // ≥ 6 ranges of 7 rows, 5 aggregates each
+  for (const q of aggregates) {
+    const plan = raw
+      .prepare(`explain query plan ${q.sql}`)
+      .all(...(q.parameters as unknown[]))
+      .map((r) => (r as { detail: string }).detail)
+      .filter((d) => /\b(run_items|scores)\b/.test(d));
+    for (const d of plan) expect(d, `${q.sql}\n${plan.join('\n')}`).toMatch(/PRIMARY KEY \(run_id=\? AND item_id[<>]/);
+  }
+  await storage.close();
+});
