@@ -14,14 +14,18 @@ import { ManualClock } from '@assay/testkit/clock';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterAll, expect, it } from 'vitest';
-import { type DB, SqlStorage, sqliteAdapter } from '../src/index.js';
+import { type DB, SqlStorage, type SqlStorageOptions, sqliteAdapter } from '../src/index.js';
 import { createPendingRun } from './runs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'assay-plans-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-it("the ledger finds a run's queued and running items through the claim index, never by reading the whole run", async () => {
-  const raw = new Database(join(dir, 'assay.db'));
+/**
+ * A store on a fresh SQLite file (`<name>.db`) that records every statement it sends (SQL and
+ * parameters), with a planned run of a 40-item dataset; the record starts empty.
+ */
+async function recordingStore(name: string, options: SqlStorageOptions) {
+  const raw = new Database(join(dir, `${name}.db`));
   const sent: { sql: string; parameters: readonly unknown[] }[] = [];
   const db = new Kysely<DB>({
     dialect: new SqliteDialect({ database: raw }),
@@ -29,18 +33,22 @@ it("the ledger finds a run's queued and running items through the claim index, n
       if (e.level === 'query') sent.push({ sql: e.query.sql, parameters: e.query.parameters });
     },
   });
-  const clock = new ManualClock({ now: Date.UTC(2026, 0, 1) });
-  const storage = new SqlStorage(db, sqliteAdapter, { clock });
+  const storage = new SqlStorage(db, sqliteAdapter, options);
   await storage.migrate();
-  const ds = await storage.createDataset({ name: 'plans' });
+  const ds = await storage.createDataset({ name });
   const { version } = await storage.addItems(
     ds.id,
     Array.from({ length: 40 }, (_, i) => ({ input: i })),
   );
   const runId = await createPendingRun(storage, ds.id, version);
   for (let cursor: string | null = ''; cursor !== null; ) ({ cursor } = await storage.planRunItems(runId, cursor, 100));
-
   sent.length = 0;
+  return { raw, sent, storage, runId };
+}
+
+it("the ledger finds a run's queued and running items through the claim index, never by reading the whole run", async () => {
+  const clock = new ManualClock({ now: Date.UTC(2026, 0, 1) });
+  const { raw, sent, storage, runId } = await recordingStore('plans', { clock });
   await storage.claimWork(runId, 'A', 10, 1_000);
   await storage.extendClaims(runId, 'A', 1_000);
   await storage.listClaimOwners(runId);
@@ -65,25 +73,7 @@ it("the ledger finds a run's queued and running items through the claim index, n
 });
 
 it('the summary and the score cards read a run range by range of its primary key, never the whole run in one statement', async () => {
-  const raw = new Database(join(dir, 'ranges.db'));
-  const sent: { sql: string; parameters: readonly unknown[] }[] = [];
-  const db = new Kysely<DB>({
-    dialect: new SqliteDialect({ database: raw }),
-    log: (e) => {
-      if (e.level === 'query') sent.push({ sql: e.query.sql, parameters: e.query.parameters });
-    },
-  });
-  const storage = new SqlStorage(db, sqliteAdapter, { analysisRangeRows: 7 });
-  await storage.migrate();
-  const ds = await storage.createDataset({ name: 'ranges' });
-  const { version } = await storage.addItems(
-    ds.id,
-    Array.from({ length: 40 }, (_, i) => ({ input: i })),
-  );
-  const runId = await createPendingRun(storage, ds.id, version);
-  for (let cursor: string | null = ''; cursor !== null; ) ({ cursor } = await storage.planRunItems(runId, cursor, 100));
-
-  sent.length = 0;
+  const { raw, sent, storage, runId } = await recordingStore('ranges', { analysisRangeRows: 7 });
   await storage.summarizeRun(runId);
   await storage.scoreStats(runId, 10);
   const aggregates = sent.filter((q) => /\b(run_items|scores)\b/.test(q.sql) && /\b(count|sum)\(/.test(q.sql));
