@@ -1,6 +1,6 @@
 import type { Scorer, Target } from '../config.js';
 import { retryAfterMs, serializeError, TimeoutError } from '../errors.js';
-import type { ItemOutcome } from '../ports.js';
+import type { ItemOutcome, WorkItem } from '../ports.js';
 import type { Usage } from '../types.js';
 
 /**
@@ -8,17 +8,11 @@ import type { Usage } from '../types.js';
  * code of an item; it runs wherever an {@link ItemRunner} puts it (this thread, or a worker thread)
  * and its request and result are plain data, so they cross a thread boundary as they are.
  */
-export interface AttemptRequest {
+/** One try of one work item (its `attempt` is 1 on the first try in this run): what a runner needs. */
+export interface AttemptRequest extends WorkItem {
   runId: string;
   targetId: string;
   scorerIds: string[];
-  itemId: string;
-  repetition: number;
-  /** 1 on the first try of the item in this run. */
-  attempt: number;
-  input: unknown;
-  groundTruth: unknown;
-  metadata: Record<string, unknown> | null;
   itemTimeoutMs: number;
   scorerTimeoutMs: number;
 }
