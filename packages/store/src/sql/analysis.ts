@@ -25,6 +25,15 @@ const addNullable = (a: number | null, b: unknown): number | null => (num(b) ===
 /** Run-item rows per statement of a whole-run aggregate by default (see `itemRanges`). */
 const RANGE_ROWS = 50_000;
 
+/** Per scorer, over a range of items: the sum of scores, how many pass `threshold`, how many have a value, errors. */
+const scorerSums = (threshold: number) =>
+  [
+    sql<number | null>`sum(score)`.as('sum'),
+    sql<number>`sum(case when score >= ${threshold} then 1 else 0 end)`.as('passed'),
+    sql<number>`count(score)`.as('n'),
+    sql<number>`sum(case when error is not null then 1 else 0 end)`.as('errors'),
+  ] as const;
+
 /** A key range of a run's items: `item_id > after` (unless null) and `item_id <= upTo` (unless null). */
 interface ItemRange {
   after: string | null;
@@ -105,13 +114,7 @@ export function createAnalysisStore(ctx: SqlContext, opts: { rangeRows?: number 
       await breathe();
       const scorerRows = await ctx.db
         .selectFrom('scores')
-        .select([
-          'scorer_id',
-          sql<number | null>`sum(score)`.as('sum'),
-          sql<number>`sum(case when score >= ${threshold} then 1 else 0 end)`.as('passed'),
-          sql<number>`count(score)`.as('n'),
-          sql<number>`sum(case when error is not null then 1 else 0 end)`.as('errors'),
-        ])
+        .select(['scorer_id', ...scorerSums(threshold)])
         .where('run_id', '=', runId)
         .$call(within(range))
         .groupBy('scorer_id')
@@ -264,14 +267,7 @@ export function createAnalysisStore(ctx: SqlContext, opts: { rangeRows?: number 
     for (const range of await itemRanges(runId)) {
       const rows = await ctx.db
         .selectFrom('scores')
-        .select([
-          'scorer_id',
-          sql<number | null>`sum(score)`.as('sum'),
-          sql<number>`sum(case when score >= ${passThreshold} then 1 else 0 end)`.as('passed'),
-          sql<number>`count(score)`.as('n'),
-          sql<number>`sum(case when error is not null then 1 else 0 end)`.as('errors'),
-          ...binCols,
-        ])
+        .select(['scorer_id', ...scorerSums(passThreshold), ...binCols])
         .where('run_id', '=', runId)
         .$call(within(range))
         .groupBy('scorer_id')
