@@ -43,4 +43,25 @@ await describeStorage('Results', (f) => {
     ]);
     expect(await f.storage.transaction((tx) => tx.resetForRetry(runId))).toBe(0);
   });
+
+  it("results carry the item's externalId (null when it has none), in pages and alone", async () => {
+    const ds = await f.storage.createDataset({ name: 'identity' });
+    const { items, version } = await f.storage.addItems(ds.id, [
+      { input: 'a', externalId: 'capital-france' },
+      { input: 'b' },
+    ]);
+    const runId = await f.newRun(ds.id, version);
+    await f.planAll(runId);
+    await f.claimAll(runId);
+    await f.storage.writeOutcomes(runId, [f.outcome(items[0].id, 'succeeded'), f.outcome(items[1].id, 'failed')]);
+    const page = await f.storage.listResults(runId, { page: 0, perPage: 10 });
+    const byId = new Map(page.rows.map((r) => [r.itemId, r.externalId]));
+    expect(byId).toEqual(
+      new Map([
+        [items[0].id, 'capital-france'],
+        [items[1].id, null],
+      ]),
+    );
+    expect((await f.storage.getResult(runId, items[0].id, 0))?.externalId).toBe('capital-france');
+  });
 });

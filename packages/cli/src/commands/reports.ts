@@ -31,7 +31,7 @@ const seconds = (run: Run) =>
   run.startedAt && run.completedAt ? (Date.parse(run.completedAt) - Date.parse(run.startedAt)) / 1000 : 0;
 
 function itemCase(r: RunResult, suite: string): { xml: string; failure: boolean; error: boolean; skipped: boolean } {
-  const name = `${r.itemId}#${r.repetition} ${preview(r.input, 80)}`;
+  const name = `${r.externalId ?? r.itemId}#${r.repetition} ${preview(r.input, 80)}`;
   const attrs = `classname="${xml(suite)}" name="${xml(name)}" time="${((r.latencyMs ?? 0) / 1000).toFixed(3)}"`;
   const out = [
     `output: ${preview(r.output, 2000)}`,

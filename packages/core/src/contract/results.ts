@@ -15,6 +15,8 @@ export type Score = z.infer<typeof scoreSchema>;
 
 export const runResultSchema = z.object({
   itemId: z.string(),
+  /** The item's own id in the dataset (`externalId`), if it has one: show it, falling back to `itemId`. */
+  externalId: z.string().nullable(),
   repetition: z.number().int(),
   status: runItemStatusSchema,
   attempt: z.number().int(),

@@ -270,6 +270,7 @@ async function resultRows(
   const rows = (await resultPage(db, runId, q, one)
     .select([
       'ri.item_id',
+      'di.external_id',
       'ri.repetition',
       'ri.status',
       'ri.attempt',
@@ -298,6 +299,7 @@ async function resultRows(
   }
   return rows.map((r) => ({
     itemId: r.item_id as string,
+    externalId: (r.external_id as string | null) ?? null,
     repetition: Number(r.repetition),
     status: r.status as RunItemStatus,
     attempt: Number(r.attempt),

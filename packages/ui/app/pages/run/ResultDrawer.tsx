@@ -50,7 +50,7 @@ export function ResultDrawer({
   const err = result.error as (ListedResult['error'] & { stack?: string }) | null;
   return (
     <Drawer
-      title={`Item ${result.itemId}${result.repetition ? ` · repetition ${result.repetition}` : ''}`}
+      title={`Item ${result.externalId ?? result.itemId}${result.repetition ? ` · repetition ${result.repetition}` : ''}`}
       onClose={onClose}
     >
       <dl className="kv">

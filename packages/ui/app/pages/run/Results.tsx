@@ -94,8 +94,8 @@ export function Results({ datasetId, run }: { datasetId: string; run: Run }) {
               {data.results.map((r) => (
                 <tr key={`${r.itemId}-${r.repetition}`} className={r.status === 'failed' ? 'row-failed' : ''}>
                   <td>
-                    <button type="button" className="link mono small" onClick={() => setOpen(r)}>
-                      {r.itemId}
+                    <button type="button" className="link mono small" onClick={() => setOpen(r)} title={r.itemId}>
+                      {r.externalId ?? r.itemId}
                       {r.repetition ? ` #${r.repetition}` : ''}
                     </button>
                   </td>
