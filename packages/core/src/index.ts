@@ -1,6 +1,6 @@
+export * from '@assay/contract';
 export * from './analysis/index.js';
 export * from './config.js';
-export * from './contract/index.js';
 export {
   type AttemptProbe,
   type AttemptRequest,
@@ -52,6 +52,4 @@ export * from './stats/index.js';
 export { createHttpTarget } from './targets/http.js';
 export { createModelTarget, modelName, priceFor } from './targets/model.js';
 export { jsonPointer, renderJson, renderText } from './targets/template.js';
-export type { Truncated } from './truncated.js';
-export * from './truncated.js';
 export * from './types.js';

@@ -26,4 +26,4 @@ export {
   triggerRunSchema,
   type UpdateDatasetInput,
   updateDatasetSchema,
-} from './contract/index.js';
+} from '@assay/contract';

@@ -3,7 +3,7 @@
  * schema in the API contract (contract/), so the wire and the code cannot drift; only what never
  * leaves the server (`Run.plannedAt`) is added here.
  */
-import type { ApiRun } from './contract/index.js';
+import type { ApiRun } from '@assay/contract';
 
 export type {
   Dataset,
@@ -23,8 +23,8 @@ export type {
   Score,
   ScorerSummary,
   Usage,
-} from './contract/index.js';
-export { FINAL_RUN_STATUSES } from './contract/index.js';
+} from '@assay/contract';
+export { FINAL_RUN_STATUSES } from '@assay/contract';
 
 /** A run as storage holds it: the API's run plus the planner's bookkeeping. */
 export interface Run extends ApiRun {

@@ -1,7 +1,13 @@
-import type { ChangedItem, CompareRunsInput, Comparison, ScorerComparison, ScorerStats } from '../contract/index.js';
+import type {
+  ChangedItem,
+  CompareRunsInput,
+  Comparison,
+  ListBounds,
+  ScorerComparison,
+  ScorerStats,
+} from '@assay/contract';
 import { AssayError, notFound } from '../errors.js';
 import type { ResultKey, Storage } from '../ports.js';
-import type { ListBounds } from '../truncated.js';
 import type { Run } from '../types.js';
 
 /** Results read per page while comparing (two pages in memory at a time, whatever the run size). */

@@ -1,4 +1,4 @@
-import type { ApiRun, RunEventMessage } from '../contract/index.js';
+import type { ApiRun, RunEventMessage } from '@assay/contract';
 import { notFound } from '../errors.js';
 import type { EventBus, RunEvent, Storage } from '../ports.js';
 import { FINAL_RUN_STATUSES } from '../types.js';

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
+import { isTruncated } from '@assay/contract';
 import type { Scorer, Target } from '../config.js';
 import { newId } from '../ids.js';
 import type { Clock, EventBus, GivenUpJob, JobContext, JobQueue, RunPatch, Storage } from '../ports.js';
-import { isTruncated } from '../truncated.js';
 import { FINAL_RUN_STATUSES, type Run, type RunSummary } from '../types.js';
 import { type ExecutorDeps, executeRun } from './executor.js';
 import { IsolationGate } from './isolation.js';

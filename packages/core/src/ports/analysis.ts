@@ -1,4 +1,4 @@
-import type { ScorerStats } from '../contract/compare.js';
+import type { ScorerStats } from '@assay/contract';
 import type { RunItemStatus, RunSummary } from '../types.js';
 
 export type { ScorerStats };

@@ -1,5 +1,5 @@
+import type { ListBounds } from '@assay/contract';
 import type { CreateDatasetInput, ItemInput, ItemUpdate, UpdateDatasetInput } from '../schemas.js';
-import type { ListBounds } from '../truncated.js';
 import type { Dataset, DatasetItem, DatasetVersion, Page, PageQuery } from '../types.js';
 
 /**

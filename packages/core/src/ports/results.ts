@@ -1,4 +1,4 @@
-import type { ListBounds } from '../truncated.js';
+import type { ListBounds } from '@assay/contract';
 import type { Page, PageQuery, RunItemAttempt, RunItemStatus, RunResult } from '../types.js';
 
 /** Stored results of a run: one per item × repetition, with its earlier attempts. */

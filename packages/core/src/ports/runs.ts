@@ -1,4 +1,4 @@
-import type { ListBounds } from '../truncated.js';
+import type { ListBounds } from '@assay/contract';
 import type { Page, PageQuery, Run, RunStatus, RunSummary } from '../types.js';
 
 /** A run as the trigger creates it. */

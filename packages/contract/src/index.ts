@@ -13,3 +13,4 @@ export * from './openapi.js';
 export * from './results.js';
 export * from './routes.js';
 export * from './runs.js';
+export * from './truncated.js';

@@ -3,20 +3,7 @@
  * value in full when it is large: such a field is replaced by a {@link Truncated} marker holding its
  * size and the start of its text, and the single-resource route returns it whole. Browser-safe.
  */
-
-/**
- * What a list response holds in place of a large stored value (input, groundTruth, metadata,
- * output, an error message, a score reason, …). `preview` is the start of the value's JSON text
- * (for a string field such as an error message or a reason: of the string itself); `bytes` is the
- * UTF-8 size of that whole text. Fetch the single item or result to get the value.
- *
- * @example { "$truncated": true, "bytes": 25165826, "preview": "{\"question\":\"What is the cap" }
- */
-export interface Truncated {
-  $truncated: true;
-  bytes: number;
-  preview: string;
-}
+import type { Truncated } from './common.js';
 
 /** True for a {@link Truncated} marker. */
 export function isTruncated(value: unknown): value is Truncated {
