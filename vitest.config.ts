@@ -1,6 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+// Tests import the workspaces' TypeScript sources (the `assay-source` export condition); the real
+// `assay` binary that e2e tests spawn runs the build (dist/), as an installed one does.
+const conditions = ['assay-source', 'module', 'node', 'import', 'default'];
+
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['assay-source'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,

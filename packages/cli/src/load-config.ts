@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type AssayConfig, validateConfig } from '@assay/core';
+import { isTypeScript, registerTypeScript } from './typescript.js';
 
 export const CONFIG_NAMES = ['assay.config.ts', 'assay.config.mjs', 'assay.config.js'];
 
@@ -25,6 +26,7 @@ export async function loadConfig(
   }
   let mod: { default?: unknown };
   try {
+    if (isTypeScript(path)) await registerTypeScript();
     mod = await import(pathToFileURL(path).href);
   } catch (e) {
     throw new CliError(`could not load config ${path}: ${e instanceof Error ? e.message : e}`);

@@ -1,5 +1,5 @@
-import type { CompareRunsInput, QueryOf, ResponseOf, RunStreamEvent } from '@assay/core/api';
-import { FINAL_RUN_STATUSES, hasTruncated, isTruncated } from '@assay/core/api';
+import type { CompareRunsInput, QueryOf, ResponseOf, RunStreamEvent } from '@assay/contract';
+import { FINAL_RUN_STATUSES, hasTruncated, isTruncated } from '@assay/contract/values';
 import { comparisonView, type RunComparison } from './comparison-view.js';
 import { AssayApiError, errorFromResponse } from './errors.js';
 import { runEvents, type StreamRunOptions, sleep } from './stream.js';

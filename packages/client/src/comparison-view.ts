@@ -1,4 +1,4 @@
-import type { Comparison, RunItemStatus } from '@assay/core/api';
+import type { Comparison, RunItemStatus } from '@assay/contract';
 import type { Run } from './types.js';
 
 /**

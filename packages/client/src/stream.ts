@@ -1,5 +1,5 @@
-import type { RunStreamEvent } from '@assay/core/api';
-import { FINAL_RUN_STATUSES } from '@assay/core/api';
+import type { RunStreamEvent } from '@assay/contract';
+import { FINAL_RUN_STATUSES } from '@assay/contract/values';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { AssayApiError } from './errors.js';
 import type { Run } from './types.js';

@@ -1,7 +1,7 @@
-import type { ApiRun, QueryOf, RunStatus } from '@assay/core/api';
+import type { ApiRun, QueryOf, RunStatus } from '@assay/contract';
 
 /**
- * Every request and response type is the type of a schema in the API contract (`@assay/core/api`),
+ * Every request and response type is the type of a schema in the API contract (`@assay/contract`),
  * which the server validates with: none is written here by hand.
  */
 export type {
@@ -47,7 +47,7 @@ export type {
   Truncated,
   UpdateDatasetInput,
   VersionList,
-} from '@assay/core/api';
+} from '@assay/contract';
 
 /** A run as the API returns it (the engine's internal bookkeeping left out). */
 export type Run = ApiRun;

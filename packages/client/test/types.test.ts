@@ -11,7 +11,7 @@ import {
   type runAcceptedSchema,
   type runListSchema,
   type runSchema,
-} from '@assay/core/api';
+} from '@assay/contract';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import { AssayClient, type Dataset, type Run } from '../src/index.js';

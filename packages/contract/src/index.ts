@@ -14,3 +14,4 @@ export * from './results.js';
 export * from './routes.js';
 export * from './runs.js';
 export * from './truncated.js';
+export { FINAL_RUN_STATUSES } from './values.js';

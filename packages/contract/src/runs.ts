@@ -3,7 +3,6 @@ import { cutText, pageQuerySchema, paginationSchema, record, text, timestamp } f
 
 export const runStatusSchema = z.enum(['pending', 'running', 'completed', 'failed', 'cancelled']);
 export type RunStatus = z.infer<typeof runStatusSchema>;
-export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
 
 export const runItemStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'skipped']);
 export type RunItemStatus = z.infer<typeof runItemStatusSchema>;

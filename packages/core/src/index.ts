@@ -43,6 +43,7 @@ export * from './errors.js';
 export { createMemoryEventBus } from './events.js';
 export * from './health.js';
 export { newId } from './ids.js';
+export { importOptional, isMissingPackage, MissingPackageError } from './optional.js';
 export * from './ports.js';
 export { redactUrl } from './redact.js';
 export { createThreadRunner, type ThreadRunnerOptions } from './sandbox/thread-runner.js';

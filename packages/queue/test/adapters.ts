@@ -9,7 +9,7 @@ import { openSqlite } from '@assay/store';
 import { deleteKeys, REDIS_URL, redisAvailable, redisClient, type ServiceCheck } from '@assay/testkit/services';
 import { Queue } from 'bullmq';
 import { sql } from 'kysely';
-import { BullJobQueue } from '../src/index.js';
+import { BullJobQueue } from '../src/redis.js';
 import { openQueue, type QueueConfig, type Tuning } from './open-queue.js';
 
 export type { Tuning };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { deleteKeys, describeWithService, REDIS_URL, redisAvailable } from '@assay/testkit/vitest';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BullJobQueue } from '../src/index.js';
+import { BullJobQueue } from '../src/redis.js';
 
 // BullMQ-specific behaviour; what every adapter must do is in queue.contract.test.ts.
 

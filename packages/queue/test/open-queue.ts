@@ -2,7 +2,8 @@
 // (queue-worker.ts), so both sides of a crash test reach the same jobs. No vitest imports here.
 import type { JobQueue } from '@assay/core';
 import { openSqlite } from '@assay/store';
-import { BullJobQueue, SqliteJobQueue } from '../src/index.js';
+import { SqliteJobQueue } from '../src/index.js';
+import { BullJobQueue } from '../src/redis.js';
 
 export interface Tuning {
   /** Lock (lease) length in ms. */

@@ -4,3 +4,4 @@
  * when scaled out — and starts the HTTP app (`@assay/server`) and the worker on them.
  */
 export { type Assay, type AssayOptions, createAssay, migrateDatabase, redactUrl, VERSION } from './runtime.js';
+export { MissingPackageError } from '@assay/core';

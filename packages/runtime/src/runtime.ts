@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
   type AssayConfig,
@@ -19,9 +20,10 @@ import {
   type Worker,
   type WriterOptions,
 } from '@assay/core';
-import { BullJobQueue, createRedisEventBus, createRedisLimiter, SqliteJobQueue } from '@assay/queue';
+import { SqliteJobQueue } from '@assay/queue';
 import { createApp } from '@assay/server';
-import { createPostgresHealth, createPostgresStorage, openSqlite, SqlStorage, sqliteAdapter } from '@assay/store';
+import { openSqlite, SqlStorage, sqliteAdapter } from '@assay/store';
+import { loadPostgres, loadRedis } from './optional.js';
 
 export interface AssayOptions {
   config: AssayConfig;
@@ -72,10 +74,11 @@ export interface AssayOptions {
   maxItemBytes?: number;
 }
 
-export const VERSION = '0.1.0';
+/** This package's version, read from its package.json (the same file in the sources and the build). */
+export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
 
 /** Picks the adapters: SQLite file for storage, queue and events, or PostgreSQL + Redis. */
-function adapters(opts: AssayOptions, clock: Clock) {
+async function adapters(opts: AssayOptions, clock: Clock) {
   if (opts.databaseUrl && !/^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
     throw new Error('ASSAY_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite file)');
   }
@@ -93,6 +96,8 @@ function adapters(opts: AssayOptions, clock: Clock) {
     // A session idle in a transaction (its process stopped) is ended well within a lease, so its
     // locks never outlast the claims of the workers waiting on them.
     const idle = Math.min(5_000, Math.max(500, Math.floor((opts.leaseMs ?? 15_000) / 3)));
+    const [{ createPostgresStorage, createPostgresHealth }, { BullJobQueue, createRedisEventBus, createRedisLimiter }] =
+      await Promise.all([loadPostgres(), loadRedis()]);
     const storage = createPostgresStorage({
       connectionString: opts.databaseUrl,
       idleInTransactionTimeoutMs: idle,
@@ -152,7 +157,7 @@ function adapters(opts: AssayOptions, clock: Clock) {
  */
 export async function createAssay(opts: AssayOptions) {
   const clock = opts.clock ?? systemClock;
-  const { storage, queue, events, limiter, closeEvents, scaleOut, health } = adapters(opts, clock);
+  const { storage, queue, events, limiter, closeEvents, scaleOut, health } = await adapters(opts, clock);
   await storage.migrate();
   const migratable = queue as JobQueue & { migrate?: () => Promise<void> };
   if (migratable.migrate) await migratable.migrate();
@@ -238,6 +243,7 @@ export async function migrateDatabase(opts: Pick<AssayOptions, 'dataDir' | 'data
   if (opts.databaseUrl) {
     if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl))
       throw new Error('ASSAY_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite file)');
+    const { createPostgresStorage } = await loadPostgres();
     const storage = createPostgresStorage({ connectionString: opts.databaseUrl });
     try {
       await storage.migrate();

@@ -1,11 +1,21 @@
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, resolve, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Hono } from 'hono';
 
-/** Where `npm run build -w @assay/ui` writes the web UI. */
-export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../ui/dist', import.meta.url));
+/**
+ * The web UI's build: the `dist/` folder of the `@assay/ui` package (a dependency of this one, so
+ * an installed server has it; in this repository `npm install` builds it).
+ */
+export function defaultUiDir(): string {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('@assay/ui/package.json')), 'dist');
+  } catch {
+    return fileURLToPath(new URL('../../ui/dist', import.meta.url));
+  }
+}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -30,7 +40,7 @@ const TYPES: Record<string, string> = {
  * any other path (client-side routes). Vite's hashed files under `/assets/` are cached for a year;
  * `index.html` is revalidated on every load so a new build is picked up at once.
  */
-export function mountUi(app: Hono, dir: string = DEFAULT_UI_DIR): void {
+export function mountUi(app: Hono, dir: string = defaultUiDir()): void {
   const root = resolve(dir);
   const indexFile = join(root, 'index.html');
 
@@ -63,7 +73,7 @@ export function mountUi(app: Hono, dir: string = DEFAULT_UI_DIR): void {
     if (extname(rel) !== '' && rel !== '/index.html') return next();
     if (!existsSync(indexFile)) {
       return c.text(
-        'The Assay web UI is not built. Run `npm install` (its prepare step builds it) or `npm run build -w @assay/ui`; the API is at /api.',
+        `The Assay web UI is not built (no ${indexFile}). In the Assay repository, \`npm install\` builds it (or \`npm run build -w @assay/ui\`); the API is at /api.`,
         404,
       );
     }

@@ -1,9 +1,5 @@
 export type { DB } from './db-types.js';
 export type { SqlDialectAdapter, SqlParamType } from './dialect/adapter.js';
-export { postgresAdapter } from './dialect/postgres/adapter.js';
-export { createPostgresHealth, type PostgresHealthOptions } from './dialect/postgres/health.js';
-export { postgresMigrations } from './dialect/postgres/migrations.js';
-export { createPostgresStorage, openPostgres, type PostgresOptions } from './dialect/postgres/open.js';
 export { sqliteAdapter } from './dialect/sqlite/adapter.js';
 export { isStorageFault, SqliteHealth, type SqliteHealthOptions } from './dialect/sqlite/health.js';
 export { sqliteMigrations } from './dialect/sqlite/migrations.js';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '@assay/core';
 import { createTestDatabase, pgAvailable, type ServiceCheck } from '@assay/testkit/services';
-import { createPostgresStorage, createSqliteStorage, type SqlStorage } from '../src/index.js';
+import { createSqliteStorage, type SqlStorage } from '../src/index.js';
+import { createPostgresStorage } from '../src/postgres.js';
 
 /** Every adapter of the Storage port, each opened on a fresh database (a real SQLite file, or PostgreSQL). */
 export const ADAPTERS: {

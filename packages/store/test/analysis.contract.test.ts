@@ -1,7 +1,8 @@
 import { buildRunSummary, medianWindow, nearestRankIndex } from '@assay/core';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { postgresAdapter, SqlStorage, sqliteAdapter } from '../src/index.js';
+import { SqlStorage, sqliteAdapter } from '../src/index.js';
+import { postgresAdapter } from '../src/postgres.js';
 import { describeStorage } from './contract.js';
 
 const ascending = (xs: number[]) => [...xs].sort((a, b) => a - b);

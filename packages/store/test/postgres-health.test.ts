@@ -1,6 +1,7 @@
 import { createTestDatabase, describeWithService, pgAvailable, type TestDatabase } from '@assay/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresHealth, createPostgresStorage, type SqlStorage } from '../src/index.js';
+import type { SqlStorage } from '../src/index.js';
+import { createPostgresHealth, createPostgresStorage } from '../src/postgres.js';
 
 describe('PostgreSQL health: unreachable', () => {
   it('a server that does not answer is unavailable, with the reason, logged once', async () => {

@@ -5,7 +5,8 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MIGRATION_LOCK_KEY } from '../src/dialect/postgres/adapter.js';
-import { createPostgresStorage, type SqlStorage } from '../src/index.js';
+import type { SqlStorage } from '../src/index.js';
+import { createPostgresStorage } from '../src/postgres.js';
 import { createPendingRun } from './runs.js';
 
 /** What only PostgreSQL can get wrong: several processes (pools) on one database at once. */

@@ -1,4 +1,5 @@
-import { generateText, type LanguageModel, NoObjectGeneratedError, Output } from 'ai';
+import type { LanguageModel } from 'ai';
+import { loadAiSdk } from '../targets/ai-sdk.js';
 import { z } from 'zod';
 import { modelName, priceFor, providerError, usageOf } from '../targets/model.js';
 import type { BuiltIn } from './builtin.js';
@@ -56,8 +57,9 @@ export const llmJudgeBuiltIn: BuiltIn<z.infer<typeof judgeOptions>> = {
           `## Expected answer\n${block(groundTruth)}`,
           `## Output to grade\n${block(output)}`,
         ].join('\n\n');
+        const ai = await loadAiSdk();
         try {
-          const result = await generateText({
+          const result = await ai.generateText({
             model: o.model,
             system: o.system ?? SYSTEM,
             prompt,
@@ -65,7 +67,7 @@ export const llmJudgeBuiltIn: BuiltIn<z.infer<typeof judgeOptions>> = {
             maxOutputTokens: o.maxOutputTokens,
             maxRetries: o.maxRetries,
             abortSignal: signal,
-            output: Output.object({ schema: verdict, name: 'verdict' }),
+            output: ai.Output.object({ schema: verdict, name: 'verdict' }),
           });
           const usage = usageOf(result.usage, price);
           const spent =
@@ -74,11 +76,11 @@ export const llmJudgeBuiltIn: BuiltIn<z.infer<typeof judgeOptions>> = {
               : '';
           return { score: result.output.score, reason: `${result.output.reason}${spent}` };
         } catch (error) {
-          if (NoObjectGeneratedError.isInstance(error)) {
+          if (ai.NoObjectGeneratedError.isInstance(error)) {
             const answer = error.text ? `: ${JSON.stringify(error.text.slice(0, 200))}` : '';
             throw new Error(`judge ${name} gave no valid { score 0–1, reason } answer${answer}`);
           }
-          throw providerError(error, `judge ${name}`);
+          throw providerError(ai, error, `judge ${name}`);
         }
       },
     };

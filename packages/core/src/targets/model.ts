@@ -1,4 +1,5 @@
-import { APICallError, generateText, type LanguageModel, type LanguageModelUsage } from 'ai';
+import type { LanguageModel, LanguageModelUsage } from 'ai';
+import { loadAiSdk } from './ai-sdk.js';
 import type { ModelPrice, ModelTargetConfig, Target, TargetContext } from '../config.js';
 import { TargetError } from '../errors.js';
 import type { Usage } from '../types.js';
@@ -31,8 +32,12 @@ export function usageOf(u: LanguageModelUsage | undefined, price: ModelPrice | u
  * A provider error as the engine classifies it: HTTP status, whether to retry (429, 5xx and
  * network errors), and the provider's Retry-After. Everything else passes through.
  */
-export function providerError(error: unknown, what: string): unknown {
-  if (!APICallError.isInstance(error)) return error;
+export function providerError(
+  ai: Pick<typeof import('ai'), 'APICallError'>,
+  error: unknown,
+  what: string,
+): unknown {
+  if (!ai.APICallError.isInstance(error)) return error;
   const headers = error.responseHeaders ?? {};
   const ms = Number(headers['retry-after-ms']);
   const secs = Number(headers['retry-after']);
@@ -67,8 +72,9 @@ export function createModelTarget(cfg: ModelTargetConfig, prices: Record<string,
     const scope = scopeOf(input, ctx);
     const system = cfg.system === undefined ? undefined : renderText(cfg.system, scope);
     const prompt = renderText(cfg.prompt, scope);
+    const ai = await loadAiSdk();
     try {
-      const result = await generateText({
+      const result = await ai.generateText({
         model,
         system,
         prompt,
@@ -82,7 +88,7 @@ export function createModelTarget(cfg: ModelTargetConfig, prices: Record<string,
       return result.text;
     } catch (error) {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? error;
-      throw providerError(error, name);
+      throw providerError(ai, error, name);
     }
   }
 
