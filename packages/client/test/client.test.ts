@@ -349,7 +349,10 @@ describe('AssayClient against a real server', () => {
       const src = readFileSync(join(dir, f), 'utf8');
       const imports = [...src.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
       for (const i of imports) {
-        expect(['@assay/contract', '@assay/contract/values', 'eventsource-parser'].includes(i) || i.startsWith('./'), `${f}: ${i}`).toBe(true);
+        expect(
+          ['@assay/contract', '@assay/contract/values', 'eventsource-parser'].includes(i) || i.startsWith('./'),
+          `${f}: ${i}`,
+        ).toBe(true);
       }
     }
   });

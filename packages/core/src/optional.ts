@@ -8,7 +8,9 @@ export class MissingPackageError extends Error {
     readonly packages: string[],
     purpose: string,
   ) {
-    super(`${purpose} needs the npm package${packages.length > 1 ? 's' : ''} ${packages.join(' and ')}, which ${packages.length > 1 ? 'are' : 'is'} not installed: npm install ${packages.join(' ')}`);
+    super(
+      `${purpose} needs the npm package${packages.length > 1 ? 's' : ''} ${packages.join(' and ')}, which ${packages.length > 1 ? 'are' : 'is'} not installed: npm install ${packages.join(' ')}`,
+    );
     this.name = 'MissingPackageError';
   }
 }
@@ -30,4 +32,3 @@ export async function importOptional<T>(load: () => Promise<T>, packages: string
     throw e;
   }
 }
-

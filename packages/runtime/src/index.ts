@@ -3,5 +3,6 @@
  * its options — SQLite and the embedded queue by default, PostgreSQL with BullMQ and Redis events
  * when scaled out — and starts the HTTP app (`@assay/server`) and the worker on them.
  */
-export { type Assay, type AssayOptions, createAssay, migrateDatabase, redactUrl, VERSION } from './runtime.js';
+
 export { MissingPackageError } from '@assay/core';
+export { type Assay, type AssayOptions, createAssay, migrateDatabase, redactUrl, VERSION } from './runtime.js';

@@ -1,6 +1,6 @@
 import type { LanguageModel } from 'ai';
-import { loadAiSdk } from '../targets/ai-sdk.js';
 import { z } from 'zod';
+import { loadAiSdk } from '../targets/ai-sdk.js';
 import { modelName, priceFor, providerError, usageOf } from '../targets/model.js';
 import type { BuiltIn } from './builtin.js';
 import { text } from './text.js';

@@ -1,8 +1,8 @@
 import type { LanguageModel, LanguageModelUsage } from 'ai';
-import { loadAiSdk } from './ai-sdk.js';
 import type { ModelPrice, ModelTargetConfig, Target, TargetContext } from '../config.js';
 import { TargetError } from '../errors.js';
 import type { Usage } from '../types.js';
+import { loadAiSdk } from './ai-sdk.js';
 import { renderText, scopeOf } from './template.js';
 
 /** `provider:modelId` of an AI SDK model (or the string id it was given as). */
@@ -32,11 +32,7 @@ export function usageOf(u: LanguageModelUsage | undefined, price: ModelPrice | u
  * A provider error as the engine classifies it: HTTP status, whether to retry (429, 5xx and
  * network errors), and the provider's Retry-After. Everything else passes through.
  */
-export function providerError(
-  ai: Pick<typeof import('ai'), 'APICallError'>,
-  error: unknown,
-  what: string,
-): unknown {
+export function providerError(ai: Pick<typeof import('ai'), 'APICallError'>, error: unknown, what: string): unknown {
   if (!ai.APICallError.isInstance(error)) return error;
   const headers = error.responseHeaders ?? {};
   const ms = Number(headers['retry-after-ms']);
