@@ -1,4 +1,4 @@
-import type { LanguageModel } from 'ai';
+import type { LanguageModel } from './targets/model-ref.js';
 import { AssayError } from './errors.js';
 import type { Json, Usage } from './types.js';
 

@@ -11,6 +11,7 @@
  * - `./driver`: the typed e2e driver on the SDK
  * - `./http`: a raw HTTP call for malformed requests
  * - `./browser`: Debian's headless Chromium for UI tests
+ * - `./pack`: the published packages packed and installed into a fresh project
  */
 export * from './browser.js';
 export * from './clock.js';
@@ -18,5 +19,6 @@ export * from './db.js';
 export * from './driver.js';
 export * from './files.js';
 export * from './http.js';
+export * from './pack.js';
 export * from './process.js';
 export * from './services.js';

@@ -79,6 +79,8 @@ export interface Child {
 export interface SpawnOptions {
   cwd?: string;
   env?: Record<string, string>;
+  /** The `assay` binary to run. Default: this repository's ({@link ASSAY_BIN}). */
+  bin?: string;
 }
 
 const children = new Set<Child>();
@@ -92,7 +94,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 
 /** Spawns `assay <args>` in its own process group (cwd: the temp folder unless given). */
 export function spawnAssay(args: string[], opts: SpawnOptions = {}): Child {
-  const proc = spawn(ASSAY_BIN, args, {
+  const proc = spawn(opts.bin ?? ASSAY_BIN, args, {
     cwd: opts.cwd ?? tmpdir(),
     env: cleanEnv(opts.env),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,8 @@
-import type { LanguageModel } from 'ai';
+import type { LanguageModel as SdkModel } from 'ai';
 import { z } from 'zod';
 import { loadAiSdk } from '../targets/ai-sdk.js';
 import { modelName, priceFor, providerError, usageOf } from '../targets/model.js';
+import type { LanguageModel } from '../targets/model-ref.js';
 import type { BuiltIn } from './builtin.js';
 import { text } from './text.js';
 
@@ -60,7 +61,7 @@ export const llmJudgeBuiltIn: BuiltIn<z.infer<typeof judgeOptions>> = {
         const ai = await loadAiSdk();
         try {
           const result = await ai.generateText({
-            model: o.model,
+            model: o.model as SdkModel,
             system: o.system ?? SYSTEM,
             prompt,
             temperature: o.temperature,

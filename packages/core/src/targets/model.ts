@@ -1,8 +1,9 @@
-import type { LanguageModel, LanguageModelUsage } from 'ai';
+import type { LanguageModelUsage, LanguageModel as SdkModel } from 'ai';
 import type { ModelPrice, ModelTargetConfig, Target, TargetContext } from '../config.js';
 import { TargetError } from '../errors.js';
 import type { Usage } from '../types.js';
 import { loadAiSdk } from './ai-sdk.js';
+import type { LanguageModel } from './model-ref.js';
 import { renderText, scopeOf } from './template.js';
 
 /** `provider:modelId` of an AI SDK model (or the string id it was given as). */
@@ -71,7 +72,7 @@ export function createModelTarget(cfg: ModelTargetConfig, prices: Record<string,
     const ai = await loadAiSdk();
     try {
       const result = await ai.generateText({
-        model,
+        model: model as SdkModel, // checked at start-up; a provider's model object is one
         system,
         prompt,
         temperature: cfg.temperature,
