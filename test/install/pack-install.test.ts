@@ -192,6 +192,28 @@ export const triggerPath: string = routes.triggerRun.path;
     expect(check.status, check.stdout + check.stderr).toBe(0);
   }, 120_000);
 
+  it('the SDK bundles for a browser: no Node built-ins, and no zod at run time', async () => {
+    writeFileSync(
+      join(app, 'browser.mjs'),
+      `import { AssayClient } from '@assay/client';\nexport const client = new AssayClient({ url: location.origin });\n`,
+    );
+    const { build } = await import('esbuild');
+    const out = await build({
+      entryPoints: [join(app, 'browser.mjs')],
+      absWorkingDir: app,
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(out.metafile.inputs);
+    expect(inputs.some((i) => i.includes('@assay/client/dist/'))).toBe(true);
+    expect(inputs.filter((i) => /node_modules\/zod\/|^node:/.test(i))).toEqual([]);
+    expect(out.outputFiles[0]?.text.length ?? 0).toBeGreaterThan(0);
+  });
+
   it('publint and attw (Are The Types Wrong) report no errors', () => {
     for (const p of packed) {
       const lint = spawnSync('node', [join(REPO_ROOT, 'node_modules/publint/src/cli.js'), p.dir, '--strict'], {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type AssayConfig, validateConfig } from '@assay/core';
+import { type AssayConfig, configExport, validateConfig } from '@assay/core';
 import { isTypeScript, registerTypeScript } from './typescript.js';
 
 export const CONFIG_NAMES = ['assay.config.ts', 'assay.config.mjs', 'assay.config.js'];
@@ -31,10 +31,11 @@ export async function loadConfig(
   } catch (e) {
     throw new CliError(`could not load config ${path}: ${e instanceof Error ? e.message : e}`);
   }
-  if (mod.default === undefined)
+  const exported = configExport(mod);
+  if (exported === undefined)
     throw new CliError(`config ${path} has no default export; export default { targets, scorers }`);
   try {
-    return { config: validateConfig(mod.default, path), path };
+    return { config: validateConfig(exported, path), path };
   } catch (e) {
     throw new CliError(e instanceof Error ? e.message : String(e));
   }

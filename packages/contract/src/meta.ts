@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scorerKindSchema } from './compare.js';
 
 /** `GET /health` (needs no API key): 200 while the storage answers, else 503. */
 export const healthSchema = z.object({
@@ -22,6 +23,19 @@ export const healthUnavailableSchema = healthSchema.extend({
 });
 export type HealthUnavailable = z.infer<typeof healthUnavailableSchema>;
 
+/**
+ * `GET /ready` (needs no API key), the readiness probe: 200 when the storage and the queue
+ * answer; otherwise a 503 `NOT_READY` error whose details name what does not, and why.
+ */
+export const readySchema = z.object({
+  status: z.literal('ready'),
+  /** The storage dialect: `sqlite` or `postgres`. */
+  storage: z.string(),
+  /** The queue: `sqlite` (embedded) or `bullmq`; null when this server has none. */
+  queue: z.string().nullable(),
+});
+export type Ready = z.infer<typeof readySchema>;
+
 export const targetInfoSchema = z.object({
   id: z.string(),
   type: z.string(),
@@ -41,6 +55,8 @@ export const scorerInfoSchema = z.object({
   builtIn: z.boolean(),
   /** The built-in a configured `{ id, use, options }` scorer is made of. */
   use: z.string().optional(),
+  /** What it measures: `latency` and `cost` scorers do not decide a comparison by default. Default `quality`. */
+  kind: scorerKindSchema.optional(),
 });
 export type ScorerInfo = z.infer<typeof scorerInfoSchema>;
 export const scorerListSchema = z.object({ scorers: z.array(scorerInfoSchema) });

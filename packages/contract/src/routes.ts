@@ -27,6 +27,7 @@ import {
   healthSchema,
   healthUnavailableSchema,
   openApiDocumentSchema,
+  readySchema,
   scorerListSchema,
   targetListSchema,
 } from './meta.js';
@@ -80,6 +81,15 @@ export const routes = {
     status: 200,
     response: healthSchema,
     otherResponses: { 503: healthUnavailableSchema },
+    public: true,
+  },
+  ready: {
+    method: 'get',
+    path: '/ready',
+    tag: 'meta',
+    summary: 'Readiness: 200 when the storage and the queue answer, else 503 NOT_READY naming what does not',
+    status: 200,
+    response: readySchema,
     public: true,
   },
   openApi: {

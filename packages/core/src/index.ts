@@ -1,6 +1,7 @@
 export * from '@assay/contract';
 export * from './analysis/index.js';
 export * from './config.js';
+export { configExport } from './config-export.js';
 export {
   type AttemptProbe,
   type AttemptRequest,

@@ -3,7 +3,10 @@ import {
   type JobContext,
   type JobHandler,
   type JobQueue,
+  type Logger,
   newId,
+  type QueueCounts,
+  silentLogger,
   type Worker,
   type WorkerOptions,
 } from '@assay/core';
@@ -44,6 +47,8 @@ export interface BullQueueOptions {
   retryMaxMs?: number;
   /** Failed jobs kept per job name for inspection (oldest are dropped first). Default 1 000. */
   keepFailed?: number;
+  /** Where failed jobs (when `work()` is given no `onError`) and Redis errors are reported. Default: nowhere. */
+  log?: Logger;
 }
 
 /** The backoff type our jobs carry; the formula lives in the worker (see `backoff`). */
@@ -125,6 +130,7 @@ export class BullJobQueue implements JobQueue {
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly keepFailed: number;
+  private readonly log: Logger;
   private readonly queues = new Map<string, Queue>();
   private readonly workers = new Set<Worker>();
   private closed = false;
@@ -140,6 +146,7 @@ export class BullJobQueue implements JobQueue {
     this.retryBaseMs = opts.retryBaseMs ?? 1_000;
     this.retryMaxMs = opts.retryMaxMs ?? 60_000;
     this.keepFailed = opts.keepFailed ?? 1_000;
+    this.log = opts.log ?? silentLogger;
   }
 
   /**
@@ -194,7 +201,7 @@ export class BullJobQueue implements JobQueue {
     const concurrency = opts.concurrency ?? this.concurrency;
     const onError =
       opts.onError ??
-      ((e, job) => console.error(`[assay] job ${job.name} ${job.id} failed:`, e instanceof Error ? e.message : e));
+      ((e, job) => this.log.warn({ err: e, jobId: job.id, job: job.name }, `job ${job.name} ${job.id} failed`));
     const giveUp = async (job: Job, error: Error) => {
       onError(error, { id: job.id ?? '-', name: job.name });
       if (!opts.onGiveUp) return;
@@ -323,6 +330,18 @@ export class BullJobQueue implements JobQueue {
     return worker;
   }
 
+  /** Jobs of `names` by state: BullMQ's counters of each name's queue (prioritized jobs count as waiting). */
+  async counts(names: readonly string[]): Promise<QueueCounts> {
+    const out: QueueCounts = { waiting: 0, delayed: 0, active: 0 };
+    for (const name of names) {
+      const c = await this.queue(name).getJobCounts('wait', 'prioritized', 'delayed', 'active');
+      out.waiting += (c.wait ?? 0) + (c.prioritized ?? 0);
+      out.delayed += c.delayed ?? 0;
+      out.active += c.active ?? 0;
+    }
+    return out;
+  }
+
   /** Stops the workers still running (10 s grace) and closes the queues' connections. */
   async close(): Promise<void> {
     this.closed = true;
@@ -339,7 +358,9 @@ export class BullJobQueue implements JobQueue {
       q = new Queue(name, { connection: this.connection, prefix: this.prefix });
       q.on(
         'error',
-        throttle((e: unknown) => console.error(`[assay] queue ${name}:`, (e as Error)?.message ?? e)),
+        throttle((e: unknown) =>
+          this.log.warn({ err: e, queue: name }, `queue ${name}: ${(e as Error)?.message ?? e}`),
+        ),
       );
       this.queues.set(name, q);
     }

@@ -1,5 +1,5 @@
-import type { EventBus, RunEvent } from '@assay/core';
-import { createMemoryEventBus } from '@assay/core';
+import type { EventBus, Logger, RunEvent } from '@assay/core';
+import { createMemoryEventBus, silentLogger } from '@assay/core';
 import { Redis } from 'ioredis';
 
 /**
@@ -7,15 +7,16 @@ import { Redis } from 'ioredis';
  * delivers what it receives to its local subscribers, so an SSE client connected to any API
  * process sees events produced by any worker. Same event format as the in-process bus.
  */
-export function createRedisEventBus(url: string, opts: { channel?: string } = {}) {
+export function createRedisEventBus(url: string, opts: { channel?: string; log?: Logger } = {}) {
   const channel = opts.channel ?? 'assay:events';
+  const log = opts.log ?? silentLogger;
   const local = createMemoryEventBus();
   const pub = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
   const sub = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
   // Connection errors are retried by ioredis; log once per burst instead of crashing.
   let lastLog = 0;
   const onError = (e: Error) => {
-    if (Date.now() - lastLog > 5000) console.error(`[assay] redis events: ${e.message}`);
+    if (Date.now() - lastLog > 5000) log.warn({ err: e }, `redis events: ${e.message}`);
     lastLog = Date.now();
   };
   pub.on('error', onError);

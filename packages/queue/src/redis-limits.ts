@@ -1,4 +1,4 @@
-import { abortableSleep, newId, type Target, type TargetLimiter } from '@assay/core';
+import { abortableSleep, type Logger, newId, silentLogger, type Target, type TargetLimiter } from '@assay/core';
 import { Redis } from 'ioredis';
 
 /*
@@ -54,6 +54,8 @@ export interface RedisLimiterOptions {
   prefix?: string;
   /** How long a slot outlives a worker that stopped renewing it, in ms. Default 30 000. */
   holdMs?: number;
+  /** Where Redis errors are reported (once per 5 s burst). Default: nowhere. */
+  log?: Logger;
 }
 
 /**
@@ -65,13 +67,14 @@ export interface RedisLimiterOptions {
 export function createRedisLimiter(url: string, opts: RedisLimiterOptions = {}): TargetLimiter {
   const prefix = opts.prefix ?? 'assay';
   const holdMs = opts.holdMs ?? 30_000;
+  const log = opts.log ?? silentLogger;
   const redis = new Redis(url, { maxRetriesPerRequest: null }) as LimitRedis;
   redis.defineCommand('assayAcquireSlot', { numberOfKeys: 1, lua: ACQUIRE_SLOT });
   redis.defineCommand('assayRenewSlots', { numberOfKeys: 1, lua: RENEW_SLOTS });
   redis.defineCommand('assayTakeRate', { numberOfKeys: 1, lua: TAKE_RATE });
   let lastLog = 0;
   redis.on('error', (e: Error) => {
-    if (Date.now() - lastLog > 5000) console.error(`[assay] redis limits: ${e.message}`);
+    if (Date.now() - lastLog > 5000) log.warn({ err: e }, `redis limits: ${e.message}`);
     lastLog = Date.now();
   });
 

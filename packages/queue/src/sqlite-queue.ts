@@ -5,7 +5,10 @@ import {
   type EnqueueOptions,
   type JobHandler,
   type JobQueue,
+  type Logger,
   newId,
+  type QueueCounts,
+  silentLogger,
   systemClock,
   type Worker,
   type WorkerOptions,
@@ -27,6 +30,8 @@ export interface SqliteQueueOptions {
    * is gone or read-only, so a claimed job could not be recorded). Default: always true.
    */
   storageHealthy?: () => boolean;
+  /** Where failed jobs are reported when `work()` is given no `onError`. Default: nowhere. */
+  log?: Logger;
 }
 
 interface JobRow {
@@ -87,6 +92,7 @@ export class SqliteJobQueue implements JobQueue {
   private readonly retryMaxMs: number;
   private readonly clock: Clock;
   private readonly storageHealthy: () => boolean;
+  private readonly log: Logger;
   private readonly workerId = `${HOST}:${process.pid}:${newId('w')}`;
 
   constructor(
@@ -99,6 +105,7 @@ export class SqliteJobQueue implements JobQueue {
     this.retryMaxMs = opts.retryMaxMs ?? 60_000;
     this.clock = opts.clock ?? systemClock;
     this.storageHealthy = opts.storageHealthy ?? (() => true);
+    this.log = opts.log ?? silentLogger;
     this.wake.setMaxListeners(0);
   }
 
@@ -212,12 +219,26 @@ export class SqliteJobQueue implements JobQueue {
     return Object.fromEntries(r.rows.map((x) => [x.status, Number(x.n)]));
   }
 
+  /** Jobs of `names` by state: one pass over the (status, run_at) index. */
+  async counts(names: readonly string[]): Promise<QueueCounts> {
+    const out: QueueCounts = { waiting: 0, delayed: 0, active: 0 };
+    if (names.length === 0) return out;
+    const now = this.clock.now();
+    const r = await sql<{ state: keyof QueueCounts; n: number }>`SELECT
+        CASE WHEN status = 'active' THEN 'active' WHEN run_at <= ${now} THEN 'waiting' ELSE 'delayed' END AS state,
+        count(*) AS n
+      FROM assay_jobs WHERE status IN ('queued', 'active') AND name IN (${sql.join([...names])})
+      GROUP BY state`.execute(this.db);
+    for (const row of r.rows) out[row.state] = Number(row.n);
+    return out;
+  }
+
   work(handlers: Record<string, JobHandler>, opts: WorkerOptions = {}): Worker {
     const names = Object.keys(handlers);
     const concurrency = opts.concurrency ?? 4;
     const onError =
       opts.onError ??
-      ((e, job) => console.error(`[assay] job ${job.name} ${job.id} failed:`, e instanceof Error ? e.message : e));
+      ((e, job) => this.log.warn({ err: e, jobId: job.id, job: job.name }, `job ${job.name} ${job.id} failed`));
     const giveUp = async (job: JobRow, error: unknown) => {
       onError(error, { id: job.id, name: job.name });
       if (!opts.onGiveUp) return;

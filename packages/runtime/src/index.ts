@@ -5,4 +5,5 @@
  */
 
 export { MissingPackageError } from '@assay/core';
+export { createLogger, LOG_LEVELS, type LoggerOptions, type LogLevel } from './logger.js';
 export { type Assay, type AssayOptions, createAssay, migrateDatabase, redactUrl, VERSION } from './runtime.js';

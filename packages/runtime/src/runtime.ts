@@ -13,15 +13,17 @@ import {
   type EventBus,
   type ItemRunner,
   type JobQueue,
+  type Logger,
   redactUrl,
   type StorageHealth,
+  silentLogger,
   systemClock,
   type TargetLimiter,
   type Worker,
   type WriterOptions,
 } from '@assay/core';
 import { SqliteJobQueue } from '@assay/queue';
-import { createApp } from '@assay/server';
+import { AssayMetrics, createApp } from '@assay/server';
 import { openSqlite, SqlStorage, sqliteAdapter } from '@assay/store';
 import { loadPostgres, loadRedis } from './optional.js';
 
@@ -69,6 +71,12 @@ export interface AssayOptions {
   synchronous?: 'FULL' | 'NORMAL';
   writer?: WriterOptions;
   clock?: Clock;
+  /**
+   * Where the engine, the queue, the storage health and the HTTP app log (levelled, with `runId`
+   * and `itemId` where they apply). Default: nowhere; `createLogger()` (pino) writes JSON lines.
+   */
+  logger?: Logger;
+  /** Receives the storage health changes and the worker threads' warnings as text instead of `logger`. */
   log?: (message: string) => void;
   /** Largest item in bytes (JSON of input + groundTruth + metadata). Default `ASSAY_MAX_ITEM_BYTES`, else 4 MiB. */
   maxItemBytes?: number;
@@ -78,7 +86,8 @@ export interface AssayOptions {
 export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
 
 /** Picks the adapters: SQLite file for storage, queue and events, or PostgreSQL + Redis. */
-async function adapters(opts: AssayOptions, clock: Clock) {
+async function adapters(opts: AssayOptions, clock: Clock, logger: Logger) {
+  const storageLog = opts.log ?? ((m: string) => logger.warn({ component: 'storage' }, m));
   if (opts.databaseUrl && !/^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
     throw new Error('ASSAY_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite file)');
   }
@@ -104,15 +113,19 @@ async function adapters(opts: AssayOptions, clock: Clock) {
       lockTimeoutMs: idle * 2,
       clock,
     });
-    const health: StorageHealth = createPostgresHealth(storage.db, { log: opts.log });
+    const health: StorageHealth = createPostgresHealth(storage.db, { log: storageLog });
     const queue = new BullJobQueue({
       connection: opts.redisUrl,
       prefix: opts.redisPrefix,
       lockDurationMs: opts.leaseMs,
       retryBaseMs: opts.jobRetryBaseMs,
+      log: logger,
     });
-    const events = createRedisEventBus(opts.redisUrl, { channel: `${opts.redisPrefix ?? 'assay'}:events` });
-    const limiter = createRedisLimiter(opts.redisUrl, { prefix: opts.redisPrefix });
+    const events = createRedisEventBus(opts.redisUrl, {
+      channel: `${opts.redisPrefix ?? 'assay'}:events`,
+      log: logger,
+    });
+    const limiter = createRedisLimiter(opts.redisUrl, { prefix: opts.redisPrefix, log: logger });
     return {
       storage,
       queue: queue as JobQueue,
@@ -129,7 +142,7 @@ async function adapters(opts: AssayOptions, clock: Clock) {
   const { db, health } = openSqlite({
     file: join(opts.dataDir ?? '.assay', 'assay.db'),
     synchronous: opts.synchronous,
-    log: opts.log,
+    log: storageLog,
   });
   const storage = new SqlStorage(db, sqliteAdapter, { clock });
   const queue = new SqliteJobQueue(db, {
@@ -139,6 +152,7 @@ async function adapters(opts: AssayOptions, clock: Clock) {
     clock,
     // The worker pauses while the file is gone or read-only (see the store's sqlite-health.ts).
     storageHealthy: () => health?.current().ok ?? true,
+    log: logger,
   });
   return {
     storage,
@@ -157,12 +171,14 @@ async function adapters(opts: AssayOptions, clock: Clock) {
  */
 export async function createAssay(opts: AssayOptions) {
   const clock = opts.clock ?? systemClock;
-  const { storage, queue, events, limiter, closeEvents, scaleOut, health } = await adapters(opts, clock);
+  const logger = opts.logger ?? silentLogger;
+  const { storage, queue, events, limiter, closeEvents, scaleOut, health } = await adapters(opts, clock, logger);
   await storage.migrate();
   const migratable = queue as JobQueue & { migrate?: () => Promise<void> };
   if (migratable.migrate) await migratable.migrate();
   const registry = createRegistry(opts.config);
-  const runs = createRunService({ storage, queue, registry, events });
+  const runs = createRunService({ storage, queue, registry, events, log: logger });
+  const metrics = new AssayMetrics({ storage, queue, log: logger });
   const withWorker = opts.worker ?? true;
   const app = createApp({
     storage,
@@ -174,6 +190,9 @@ export async function createAssay(opts: AssayOptions) {
     loopbackOnly: opts.loopbackOnly,
     maxItemBytes: opts.maxItemBytes,
     storageHealth: health,
+    queue,
+    metrics,
+    log: logger,
     info: { storage: storage.dialect, queue: queue.kind, worker: withWorker, version: VERSION },
   });
   let worker: Worker | null = null;
@@ -185,7 +204,7 @@ export async function createAssay(opts: AssayOptions) {
       runner = createThreadRunner({
         configPath: opts.configPath,
         threads: opts.threads,
-        log: opts.log ?? console.error,
+        log: opts.log ?? ((m: string) => logger.warn({ component: 'threads' }, m.replace(/^\[assay\] /, ''))),
       });
     const jobs = createRunJobHandlers({
       runner,
@@ -200,11 +219,13 @@ export async function createAssay(opts: AssayOptions) {
       retryBaseMs: opts.retryBaseMs,
       cancelPollMs: opts.cancelPollMs,
       writer: opts.writer,
+      log: logger,
+      metrics: metrics.work,
     });
     workerId = jobs.workerId;
     worker = queue.work(jobs.handlers, { concurrency: opts.workerConcurrency ?? 8, onGiveUp: jobs.onGiveUp });
     // Every active run keeps a live job (see sweeper.ts), in both deployments.
-    sweeper = createSweeper({ storage, queue, intervalMs: opts.reconcileMs, log: opts.log ?? console.error });
+    sweeper = createSweeper({ storage, queue, intervalMs: opts.reconcileMs, log: logger });
     sweeper.start();
   }
   return {
@@ -216,6 +237,9 @@ export async function createAssay(opts: AssayOptions) {
     registry,
     events,
     runs,
+    /** Prometheus metrics of this process (`GET /metrics` serves them). */
+    metrics,
+    logger,
     workerId,
     /**
      * Graceful stop: the worker claims nothing new, lets in-flight items finish for up to

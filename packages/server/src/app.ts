@@ -3,7 +3,9 @@ import {
   compareRuns,
   DEFAULT_LIST_BOUNDS,
   type EventBus,
+  type JobQueue,
   type ListBounds,
+  type Logger,
   notFound,
   type Registry,
   type Run,
@@ -13,7 +15,7 @@ import {
   type StorageHealth,
   versionOf,
 } from '@assay/core';
-import { routes } from '@assay/core/api';
+import { type RouteDef, routes } from '@assay/core/api';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
@@ -29,7 +31,9 @@ import {
   DEFAULT_MAX_ITEM_BYTES,
   maxItemBytesFromEnv,
 } from './item-size.js';
+import { AssayMetrics } from './metrics.js';
 import { openApi } from './openapi.js';
+import { readyHandler } from './ready.js';
 import { mountUi } from './static.js';
 import { healthHandler, storageGate } from './storage-health.js';
 
@@ -38,8 +42,17 @@ export interface AppDeps {
   registry: Registry;
   runs: RunService;
   events: EventBus;
-  /** When set, every `/api` route except `/api/health` needs `Authorization: Bearer <apiKey>`. */
+  /**
+   * When set, every `/api` route except the public ones (`/api/health`, `/api/ready`), and
+   * `/metrics`, need `Authorization: Bearer <apiKey>`.
+   */
   apiKey?: string;
+  /** The job queue: `/api/ready` and the queue depth metric ask it. */
+  queue?: Pick<JobQueue, 'kind' | 'counts'>;
+  /** Served at `/metrics`; also counts every request. Default: metrics of this app alone. */
+  metrics?: AssayMetrics;
+  /** Where unexpected errors and aborted uploads are logged. Default: nowhere. */
+  log?: Logger;
   /** Largest accepted request body in bytes. Default: twice `maxItemBytes`, at least 32 MiB. */
   maxBodyBytes?: number;
   /**
@@ -75,15 +88,20 @@ export function createApp(deps: AppDeps) {
   const app = new Hono();
   const api = new Hono();
 
-  app.onError((err, c) => sendError(c, err));
+  const metrics = deps.metrics ?? new AssayMetrics({ storage, queue: deps.queue, log: deps.log });
+  app.use('*', metrics.http());
+  app.onError((err, c) => sendError(c, err, deps.log));
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
   // Before every route: where a request may come from (guard.ts).
   if (deps.loopbackOnly) app.use('*', hostGuard(deps));
   app.use('/api/*', originGuard(deps));
 
   on(api, 'health', healthHandler(deps));
+  on(api, 'ready', readyHandler(deps));
+  metrics.mount(app, deps.apiKey);
 
-  if (deps.apiKey) api.use('*', bearerAuth(deps.apiKey, ['/api/health']));
+  const open = (Object.values(routes) as RouteDef[]).filter((r) => r.public).map((r) => `/api${r.path}`);
+  if (deps.apiKey) api.use('*', bearerAuth(deps.apiKey, open));
   api.use('*', storageGate(deps.storageHealth));
 
   api.use('*', async (c, next) => {

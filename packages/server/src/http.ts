@@ -1,4 +1,4 @@
-import { AssayError, type ErrorBody, issuesOf } from '@assay/core';
+import { AssayError, type ErrorBody, issuesOf, type Logger, silentLogger } from '@assay/core';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
@@ -8,18 +8,20 @@ export function errorBody(code: string, message: string, details?: unknown): Err
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
-export function sendError(c: Context, err: unknown) {
+/** The error's response; what is not the client's fault goes to `log` (the client sees no details). */
+export function sendError(c: Context, err: unknown, log: Logger = silentLogger) {
   if (err instanceof AssayError) {
     return c.json(errorBody(err.code, err.message, err.details), err.status as ContentfulStatusCode);
   }
   if (clientWentAway(c, err)) {
     // Not a server fault and nobody is left to read an answer: one line, no stack.
-    console.warn(
-      `[assay] ${c.req.method} ${c.req.path}: the client closed the connection before sending the whole request body`,
+    log.warn(
+      { method: c.req.method, path: c.req.path },
+      'the client closed the connection before sending the whole request body',
     );
     return c.json(errorBody('REQUEST_ABORTED', 'the client closed the connection before the request body ended'), 400);
   }
-  console.error('[assay] unexpected error', err);
+  log.error({ err, method: c.req.method, path: c.req.path }, 'unexpected error');
   return c.json(errorBody('INTERNAL', 'internal server error; the details are in the server log'), 500);
 }
 

@@ -128,6 +128,7 @@ export class SqlStorage implements Storage {
   readonly getRun: Storage['getRun'] = (runId) => this.runs.getRun(runId);
   readonly listRuns: Storage['listRuns'] = (datasetId, q) => this.runs.listRuns(datasetId, q);
   readonly countActiveRuns: Storage['countActiveRuns'] = (datasetId) => this.runs.countActiveRuns(datasetId);
+  readonly countRunsByStatus: Storage['countRunsByStatus'] = () => this.runs.countRunsByStatus();
   readonly listActiveRunIds: Storage['listActiveRunIds'] = (limit, after) => this.runs.listActiveRunIds(limit, after);
   readonly updateRun: Storage['updateRun'] = (runId, patch, ifStatus) => this.runs.updateRun(runId, patch, ifStatus);
   readonly findRunByIdempotencyKey: Storage['findRunByIdempotencyKey'] = (key) =>

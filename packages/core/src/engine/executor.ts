@@ -1,6 +1,15 @@
 import { setMaxListeners } from 'node:events';
 import type { Scorer, Target } from '../config.js';
-import type { ClaimedItem, Clock, ItemOutcome, Storage } from '../ports.js';
+import {
+  type ClaimedItem,
+  type Clock,
+  type ItemOutcome,
+  type Logger,
+  noopMetrics,
+  type Storage,
+  silentLogger,
+  type WorkMetrics,
+} from '../ports.js';
 import { RUN_DEFAULTS } from '../schemas.js';
 import type { Run } from '../types.js';
 import { type AttemptResult, createInlineRunner, type ItemRunner } from './attempt.js';
@@ -23,6 +32,10 @@ export interface ExecutorDeps {
   isolation?: IsolationGate;
   /** Where targets and scorers run. Default: on this thread (no isolation). */
   runner?: ItemRunner;
+  /** Where the run's lines go (each carries `runId`; item lines `itemId`). Default: nowhere. */
+  log?: Logger;
+  /** Told of every stored item outcome and every lost claim taken over. Default: nobody. */
+  metrics?: WorkMetrics;
 }
 
 const inline = createInlineRunner();
@@ -228,6 +241,31 @@ export async function executeRun(
   const leaseMs = p.leaseMs ?? 15_000;
   const breakAfter = p.run.options.maxConsecutiveFailures;
   const writer = new OutcomeWriter(storage, runId, deps.clock, (c) => p.onProgress?.(c), deps.writer);
+  const log = (deps.log ?? silentLogger).child({ runId, workerId: p.workerId });
+  const metrics = deps.metrics ?? noopMetrics;
+  const targetId = p.target.id;
+  /** Once an outcome is durable: the item's metrics and its log line. */
+  const stored = (o: ItemOutcome) => {
+    const durationMs = Math.max(0, Date.parse(o.completedAt) - Date.parse(o.startedAt));
+    metrics.itemFinished({ runId, targetId, status: o.status, durationMs, targetLatencyMs: o.latencyMs });
+    const fields = { itemId: o.itemId, repetition: o.repetition, attempt: o.attempt, status: o.status, durationMs };
+    if (o.status === 'succeeded') log.debug(fields, 'item succeeded');
+    else if (o.error?.code === 'WORKER_LOST')
+      log.warn({ ...fields, error: o.error }, 'item failed: it lost its worker too often');
+    else log.debug({ ...fields, error: o.error }, 'item failed');
+  };
+  /** Items taken over from a claim whose lease ran out: that claim was lost. */
+  const tookOver = (batch: ClaimedItem[]) => {
+    const lost = batch.filter((c) => c.takenOver);
+    if (lost.length === 0) return batch;
+    metrics.claimsLost(lost.length);
+    for (const c of lost)
+      log.warn(
+        { itemId: c.itemId, repetition: c.repetition, lostClaims: c.lostClaims },
+        'item taken over: the claim of its last worker ran out without an outcome',
+      );
+    return batch;
+  };
   const circuit = new AbortController();
   const signal = AbortSignal.any([p.signal, circuit.signal]);
   setMaxListeners(0, signal); // one listener per item in flight: not a leak
@@ -250,14 +288,14 @@ export async function executeRun(
       lastError = { message: outcome.error?.message ?? 'unknown error', code: outcome.error?.code ?? 'TARGET_ERROR' };
       if (breakAfter > 0 && consecutiveFailures >= breakAfter) circuit.abort(new Error('circuit breaker opened'));
     } else consecutiveFailures = 0;
-    return writer.add(outcome);
+    return writer.add(outcome).then(() => stored(outcome));
   };
 
   // Claims come in batches of 2 × `concurrency`; the next batch is claimed while the current one runs
   // (claim ahead), so slots never wait for a claim transaction.
   let buffer: ClaimedItem[] = [];
   let ahead: Promise<ClaimedItem[]> | null = null;
-  const claim = () => storage.claimWork(runId, p.workerId, concurrency * 2, leaseMs);
+  const claim = () => storage.claimWork(runId, p.workerId, concurrency * 2, leaseMs).then(tookOver);
   try {
     while (!halted()) {
       if (buffer.length === 0) {

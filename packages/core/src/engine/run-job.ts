@@ -2,7 +2,17 @@ import { hostname } from 'node:os';
 import { isTruncated } from '@assay/contract';
 import type { Scorer, Target } from '../config.js';
 import { newId } from '../ids.js';
-import type { Clock, EventBus, GivenUpJob, JobContext, JobQueue, RunPatch, Storage } from '../ports.js';
+import {
+  type Clock,
+  type EventBus,
+  type GivenUpJob,
+  type JobContext,
+  type JobQueue,
+  noopMetrics,
+  type RunPatch,
+  type Storage,
+  silentLogger,
+} from '../ports.js';
 import { FINAL_RUN_STATUSES, type Run, type RunSummary } from '../types.js';
 import { type ExecutorDeps, executeRun } from './executor.js';
 import { IsolationGate } from './isolation.js';
@@ -97,6 +107,17 @@ export function createRunJobHandlers(deps: RunJobDeps) {
   // One per process: a suspect item runs alone among all the runs this process executes.
   const isolation = deps.isolation ?? new IsolationGate();
   const workerId = deps.workerId ?? newWorkerId();
+  const log = deps.log ?? silentLogger;
+  const metrics = deps.metrics ?? noopMetrics;
+  const runLog = (run: Run) => log.child({ runId: run.id });
+
+  /** The line of a run that ended (a final status is logged once: by whoever set it). */
+  const ended = (run: Run, status: Run['status'], summary: RunSummary, error: string | null) => {
+    const { total, succeeded, failed, skipped, cancelled } = summary;
+    const fields = { datasetId: run.datasetId, status, total, succeeded, failed, skipped, cancelled };
+    if (status === 'failed') runLog(run).warn({ ...fields, error }, `run failed: ${error}`);
+    else runLog(run).info(fields, `run ${status}`);
+  };
 
   const setStatus = async (run: Run, status: Run['status'], patch: RunPatch = {}, ifStatus?: Run['status'][]) => {
     const changed = await storage.updateRun(run.id, { status, ...patch }, ifStatus);
@@ -115,7 +136,8 @@ export function createRunJobHandlers(deps: RunJobDeps) {
   const finish = async (run: Run, status: Run['status'], error: string | null, close?: 'cancelled' | 'skipped') => {
     if (close) await storage.closePendingItems(run.id, close);
     const summary = await storage.summarizeRun(run.id);
-    await setStatus(run, status, { summary, error, completedAt: iso(clock) }, ['pending', 'running']);
+    if (await setStatus(run, status, { summary, error, completedAt: iso(clock) }, ['pending', 'running']))
+      ended(run, status, summary, error);
   };
 
   const resolve = async (run: Run): Promise<{ target: Target; scorers: Scorer[] } | null> => {
@@ -134,6 +156,10 @@ export function createRunJobHandlers(deps: RunJobDeps) {
     if (job.name !== RUN_JOB && job.name !== RUN_EXEC_JOB) return;
     const run = await storage.getRun((job.payload as RunJobPayload).runId);
     if (!run || FINAL_RUN_STATUSES.includes(run.status)) return;
+    runLog(run).error(
+      { err: job.error, job: job.name, jobId: job.id, attempts: job.attempts },
+      `run job given up after ${job.attempts} attempts`,
+    );
     await finish(
       run,
       'failed',
@@ -148,7 +174,18 @@ export function createRunJobHandlers(deps: RunJobDeps) {
     if (!run || FINAL_RUN_STATUSES.includes(run.status)) return;
     if (run.cancelRequestedAt) return finish(run, 'cancelled', null, 'cancelled');
     if (!(await resolve(run))) return;
-    if (run.status === 'pending' && !(await setStatus(run, 'running', { startedAt: iso(clock) }, ['pending']))) return;
+    if (run.status === 'pending') {
+      if (!(await setStatus(run, 'running', { startedAt: iso(clock) }, ['pending']))) return;
+      runLog(run).info(
+        {
+          datasetId: run.datasetId,
+          datasetVersion: run.datasetVersion,
+          targetId: run.targetId,
+          scorerIds: run.scorerIds,
+        },
+        'run started',
+      );
+    } else if (job.attempt > 1) runLog(run).info({ attempt: job.attempt }, 'run resumed');
     // Execution starts once the first page is planned: items are claimed while the rest is planned.
     const startExecution = async () => {
       // Never more slots than items may be in flight: each slot keeps at least one.
@@ -176,6 +213,7 @@ export function createRunJobHandlers(deps: RunJobDeps) {
       }
       const total = (await storage.countItems(run.datasetId, run.datasetVersion)) * run.options.repetitions;
       await storage.updateRun(run.id, { plannedAt: iso(clock), totalItems: total });
+      runLog(run).info({ totalItems: total }, 'run planned');
     }
     await startExecution(); // again after a crash, or when the first enqueue was lost (a no-op otherwise)
   }
@@ -253,7 +291,11 @@ export function createRunJobHandlers(deps: RunJobDeps) {
           // instead of when their lease runs out; otherwise the holder finishes and finalizes.
           const dead = (await storage.listClaimOwners(runId)).filter(isDeadLocalWorker);
           if (dead.length === 0) return;
-          for (const w of dead) await storage.releaseClaims(runId, w, true);
+          for (const w of dead) {
+            const lost = await storage.releaseClaims(runId, w, true);
+            metrics.claimsLost(lost);
+            runLog(run).warn({ deadWorker: w, items: lost }, 'claims of a dead worker on this host handed back');
+          }
           run = (await storage.getRun(runId)) ?? run;
           continue;
         }
@@ -282,7 +324,8 @@ export function createRunJobHandlers(deps: RunJobDeps) {
       if (quoted !== null)
         message = `${error}; first error: ${quoted.length > 500 ? `${quoted.slice(0, 500)}…` : quoted}`;
     }
-    await setStatus(run, status, { summary, error: message, completedAt: iso(clock) }, ['running']);
+    if (await setStatus(run, status, { summary, error: message, completedAt: iso(clock) }, ['running']))
+      ended(run, status, summary, message);
   }
 
   return { handlers: { [RUN_JOB]: plan, [RUN_EXEC_JOB]: execute }, onGiveUp, workerId };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AssayError, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
-import type { EventBus, JobQueue, Storage, StorageTx } from '../ports.js';
+import { type EventBus, type JobQueue, type Logger, type Storage, type StorageTx, silentLogger } from '../ports.js';
 import { RUN_DEFAULTS, type TriggerRunInput } from '../schemas.js';
 import { FINAL_RUN_STATUSES, type Run } from '../types.js';
 import type { Registry } from './registry.js';
@@ -13,6 +13,8 @@ export interface RunServiceDeps {
   queue: JobQueue;
   registry: Registry;
   events: EventBus;
+  /** Where triggers, cancels and a failed enqueue are logged. Default: nowhere. */
+  log?: Logger;
 }
 
 /** A stable hash of a trigger body, insensitive to key order. */
@@ -37,7 +39,7 @@ function hashOf(value: unknown): string {
  * reads the dataset row, and inserts the run row and its job in one transaction (embedded); the
  * worker does everything else.
  */
-export function createRunService({ storage, queue, registry, events }: RunServiceDeps) {
+export function createRunService({ storage, queue, registry, events, log = silentLogger }: RunServiceDeps) {
   const enqueueRun = (runId: string, tx?: StorageTx) =>
     queue.enqueue(RUN_JOB, { runId } satisfies RunJobPayload, {
       dedupKey: `run:${runId}`,
@@ -53,9 +55,7 @@ export function createRunService({ storage, queue, registry, events }: RunServic
   const enqueueAfterCommit = async (runId: string) => {
     let timer: NodeJS.Timeout | undefined;
     const enqueued = enqueueRun(runId).catch((e) => {
-      console.error(
-        `[assay] run ${runId}: job not enqueued yet (${e instanceof Error ? e.message : e}); the reconciler will`,
-      );
+      log.warn({ runId, err: e }, 'run job not enqueued yet (the queue failed); the reconciler will enqueue it');
     });
     await Promise.race([enqueued, new Promise((r) => (timer = setTimeout(r, 2_000)))]);
     clearTimeout(timer);
@@ -170,6 +170,7 @@ export function createRunService({ storage, queue, registry, events }: RunServic
       });
       if (!queue.joinsTransactions) await enqueueAfterCommit(id);
       events.publish({ type: 'run.status', runId: id, datasetId, status: 'pending' });
+      log.info({ runId: id, datasetId, targetId: target.id, items: run.totalItems }, 'run triggered');
       return run;
     },
 
@@ -189,6 +190,7 @@ export function createRunService({ storage, queue, registry, events }: RunServic
       const ts = new Date().toISOString();
       await storage.updateRun(runId, { cancelRequestedAt: ts }, ['pending', 'running']);
       const cancelledNow = await storage.updateRun(runId, { status: 'cancelled', completedAt: ts }, ['pending']);
+      log.info({ runId, datasetId, status: run.status }, 'run cancel requested');
       if (cancelledNow) {
         await storage.closePendingItems(runId, 'cancelled');
         await storage.updateRun(runId, { summary: await storage.summarizeRun(runId) });
@@ -217,6 +219,7 @@ export function createRunService({ storage, queue, registry, events }: RunServic
         if (queue.joinsTransactions) await enqueueRun(runId, tx);
       });
       if (!queue.joinsTransactions) await enqueueAfterCommit(runId);
+      log.info({ runId, datasetId }, 'run retried: its failed, cancelled and skipped items run again');
       events.publish({ type: 'run.status', runId, datasetId, status: 'running' });
       return (await storage.getRun(runId))!;
     },

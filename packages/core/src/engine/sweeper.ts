@@ -1,4 +1,4 @@
-import type { JobQueue, Storage } from '../ports.js';
+import { type JobQueue, type Logger, type Storage, silentLogger } from '../ports.js';
 import { RUN_JOB, RUN_JOB_MAX_ATTEMPTS, type RunJobPayload } from './run-job.js';
 
 export interface SweeperDeps {
@@ -6,7 +6,8 @@ export interface SweeperDeps {
   queue: Pick<JobQueue, 'enqueue'>;
   /** How often every active run is checked, ms. Default 10 000. */
   intervalMs?: number;
-  log?: (message: string) => void;
+  /** Where a failed pass is reported. Default: nowhere. */
+  log?: Logger;
 }
 
 /** Active runs looked at per storage query. */
@@ -24,6 +25,7 @@ const PAGE = 500;
  * within about one item lease plus one interval.
  */
 export function createSweeper(deps: SweeperDeps) {
+  const log = deps.log ?? silentLogger;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | null = null;
 
@@ -53,8 +55,12 @@ export function createSweeper(deps: SweeperDeps) {
   return {
     sweep,
     start() {
-      void sweep().catch((e) => deps.log?.(`[assay] sweeper: ${e instanceof Error ? e.message : e}`));
-      timer = setInterval(() => void sweep().catch(() => {}), deps.intervalMs ?? 10_000);
+      // The first failure is a warning; later passes (every interval) only at debug, not to flood.
+      void sweep().catch((err) => log.warn({ err }, 'sweeper: a pass over the active runs failed'));
+      timer = setInterval(
+        () => void sweep().catch((err) => log.debug({ err }, 'sweeper: a pass over the active runs failed')),
+        deps.intervalMs ?? 10_000,
+      );
       timer.unref();
     },
     stop() {

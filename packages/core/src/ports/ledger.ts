@@ -19,6 +19,11 @@ export interface ClaimedItem extends WorkItem {
    * item had been started under the lost claim ({@link WorkLedger.markStarted}).
    */
   lostClaims: number;
+  /**
+   * True when this claim took the item over from a claim whose lease had run out (that claim was
+   * lost). Absent is false.
+   */
+  takenOver?: boolean;
 }
 
 export interface ItemOutcome {

@@ -36,7 +36,7 @@ export type JobHandler = (ctx: JobContext) => Promise<void>;
 export interface WorkerOptions {
   /** Jobs processed at once by this worker. Default 4. */
   concurrency?: number;
-  /** Called when a handler throws or a job is given up; defaults to console.error. */
+  /** Called when a handler throws or a job is given up. Default: a warning on the queue's logger. */
   onError?: (error: unknown, job: { id: string; name: string }) => void;
   /**
    * Called once when a job is failed for good: its last attempt threw, or it was delivered more
@@ -59,6 +59,16 @@ export interface Worker {
   stop(timeoutMs?: number): Promise<void>;
 }
 
+/** Jobs of a queue by state, for metrics and readiness. */
+export interface QueueCounts {
+  /** Ready to be taken by a worker. */
+  waiting: number;
+  /** Waiting for their time: a retry's backoff, or a delay. */
+  delayed: number;
+  /** Held by a worker now. */
+  active: number;
+}
+
 /** The job-queue port: the embedded SQLite lease table, or BullMQ on Redis. */
 export interface JobQueue {
   readonly kind: string;
@@ -70,5 +80,12 @@ export interface JobQueue {
   readonly joinsTransactions: boolean;
   enqueue(name: string, payload: unknown, opts?: EnqueueOptions): Promise<{ id: string; deduplicated: boolean }>;
   work(handlers: Record<string, JobHandler>, opts?: WorkerOptions): Worker;
+  /**
+   * How many jobs of these names are waiting, delayed and active: one cheap query (an index
+   * range of the SQLite table, or a few Redis counters). Rejects when the queue cannot be reached,
+   * so it doubles as the readiness probe; against an unreachable Redis it may wait for the
+   * reconnect, so callers bound it with a timeout.
+   */
+  counts(names: readonly string[]): Promise<QueueCounts>;
   close(): Promise<void>;
 }

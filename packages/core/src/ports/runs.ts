@@ -34,6 +34,8 @@ export interface RunStore {
   /** With `bounds`, a large metadata or error comes as a `Truncated` marker (see truncated.ts). */
   listRuns(datasetId: string, q: PageQuery & { bounds?: ListBounds }): Promise<Page<Run>>;
   countActiveRuns(datasetId: string): Promise<number>;
+  /** How many runs have each status, over every dataset (one indexed `group by`, for metrics). */
+  countRunsByStatus(): Promise<Record<RunStatus, number>>;
   /** Ids of `pending` and `running` runs in id order, after `after` when given (the reconciler re-enqueues their jobs). */
   listActiveRunIds(limit: number, after?: string): Promise<string[]>;
   /**

@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { configExport } from '../config-export.js';
 import { type AttemptProbe, runAttempt } from '../engine/attempt.js';
 import { createRegistry, type Registry } from '../engine/registry.js';
 import {
@@ -42,7 +43,7 @@ channel.onmessage = (e: MessageEvent) => {
 let registry: Promise<Registry> | null = null;
 const load = () =>
   (registry ??= import(pathToFileURL(data.configPath).href).then((mod: { default?: unknown }) =>
-    createRegistry(mod.default as never, { source: data.configPath }),
+    createRegistry(configExport(mod) as never, { source: data.configPath }),
   ));
 
 // Replies of batched tasks, posted to the parent a turn of the event loop's worth at a time.

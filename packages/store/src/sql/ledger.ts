@@ -172,6 +172,7 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
         claim_token: number;
         item_row_id: number;
         lost_claims: number;
+        taken_over: boolean;
       }[] = [];
       // Queued items first (an index range), then items whose worker stopped renewing its lease.
       for (const expired of [false, true]) {
@@ -190,13 +191,13 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
         // CTE so it runs once: as an `in (subquery)`, PostgreSQL may plan a nested-loop semi join
         // that re-runs the locking subquery per row, each run skipping the rows already updated
         // and so handing out the next one, which claimed every queued item whatever `limit` was.
-        const r = await sql<(typeof claimed)[number]>`with picked as materialized (${pick})
+        const r = await sql<Omit<(typeof claimed)[number], 'taken_over'>>`with picked as materialized (${pick})
           update run_items
           set status = 'running', claim_token = claim_token + 1, lease_until = ${nowMs + leaseMs}, worker_id = ${workerId}
             ${expired ? sql`, lost_claims = ${LOST}` : sql``}
           where run_id = ${runId} and (item_id, repetition) in (select item_id, repetition from picked)
           returning item_id, repetition, attempt, claim_token, item_row_id, lost_claims`.execute(trx);
-        claimed.push(...r.rows);
+        claimed.push(...r.rows.map((row) => ({ ...row, taken_over: expired })));
       }
       if (claimed.length === 0) return [];
       const rowIds = [...new Set(claimed.map((c) => Number(c.item_row_id)))];
@@ -218,6 +219,7 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
             attempt: Number(c.attempt),
             claimToken: Number(c.claim_token),
             lostClaims: Number(c.lost_claims),
+            takenOver: c.taken_over,
             input: dec(it.input),
             groundTruth: dec(it.ground_truth),
             metadata: dec<Record<string, unknown> | null>(it.metadata),

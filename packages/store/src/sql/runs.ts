@@ -6,6 +6,7 @@ import {
   type PageQuery,
   type Run,
   type RunPatch,
+  type RunStatus,
   type RunStore,
 } from '@assay/core';
 import type { Selectable } from 'kysely';
@@ -88,6 +89,18 @@ export function createRunStore(ctx: SqlContext): RunStore {
     return Number(n);
   }
 
+  async function countRunsByStatus(): Promise<Record<RunStatus, number>> {
+    // An index scan of runs_active (status): no run row is read.
+    const rows = await ctx.db
+      .selectFrom('runs')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+    const counts: Record<RunStatus, number> = { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+    for (const r of rows) counts[r.status as RunStatus] = Number(r.n);
+    return counts;
+  }
+
   async function updateRun(runId: string, patch: RunPatch, ifStatus?: Run['status'][]): Promise<boolean> {
     const set: Partial<Selectable<RunsTable>> = { updated_at: now() };
     if (patch.status !== undefined) set.status = patch.status;
@@ -119,6 +132,7 @@ export function createRunStore(ctx: SqlContext): RunStore {
     listRuns,
     listActiveRunIds,
     countActiveRuns,
+    countRunsByStatus,
     updateRun,
     findRunByIdempotencyKey,
   };
