@@ -1,5 +1,5 @@
-import type { LanguageModel } from './targets/model-ref.js';
 import { AssayError } from './errors.js';
+import type { LanguageModel } from './targets/model-ref.js';
 import type { Json, Usage } from './types.js';
 
 /** `agent`, `workflow` and `function` are code in the config; `http` and `model` are declared. */
