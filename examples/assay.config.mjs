@@ -72,6 +72,8 @@ const scorers = [
     id: 'fast',
     use: 'latency-under',
     options: { ms: 200 },
+    // Reported beside a comparison's verdict, not deciding it: a faster answer is not a better one.
+    kind: 'latency',
     description: '1 when the target answered within 200 ms',
   },
   {

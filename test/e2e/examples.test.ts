@@ -61,15 +61,24 @@ describe('the examples, run as the docs say', () => {
     expect(v1.summary?.usage).toMatchObject({ items: 64, inputTokens: expect.any(Number) });
     expect(v2.summary!.usage!.costUsd).toBeGreaterThan(v1.summary!.usage!.costUsd!);
 
-    const cmp = await d.compare(ds.id, {
-      runIdA: v1.id,
-      runIdB: v2.id,
-      thresholds: { fast: 1 }, // compare answers, not latency
-    });
+    // `fast` is the config's latency scorer: reported beside, it does not decide, so the answers
+    // v2 broke come first and v2 improved significantly on every answer scorer.
+    const cmp = await d.compare(ds.id, { runIdA: v1.id, runIdB: v2.id });
     expect(d.lastStatus).toBe(200);
+    expect(cmp.decidingScorerIds).not.toContain('fast');
+    expect(cmp.scorers.find((s: any) => s.scorerId === 'fast')).toMatchObject({ kind: 'latency', deciding: false });
     const regressed = cmp.items.filter((i: any) => i.change === 'regression').map((i: any) => i.groundTruth);
     expect(regressed.sort()).toEqual(['Bern', 'Rabat']);
+    expect(cmp.items.slice(0, 2).map((i: any) => i.change)).toEqual(['regression', 'regression']);
     expect(cmp.counts.improved).toBeGreaterThanOrEqual(10);
+    // 12 fixed and 2 broken of 64 (McNemar p ≈ 0.013), but Holm across the four answer scorers
+    // makes it ≈ 0.052: not significant at 0.05. Deciding on exact-match alone, it is.
+    const exact = cmp.scorers.find((s: any) => s.scorerId === 'exact-match');
+    expect(exact).toMatchObject({ test: 'mcnemar', flips: { down: 2, up: 12 }, verdict: 'no significant change' });
+    expect(exact!.pValue).toBeLessThan(0.05);
+    expect(exact!.pAdjusted).toBeGreaterThan(0.05);
+    const alone = await d.compare(ds.id, { runIdA: v1.id, runIdB: v2.id, scorerIds: ['exact-match'] });
+    expect(alone.verdict).toBe('improved');
 
     // A restart neither seeds nor triggers again.
     server.killGroup('SIGTERM');

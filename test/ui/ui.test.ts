@@ -77,6 +77,7 @@ export default {
   scorers: [
     { id: 'match', description: '1 when the output equals the ground truth',
       score: ({ output, groundTruth }) => ({ score: output === groundTruth ? 1 : 0, reason: output === groundTruth ? 'equal' : 'differs' }) },
+    { id: 'quick', use: 'latency-under', options: { ms: 60000 }, description: '1 within a minute (a latency scorer: reported beside a comparison)' },
   ],
 };
 `;
@@ -102,12 +103,12 @@ async function startWorker() {
 }
 
 /** Opens the run dialog and starts a run of `target` with the `match` scorer. */
-async function startRun(target: string) {
+async function startRun(target: string, scorers = ['match']) {
   await page.goto(`${server.base}/datasets/${datasetId}`);
   await page.getByRole('button', { name: 'New run' }).click();
   const dialog = page.getByRole('dialog', { name: 'New run' });
   await dialog.getByLabel('Target').selectOption(target);
-  await dialog.getByRole('checkbox', { name: /^match —/ }).check();
+  for (const id of scorers) await dialog.getByRole('checkbox', { name: new RegExp(`^${id} —`) }).check();
   await dialog.getByRole('button', { name: 'Start run' }).click();
   await page.waitForURL(/\/runs\/run_/);
   await dialog.waitFor({ state: 'hidden' });
@@ -349,10 +350,10 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     }
   });
 
-  it('compares two runs: per-scorer delta with a regressed flag, then the items that got worse', async () => {
-    const good = await startRun('good');
+  it('compares two runs: a verdict per scorer with its interval and p-value, a picker of the deciding scorers, then the items that got worse', async () => {
+    const good = await startRun('good', ['match', 'quick']);
     await page.locator('h1 [data-status="completed"]').waitFor({ timeout: 30_000 });
-    const worse = await startRun('worse');
+    const worse = await startRun('worse', ['match', 'quick']);
     await page.locator('h1 [data-status="completed"]').waitFor({ timeout: 30_000 });
     // Sorting by score is done by the server: worst first, then best first.
     const firstScore = () =>
@@ -367,9 +368,17 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     );
     expect(await firstScore().textContent()).toBe('1');
     const stats = await client.scoreStats(datasetId, worse, { bins: 2 });
-    expect(stats.scorers).toEqual([
-      { scorerId: 'match', count: 6, mean: 0.5, passRate: 0.5, errors: 0, histogram: [3, 3] },
-    ]);
+    expect(stats.scorers[0]).toEqual({
+      scorerId: 'match',
+      count: 6,
+      mean: 0.5,
+      passRate: 0.5,
+      errors: 0,
+      histogram: [3, 3],
+      items: 6,
+      meanInterval: { ...stats.scorers[0]!.passInterval!, method: 'wilson' },
+      passInterval: expect.objectContaining({ lower: expect.any(Number), upper: expect.any(Number) }),
+    });
 
     await page.goto(`${server.base}/datasets/${datasetId}?tab=runs`);
     await page.getByRole('table', { name: 'Runs' }).waitFor();
@@ -379,13 +388,32 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     await page.getByRole('button', { name: 'Compare A → B' }).click();
     await page.waitForURL(/\/compare\?/);
     const table = page.getByRole('table', { name: 'Scorer comparison' });
-    await table.getByText('regressed').waitFor();
-    expect(await table.locator('tbody tr td').nth(3).textContent()).toBe('-0.5');
+    // 3 of 6 answers broke: a drop of 0.5, but McNemar on 3 flips has p = 0.25, no significant change.
+    await page.getByTestId('compare-verdict').getByText('decided by match', { exact: false }).waitFor();
+    const matchRow = table.locator('tbody tr', { hasText: 'match' }).first();
+    expect(await matchRow.locator('td').nth(3).textContent()).toBe('-0.5');
+    expect(await matchRow.locator('td').nth(4).textContent()).toMatch(/^\[-[\d.]+, [-+]?[\d.]+\]$/);
+    expect(await matchRow.locator('td').nth(5).textContent()).toBe('0.25');
+    await matchRow.getByText('no significant change').waitFor();
+    await matchRow.getByText('6 paired · 3↓ 0↑').waitFor();
+    // The latency scorer is reported beside, unchecked; the changed items list only what changed.
+    const quickRow = table.locator('tbody tr', { hasText: 'quick' });
+    await quickRow.getByText('(latency)').waitFor();
+    expect(await page.getByLabel('Decides: quick').isChecked()).toBe(false);
+    expect(await page.getByLabel('Decides: match').isChecked()).toBe(true);
     await page.getByTestId('compare-counts').getByText('3 regressed').waitFor();
     const changes = page.locator('article.change-regression');
     expect(await changes.count()).toBe(3);
     await changes.first().getByText('"wrong"').or(changes.first().getByText('wrong')).first().waitFor();
+    expect(await changes.first().locator('header').textContent()).not.toContain('quick');
     await shot('compare');
+    // A looser alpha makes the drop a regression; choosing the latency scorer too makes it decide.
+    await page.getByLabel('Alpha').fill('0.3');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await matchRow.getByText('regressed').waitFor();
+    await page.getByLabel('Decides: quick').check();
+    await page.waitForURL(/decide=match%2Cquick/);
+    await page.getByTestId('compare-verdict').getByText('decided by match, quick', { exact: false }).waitFor();
 
     // The same through the API, with a threshold that forgives any drop.
     const lenient = await client.compare(datasetId, {
@@ -394,7 +422,7 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
       thresholds: { match: 1 },
     });
     expect(client.lastStatus).toBe(200);
-    expect(lenient.scorers[0].regressed).toBe(false);
+    expect(lenient.scorers[0].verdict).toBe('no significant change');
     expect(lenient.counts.regressed).toBe(0);
     // Without runIdB: a request the SDK's types would not let through.
     const bad = await rawApi(server.base, 'POST', `/datasets/${datasetId}/compare`, { runIdA: good });

@@ -37,6 +37,13 @@ describe('assay against a server (ASSAY_URL, ASSAY_API_KEY)', () => {
     expect(json(watched)).toMatchObject({ id: runId, status: 'completed', succeededCount: 120 });
   });
 
+  it('run --watch ends with PASS and a link to the run page on the server', async () => {
+    const r = await expectExit(remote('run', 'numbers', '-t', 'echo', '-s', 'exact-match', '--watch'), 0);
+    const runId = /Run (run_\w+) completed/.exec(r.stdout)![1];
+    expect(r.stdout).toMatch(new RegExp(`run page: http://127\\.0\\.0\\.1:\\d+/datasets/ds_\\w+/runs/${runId}\\n`));
+    expect(r.stdout.trim().endsWith('PASS')).toBe(true);
+  });
+
   it('Ctrl-C without a terminal detaches (exit 130, the run goes on); with --on-interrupt cancel it cancels (exit 3); retry finishes it', async () => {
     const [a, b] = await Promise.all([
       expectExit(remote('run', 'numbers', '-t', 'slow', '-c', '1'), 0),

@@ -423,8 +423,10 @@ export class AssayClient {
   }
 
   /**
-   * `POST /datasets/:id/compare`: the server compares run B with baseline A (same dataset): per-scorer
-   * means with a `regressed` flag at `thresholds` (default 0), counts, and the `limit` items that
+   * `POST /datasets/:id/compare`: the server compares run B with baseline A (same dataset), matched
+   * by item: per scorer the mean difference with its 95% interval, the pass rates with Wilson
+   * intervals, McNemar on the pass/fail flips, a p-value (Holm-corrected across the deciding
+   * `scorerIds`) and a verdict at `alpha` and `minEffect`; counts, and the `limit` items that
    * changed most (regressions first) with both outputs. The UI and the CLI's gates both use it.
    */
   compare(datasetId: string, input: CompareRunsInput, opts: RequestOptions = {}): Promise<ResponseOf<'compareRuns'>> {
@@ -433,14 +435,24 @@ export class AssayClient {
 
   /**
    * {@link compare} as a CI job reads it: baseline and candidate (two runs of one dataset), the
-   * per-scorer deltas, the counts, and up to `maxItems` (default 50) regressions and as many
-   * improvements, largest change first. `threshold`: a scorer or an item regresses when it drops by
-   * more than this (default 0).
+   * per-scorer verdicts with their intervals and p-values, the counts, and up to `maxItems`
+   * (default 50) regressions and as many improvements, largest change first. `scorerIds`: the
+   * scorers that decide (default: all but `latency` and `cost` ones); `alpha` (default 0.05) and
+   * `minEffect` (default 0): what a significant change needs; `threshold`: an item changed when a
+   * deciding score moved by more than this (default 0).
+   *
+   * @example const c = await client.compareRuns(base, head, { scorerIds: ['exact-match'] }); if (c.verdict === 'regressed') process.exit(1);
    */
   async compareRuns(
     baseline: { datasetId: string; runId: string },
     candidate: { datasetId: string; runId: string },
-    opts: RequestOptions & { maxItems?: number; threshold?: number } = {},
+    opts: RequestOptions & {
+      maxItems?: number;
+      threshold?: number;
+      scorerIds?: string[];
+      alpha?: number;
+      minEffect?: number;
+    } = {},
   ): Promise<RunComparison> {
     if (baseline.datasetId !== candidate.datasetId) {
       throw new TypeError(
@@ -454,6 +466,9 @@ export class AssayClient {
         runIdA: baseline.runId,
         runIdB: candidate.runId,
         thresholds: opts.threshold ?? 0,
+        ...(opts.scorerIds?.length ? { scorerIds: opts.scorerIds } : {}),
+        ...(opts.alpha === undefined ? {} : { alpha: opts.alpha }),
+        ...(opts.minEffect === undefined ? {} : { minEffect: opts.minEffect }),
         // Regressions come first: twice the room leaves some for improvements too.
         limit: Math.min(MAX_COMPARE_LIMIT, 2 * maxItems),
       },

@@ -289,7 +289,7 @@ describe('AssayClient against a real server', () => {
     expect(final.summary?.scorers[0]).toMatchObject({ mean: 1, count: 80 });
   });
 
-  it('compareRuns: per-scorer deltas and the items that regressed, matched by item and repetition', async () => {
+  it('compareRuns: per-scorer verdicts with intervals and p-values, the items that regressed, matched by item (repetitions averaged)', async () => {
     const server = await start();
     const client = new AssayClient({ url: server.url });
     const ds = await client.createDataset({ name: 'compare' });
@@ -307,33 +307,59 @@ describe('AssayClient against a real server', () => {
       { datasetId: ds.id, runId: bad.id },
       { maxItems: 3 },
     );
+    expect(c).toMatchObject({ verdict: 'no significant change', decidingScorerIds: ['exact-match'], alpha: 0.05 });
+    // Each item is its mean over the two repetitions: 5 of 10 items went 1 → 0 (McNemar p = 2 / 2⁵).
     expect(c.scorers).toEqual([
       {
         scorerId: 'exact-match',
+        kind: 'quality',
+        deciding: true,
         baseline: 1,
         candidate: 0.5,
         delta: -0.5,
+        ci: expect.objectContaining({ lower: expect.any(Number), upper: expect.any(Number) }),
+        pValue: 0.0625,
+        pAdjusted: 0.0625,
+        test: 'mcnemar',
+        verdict: 'no significant change',
+        minEffect: 0,
+        paired: 10,
+        missing: { a: 0, b: 0, both: 0 },
         baselinePassRate: 1,
         candidatePassRate: 0.5,
+        baselinePassInterval: expect.objectContaining({ upper: 1 }),
+        candidatePassInterval: expect.objectContaining({ lower: expect.any(Number) }),
+        flips: { down: 5, up: 0 },
+        flipsPValue: 0.0625,
       },
     ]);
-    // the odd inputs (5 items × 2 repetitions) got worse
+    expect(c.scorers[0]!.ci!.upper).toBeLessThan(0);
+    // the odd inputs (5 items, each run twice) got worse
     expect(c.items).toEqual({
-      matched: 20,
-      regressed: 10,
+      matched: 10,
+      regressed: 5,
       improved: 0,
-      unchanged: 10,
+      unchanged: 5,
       onlyInBaseline: 0,
       onlyInCandidate: 0,
     });
     expect(c.regressions).toHaveLength(3);
     expect(c.regressions[0]).toMatchObject({
+      externalId: null,
+      delta: -1,
       status: { baseline: 'succeeded', candidate: 'succeeded' },
-      scores: [{ scorerId: 'exact-match', baseline: 1, candidate: 0, delta: -1 }],
+      scores: [{ scorerId: 'exact-match', deciding: true, baseline: 1, candidate: 0, delta: -1 }],
     });
+    // A looser alpha makes the same evidence a regression.
+    const loose = await client.compareRuns(
+      { datasetId: ds.id, runId: good.id },
+      { datasetId: ds.id, runId: bad.id },
+      { alpha: 0.1, scorerIds: ['exact-match'] },
+    );
+    expect(loose.verdict).toBe('regressed');
     const reverse = await client.compareRuns({ datasetId: ds.id, runId: bad.id }, { datasetId: ds.id, runId: good.id });
-    expect(reverse.items.improved).toBe(10);
-    expect(reverse.improvements).toHaveLength(10);
+    expect(reverse.items.improved).toBe(5);
+    expect(reverse.improvements).toHaveLength(5);
   });
 
   it('uses any fetch, e.g. the in-process app (no port at all)', async () => {

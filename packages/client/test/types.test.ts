@@ -50,7 +50,10 @@ describe('SDK types come from the contract', () => {
       a: { mean: 1 },
       b: { mean: 0 },
       delta: -1,
-      regressed: true,
+      // One item is no evidence: McNemar on one flip has p = 1.
+      pValue: 1,
+      verdict: 'no significant change',
+      regressed: false,
     });
     expect(c.items).toMatchObject([{ change: 'regression', a: { output: 'a' }, b: { output: 'wrong' } }]);
   });

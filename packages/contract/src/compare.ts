@@ -2,27 +2,96 @@ import { z } from 'zod';
 import { text } from './common.js';
 import { runItemStatusSchema, runSchema } from './runs.js';
 
-/** `POST /datasets/:id/compare`: run A is the baseline, B the candidate, both runs of the dataset. */
+/**
+ * What a scorer measures. `quality` scorers decide a comparison's verdict by default; `latency`
+ * and `cost` ones (a latency budget, a price cap) are reported beside it, since a faster answer
+ * is not a better one.
+ */
+export const scorerKindSchema = z.enum(['quality', 'latency', 'cost']);
+export type ScorerKind = z.infer<typeof scorerKindSchema>;
+
+/** One number, or one per scorer id (scorers not named get 0). */
+const perScorer = z.union([z.number().min(0).max(1e9), z.record(text(), z.number().min(0).max(1e9))]);
+
+/**
+ * `POST /datasets/:id/compare`: run A is the baseline, B the candidate, both runs of the dataset.
+ * Items are matched by item id (runs of two dataset versions compare on the items they share);
+ * an item run several times counts once, with its mean over the repetitions.
+ */
 export const compareRunsSchema = z.strictObject({
   runIdA: text().min(1, 'runIdA is required'),
   runIdB: text().min(1, 'runIdB is required'),
-  /** A scorer regresses when its mean drops by more than this (one number, or per scorer id). Default 0. */
-  thresholds: z.union([z.number().min(0).max(1e9), z.record(text(), z.number().min(0).max(1e9))]).optional(),
+  /**
+   * The scorers that decide the verdict and rank the changed items. Default: every scorer both runs
+   * used, except those the config marks `kind: 'latency'` or `'cost'` (those are still reported).
+   */
+  scorerIds: z.array(text().min(1)).min(1).max(100).optional(),
+  /** A scorer's change is significant when its Holm-adjusted p-value is below this. Default 0.05. */
+  alpha: z.number().gt(0).lt(1).optional(),
+  /**
+   * The smallest change of a scorer's mean (B − A, in score units) that counts as an improvement
+   * or a regression, however significant (one number, or per scorer id). Default 0.
+   */
+  minEffect: perScorer.optional(),
+  /** An item changed when one of its deciding scores moved by more than this (one number, or per scorer id). Default 0. */
+  thresholds: perScorer.optional(),
   /** Changed items returned, regressions first. Default 50. */
   limit: z.number().int().min(0).max(500).optional(),
 });
 export type CompareRunsInput = z.infer<typeof compareRunsSchema>;
 
-const side = z.object({ mean: z.number().nullable(), passRate: z.number().nullable(), count: z.number().int() });
+/** A confidence interval (the type is core's `Interval`). */
+export const intervalSchema = z.object({ lower: z.number(), upper: z.number() });
+
+/** One run's side of a scorer, over the items both runs have: each item's mean over its repetitions. */
+const side = z.object({
+  /** Mean of the items' scores; null when no shared item has one. */
+  mean: z.number().nullable(),
+  /** Share of items whose score is at or above the run's pass threshold. */
+  passRate: z.number().nullable(),
+  /** 95% Wilson interval of `passRate`. */
+  passInterval: intervalSchema.nullable(),
+  /** Shared items with a score in this run. */
+  count: z.number().int(),
+});
+
+export const verdictSchema = z.enum(['improved', 'regressed', 'no significant change']);
+export type Verdict = z.infer<typeof verdictSchema>;
 
 export const scorerComparisonSchema = z.object({
   scorerId: z.string(),
+  kind: scorerKindSchema,
+  /** The scorer is one of those deciding the verdict (`scorerIds`, or the default choice). */
+  deciding: z.boolean(),
   a: side,
   b: side,
-  /** B − A of the means; null unless both are known. */
+  /** Items with a score in both runs: the pairs the difference, its interval and its test are over. */
+  paired: z.number().int(),
+  /** Shared items without a score in A only, in B only, and in neither (counted, never guessed). */
+  missing: z.object({ a: z.number().int(), b: z.number().int(), both: z.number().int() }),
+  /** Mean of B − A over the paired items; null when there are none. */
   delta: z.number().nullable(),
+  /** 95% confidence interval of `delta`; null below two paired items. */
+  ci: intervalSchema.nullable(),
+  /** `bootstrap`: paired percentile bootstrap over items (fixed seed); `t`: Student's t (large runs). */
+  ciMethod: z.enum(['bootstrap', 't']).nullable(),
+  /** The test behind `pValue`: `mcnemar` (exact, every score 0 or 1) or `paired-t`. */
+  test: z.enum(['mcnemar', 'paired-t']).nullable(),
+  /** Two-sided p-value for "no difference"; null without paired items. */
+  pValue: z.number().nullable(),
+  /** `pValue` after Holm's correction across the deciding scorers; for the others, their own `pValue`. */
+  pAdjusted: z.number().nullable(),
+  /** Paired items that went from pass to fail (`down`) and from fail to pass (`up`). */
+  flips: z.object({ down: z.number().int(), up: z.number().int() }),
+  /** Exact McNemar p-value of `flips`. */
+  flipsPValue: z.number(),
+  /** The effect this scorer needs (`minEffect`). */
+  minEffect: z.number(),
+  /** The item threshold (`thresholds`). */
   threshold: z.number(),
-  /** B's mean is lower than A's by more than the threshold. */
+  /** Significant (`pAdjusted` < alpha) and at least `minEffect` either way, else no significant change. */
+  verdict: verdictSchema,
+  /** A deciding scorer whose verdict is `regressed`. */
   regressed: z.boolean(),
 });
 export type ScorerComparison = z.infer<typeof scorerComparisonSchema>;
@@ -31,19 +100,30 @@ const outcome = z.object({ status: runItemStatusSchema, output: z.unknown(), err
 
 export const changedItemSchema = z.object({
   itemId: z.string(),
+  /** The item's own id in the dataset, if it has one: show it, falling back to `itemId`. */
+  externalId: z.string().nullable(),
+  /** The repetition whose outputs are shown (the first); scores are means over all of them. */
   repetition: z.number().int(),
-  /** `regression`: some score dropped by more than its threshold, or the item stopped succeeding. */
+  /** Repetitions of the item in each run. */
+  repetitions: z.object({ a: z.number().int(), b: z.number().int() }),
+  /**
+   * `regression`: a deciding score dropped by more than its threshold (a score that disappeared
+   * counts as 0), or the item stopped succeeding; `improvement` the other way round.
+   */
   change: z.enum(['regression', 'improvement']),
-  /** The largest drop (negative) or, for an improvement, the largest gain over the compared scorers. */
+  /** The total drop (negative) or, for an improvement, the total gain over the deciding scorers: the order of the list. */
   delta: z.number(),
+  /** The item's status in each run (the worst of its repetitions); output and error of the repetition shown. */
   a: outcome,
   b: outcome,
   /** As run B saw them. Large values (and outputs) are `$truncated` markers. */
   input: z.unknown(),
   groundTruth: z.unknown(),
+  /** Only the scorers whose score changed, deciding ones first. */
   scores: z.array(
     z.object({
       scorerId: z.string(),
+      deciding: z.boolean(),
       a: z.number().nullable(),
       b: z.number().nullable(),
       delta: z.number().nullable(),
@@ -53,11 +133,12 @@ export const changedItemSchema = z.object({
 export type ChangedItem = z.infer<typeof changedItemSchema>;
 
 export const comparisonCountsSchema = z.object({
-  /** Results (item × repetition) present in both runs. */
+  /** Items both runs have (the shared items of two dataset versions). */
   matched: z.number().int(),
   regressed: z.number().int(),
   improved: z.number().int(),
   unchanged: z.number().int(),
+  /** Items only one run has (runs of two dataset versions). */
   onlyInA: z.number().int(),
   onlyInB: z.number().int(),
 });
@@ -66,9 +147,20 @@ export const comparisonCountsSchema = z.object({
 export const comparisonSchema = z.object({
   runA: runSchema,
   runB: runSchema,
+  /**
+   * `regressed` when a deciding scorer regressed (whatever the others did), else `improved` when
+   * one improved, else `no significant change`.
+   */
+  verdict: verdictSchema,
+  /** The scorers that decide `verdict`, as chosen or by default. */
+  decidingScorerIds: z.array(z.string()),
+  /** The significance level and confidence used. */
+  alpha: z.number(),
+  confidence: z.number(),
+  /** Every scorer either run used, by id. */
   scorers: z.array(scorerComparisonSchema),
   counts: comparisonCountsSchema,
-  /** Regressions (largest drop first), then improvements (largest gain first); at most `limit`. */
+  /** Regressions (largest total drop first), then improvements (largest gain first); at most `limit`. */
   items: z.array(changedItemSchema),
 });
 export type Comparison = z.infer<typeof comparisonSchema>;
@@ -86,6 +178,15 @@ export const scorerStatsSchema = z.object({
   errors: z.number().int(),
   /** Counts per bin: bin i holds scores in [i/bins, (i+1)/bins); below 0 goes to the first, 1 and above to the last. */
   histogram: z.array(z.number().int()),
+  /** Items with a score (each item's mean over its repetitions is one value of the intervals below). */
+  items: z.number().int(),
+  /**
+   * 95% interval of the mean over items: Wilson when every item's score is 0 or 1, else Student's t;
+   * null below two items (`--fail-under scorer=x:lower` gates on its lower bound).
+   */
+  meanInterval: intervalSchema.extend({ method: z.enum(['wilson', 't']) }).nullable(),
+  /** 95% Wilson interval of the share of items whose score is at or above the pass threshold. */
+  passInterval: intervalSchema.nullable(),
 });
 export type ScorerStats = z.infer<typeof scorerStatsSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scorerKindSchema } from './compare.js';
 
 /** `GET /health` (needs no API key): 200 while the storage answers, else 503. */
 export const healthSchema = z.object({
@@ -54,6 +55,8 @@ export const scorerInfoSchema = z.object({
   builtIn: z.boolean(),
   /** The built-in a configured `{ id, use, options }` scorer is made of. */
   use: z.string().optional(),
+  /** What it measures: `latency` and `cost` scorers do not decide a comparison by default. Default `quality`. */
+  kind: scorerKindSchema.optional(),
 });
 export type ScorerInfo = z.infer<typeof scorerInfoSchema>;
 export const scorerListSchema = z.object({ scorers: z.array(scorerInfoSchema) });

@@ -1,3 +1,4 @@
+import type { ScorerKind } from '@assay/contract';
 import { AssayError } from './errors.js';
 import type { LanguageModel } from './targets/model-ref.js';
 import type { Json, Usage } from './types.js';
@@ -129,6 +130,12 @@ export type ScoreValue = number | { score: number; reason?: string | null };
 export interface Scorer<I = any, O = any, G = any> {
   id: string;
   description?: string;
+  /**
+   * What the scorer measures. `latency` and `cost` scorers are reported beside a comparison's
+   * verdict but do not decide it unless asked to (a faster answer is not a better one).
+   * Default `quality`.
+   */
+  kind?: ScorerKind;
   score(args: ScoreArgs<I, O, G>): Promise<ScoreValue> | ScoreValue;
 }
 
@@ -140,6 +147,8 @@ export interface BuiltInScorerConfig {
   id: string;
   use: string;
   description?: string;
+  /** As {@link Scorer.kind}; default `latency` for `latency-under`, else `quality`. */
+  kind?: ScorerKind;
   options?: Record<string, unknown>;
 }
 
@@ -161,6 +170,7 @@ export const defineTarget = <I = any, O = unknown>(target: Target<I, O>): Target
 export const defineScorer = <I = any, O = any, G = any>(scorer: Scorer<I, O, G>): Scorer<I, O, G> => scorer;
 
 const CODE_TYPES = ['agent', 'workflow', 'function'];
+const SCORER_KINDS: readonly ScorerKind[] = ['quality', 'latency', 'cost'];
 const TARGET_TYPES = [...CODE_TYPES, 'http', 'model'];
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
@@ -227,6 +237,8 @@ export function validateConfig(raw: unknown, source = 'config'): Required<AssayC
       fail(`${at}.id must be a non-empty string of letters, digits, '.', '_', ':' or '-'`);
     if (seenScorers.has(scorer.id as string)) fail(`${at}.id '${scorer.id}' is used twice`);
     seenScorers.add(scorer.id as string);
+    if (scorer.kind !== undefined && !SCORER_KINDS.includes(scorer.kind as ScorerKind))
+      fail(`${at}.kind must be one of ${SCORER_KINDS.join(', ')} (got ${JSON.stringify(scorer.kind)})`);
     if (scorer.use !== undefined) {
       if (typeof scorer.use !== 'string') fail(`${at}.use must be the name of a built-in scorer, e.g. 'levenshtein'`);
       if (scorer.score !== undefined) fail(`${at} has both use and score: pick one`);

@@ -12,7 +12,7 @@ export {
   ScorerTimeoutError,
   scoreItem,
 } from './engine/attempt.js';
-export { compareRuns, DEFAULT_COMPARE_LIMIT } from './engine/compare.js';
+export { type CompareOptions, compareRuns, DEFAULT_ALPHA, DEFAULT_COMPARE_LIMIT } from './engine/compare.js';
 export { type ExecutorDeps, executeItem, executeRun } from './engine/executor.js';
 export {
   FAIL_AFTER_LOST_CLAIMS,

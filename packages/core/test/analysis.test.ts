@@ -14,6 +14,7 @@ import {
   scorerStats,
   usageSummary,
 } from '../src/analysis/index.js';
+import { meanInterval, wilson } from '../src/stats/index.js';
 
 /** What a store reads at a window of ascending values. */
 const at = (sorted: number[], w: { offset: number; limit: number } | null) =>
@@ -203,7 +204,23 @@ describe('analysis: histograms', () => {
       passRate: 0.4,
       errors: 1,
       histogram: [2, 3],
+      items: 0,
+      meanInterval: null,
+      passInterval: null,
     });
+    // With the per-item sums: the intervals of the mean (t) and of the items' pass rate (Wilson).
+    const withItems = scorerStats({
+      scorerId: 'q',
+      count: 4,
+      mean: 0.5,
+      passed: 2,
+      errors: 0,
+      binCounts: [2, 2],
+      items: { n: 4, sum: 2, sumSquares: 1.5, binary: false, passed: 2 },
+    });
+    expect(withItems.items).toBe(4);
+    expect(withItems.passInterval).toEqual(wilson(2, 4));
+    expect(withItems.meanInterval).toEqual(meanInterval({ n: 4, sum: 2, sumSquares: 1.5, binary: false }));
     expect(
       scorerStats({ scorerId: 'e', count: 0, mean: null, passed: 0, errors: 3, binCounts: [0] }).passRate,
     ).toBeNull();

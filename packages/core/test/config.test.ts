@@ -127,6 +127,28 @@ describe('config: target kinds and scorer options are checked at start-up', () =
     );
   });
 
+  it("scorer kinds: the config's, latency for a latency budget, else quality; anything else is refused", () => {
+    const reg = createRegistry({
+      targets: [],
+      scorers: [
+        { id: 'fast', use: 'latency-under', options: { ms: 200 } },
+        { id: 'slow-ok', use: 'latency-under', options: { ms: 200 }, kind: 'quality' },
+        { id: 'cheap', kind: 'cost', score: () => 1 },
+        { id: 'right', score: () => 1 },
+      ],
+    });
+    expect(['fast', 'slow-ok', 'cheap', 'right', 'exact-match'].map((id) => reg.scorerKinds.get(id))).toEqual([
+      'latency',
+      'quality',
+      'cost',
+      'quality',
+      'quality',
+    ]);
+    expect(err({ targets: [], scorers: [{ id: 'x', kind: 'speed', score: () => 1 }] })).toMatch(
+      /scorers\[0\]\.kind must be one of quality, latency, cost \(got "speed"\)/,
+    );
+  });
+
   it('validateConfig accepts declared targets and prices without building them', () => {
     const cfg = validateConfig({
       targets: [http, { id: 'm', type: 'model', model: 'x', prompt: 'p' }],

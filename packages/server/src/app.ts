@@ -281,7 +281,8 @@ export function createApp(deps: AppDeps) {
   on(api, 'compareRuns', async (c) => {
     const id = c.req.param('id');
     await dataset(id);
-    return compareRuns(storage, id, await parseBody(c, routes.compareRuns.body), bounds);
+    const input = await parseBody(c, routes.compareRuns.body);
+    return compareRuns(storage, id, input, { bounds, scorerKinds: registry.scorerKinds });
   });
 
   // ── registry ──
@@ -301,6 +302,7 @@ export function createApp(deps: AppDeps) {
       description: s.description ?? null,
       builtIn: registry.builtInScorerIds.has(s.id),
       ...(registry.scorerUses.has(s.id) ? { use: registry.scorerUses.get(s.id) } : {}),
+      kind: registry.scorerKinds.get(s.id) ?? 'quality',
     })),
   }));
 

@@ -1,7 +1,9 @@
 /**
  * The one comparison of two runs (core's compareRuns behind `POST /datasets/:id/compare`, used by
- * the UI and, through the SDK, by the CLI's gates): per-scorer deltas at thresholds, item changes
- * ranked by size and cut at `limit`, results only one run has, and the refusals.
+ * the UI and, through the SDK, by the CLI's gates) through the HTTP API: per-scorer paired
+ * statistics and verdicts, item changes ranked by size and cut at `limit`, items only one run
+ * has, the scorer kinds of the config deciding by default, and the refusals. The statistics
+ * themselves are checked on both stores in packages/store/test/compare.contract.test.ts.
  */
 import type { Comparison } from '@assay/core/api';
 import { describe, expect, it } from 'vitest';
@@ -33,11 +35,15 @@ async function setup() {
         },
       },
     ],
-    scorers: [{ id: 'graded', score: ({ output }) => ({ score: (output as { s: number }).s }) }],
+    scorers: [
+      { id: 'graded', score: ({ output }) => ({ score: (output as { s: number }).s }) },
+      { id: 'quick', use: 'latency-under', options: { ms: 60_000 } },
+      { id: 'cheap', kind: 'cost', score: () => 1 },
+    ],
   });
   const ds = await dataset(assay, ITEMS);
-  const trigger = async (targetId: string) => {
-    const t = await call(assay, 'POST', `/datasets/${ds}/runs`, { targetId, scorerIds: ['graded'], maxRetries: 0 });
+  const trigger = async (targetId: string, scorerIds = ['graded']) => {
+    const t = await call(assay, 'POST', `/datasets/${ds}/runs`, { targetId, scorerIds, maxRetries: 0 });
     return (await waitRun(assay, ds, t.json.runId)).id as string;
   };
   const a = await trigger('A');
@@ -50,7 +56,7 @@ const n = (c: Comparison) =>
   c.items.map((i) => [(i.b.output as { n?: number } | null)?.n ?? (i.a.output as { n: number }).n, i.change]);
 
 describe('compareRuns', () => {
-  it('ranks changed items by size at threshold 0, regressions first; per-scorer means and their delta', async () => {
+  it('ranks changed items by size at threshold 0, regressions first; per-scorer paired statistics and a verdict', async () => {
     const { a, b, compare } = await setup();
     const r = await compare({ runIdA: a, runIdB: b });
     expect(r.status).toBe(200);
@@ -63,16 +69,42 @@ describe('compareRuns', () => {
       [3, 'improvement'],
       [4, 'improvement'],
     ]);
-    expect(c.items[0]).toMatchObject({ delta: -1, a: { status: 'succeeded' }, b: { status: 'failed', output: null } });
+    expect(c.items[0]).toMatchObject({
+      delta: -1,
+      externalId: null,
+      a: { status: 'succeeded' },
+      b: { status: 'failed', output: null },
+      scores: [{ scorerId: 'graded', deciding: true, a: 1, b: null, delta: null }],
+    });
     expect(c.items[1]!.delta).toBeCloseTo(-0.5);
+    // Unchanged scores are not listed: item 0 is not among the changes at all.
+    expect(c.items.every((i) => i.scores.every((s) => s.a !== s.b))).toBe(true);
+    expect(c).toMatchObject({ verdict: 'no significant change', decidingScorerIds: ['graded'], alpha: 0.05 });
     const [s] = c.scorers;
-    expect(s).toMatchObject({ scorerId: 'graded', a: { count: 6 }, b: { count: 5 }, threshold: 0, regressed: true });
+    expect(s).toMatchObject({
+      scorerId: 'graded',
+      kind: 'quality',
+      deciding: true,
+      a: { count: 6 },
+      b: { count: 5 },
+      paired: 5,
+      missing: { a: 0, b: 1, both: 0 },
+      test: 'paired-t',
+      ciMethod: 'bootstrap',
+      threshold: 0,
+      verdict: 'no significant change',
+      regressed: false,
+    });
     expect(s!.a.mean).toBeCloseTo(4.7 / 6);
     expect(s!.b.mean).toBeCloseTo(3.8 / 5);
-    expect(s!.delta).toBeCloseTo(3.8 / 5 - 4.7 / 6);
+    // B − A over the five items both runs scored.
+    expect(s!.delta).toBeCloseTo((3.8 - 3.7) / 5);
+    expect(s!.ci!.lower).toBeLessThan(0);
+    expect(s!.ci!.upper).toBeGreaterThan(0);
+    expect(s!.pValue).toBeGreaterThan(0.05);
   });
 
-  it('thresholds: one number or per scorer; small changes are unchanged, the scorer passes', async () => {
+  it('thresholds: one number or per scorer; small changes are unchanged', async () => {
     const { a, b, compare } = await setup();
     for (const thresholds of [0.2, { graded: 0.2 }]) {
       const c = (await compare({ runIdA: a, runIdB: b, thresholds })).json as Comparison;
@@ -86,7 +118,35 @@ describe('compareRuns', () => {
     }
     // Another scorer's threshold leaves this one at 0.
     const other = (await compare({ runIdA: a, runIdB: b, thresholds: { other: 0.2 } })).json as Comparison;
-    expect(other.scorers[0]).toMatchObject({ threshold: 0, regressed: true });
+    expect(other.scorers[0]).toMatchObject({ threshold: 0 });
+    expect(other.counts.regressed).toBe(3);
+  });
+
+  it("the config's kinds: latency and cost scorers are reported beside, unless chosen; unknown choices are refused", async () => {
+    const { a, compare, trigger } = await setup();
+    const all = ['graded', 'quick', 'cheap'];
+    const [x, y] = [await trigger('A', all), await trigger('B', all)];
+    const c = (await compare({ runIdA: x, runIdB: y })).json as Comparison;
+    expect(c.decidingScorerIds).toEqual(['graded']);
+    expect(c.scorers.map((s) => [s.scorerId, s.kind, s.deciding])).toEqual([
+      ['cheap', 'cost', false],
+      ['graded', 'quality', true],
+      ['quick', 'latency', false],
+    ]);
+    const chosen = (await compare({ runIdA: x, runIdB: y, scorerIds: ['quick', 'graded'] })).json as Comparison;
+    expect(chosen.decidingScorerIds).toEqual(['graded', 'quick']);
+    // A scorer of neither run: 400, naming the ones there are.
+    const bad = await compare({ runIdA: a, runIdB: y, scorerIds: ['nope'] });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      details: { unknown: ['nope'], available: ['cheap', 'graded', 'quick'] },
+    });
+    for (const body of [{ alpha: 0 }, { alpha: 1 }, { minEffect: -1 }, { scorerIds: [] }]) {
+      const r = await compare({ runIdA: x, runIdB: y, ...body });
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.json.error.code).toBe('VALIDATION_ERROR');
+    }
   });
 
   it('limit keeps the largest changes (regressions first) and exact counts; 0 returns none', async () => {

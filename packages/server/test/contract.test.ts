@@ -74,7 +74,13 @@ describe('the API contract', () => {
   it('the app serves exactly the routes of the table', async () => {
     const app = createApp({
       storage: {} as never,
-      registry: { targets: new Map(), scorers: new Map(), builtInScorerIds: new Set(), scorerUses: new Map() },
+      registry: {
+        targets: new Map(),
+        scorers: new Map(),
+        builtInScorerIds: new Set(),
+        scorerUses: new Map(),
+        scorerKinds: new Map(),
+      },
       runs: {} as never,
       events: { publish: () => {}, subscribe: () => () => {} },
       uiDir: false,

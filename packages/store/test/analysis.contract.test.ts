@@ -1,4 +1,4 @@
-import { buildRunSummary, medianWindow, nearestRankIndex } from '@assay/core';
+import { buildRunSummary, meanInterval, medianWindow, nearestRankIndex, wilson } from '@assay/core';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { SqlStorage, sqliteAdapter } from '../src/index.js';
@@ -161,9 +161,69 @@ await describeStorage('Analysis', (f) => {
     expect(keys[1]).toEqual({ itemId: ids[0], repetition: 1, status: 'running', scores: [] });
     // Score cards: the errored scorer has no values, one error per result.
     expect(await f.storage.scoreStats(runId, 4)).toEqual([
-      { scorerId: 'a', count: 0, mean: null, passRate: null, errors: 5, histogram: [0, 0, 0, 0] },
-      { scorerId: 'b', count: 5, mean: 0.5, passRate: 1, errors: 0, histogram: [0, 0, 5, 0] },
+      {
+        scorerId: 'a',
+        count: 0,
+        mean: null,
+        passRate: null,
+        errors: 5,
+        histogram: [0, 0, 0, 0],
+        items: 0,
+        meanInterval: null,
+        passInterval: null,
+      },
+      {
+        scorerId: 'b',
+        count: 5,
+        mean: 0.5,
+        passRate: 1,
+        errors: 0,
+        histogram: [0, 0, 5, 0],
+        items: 5,
+        meanInterval: { lower: 0.5, upper: 0.5, method: 't' },
+        passInterval: wilson(5, 5),
+      },
     ]);
+  });
+
+  it('score cards: intervals over items, each item the mean of its repetitions (Wilson for 0/1, else t)', async () => {
+    const ds = await f.storage.createDataset({ name: 'intervals' });
+    const { items, version } = await f.storage.addItems(
+      ds.id,
+      Array.from({ length: 4 }, (_, i) => ({ input: i })),
+    );
+    const runId = await f.newRun(ds.id, version, 2);
+    await f.planAll(runId);
+    const claimed = await f.claimAll(runId);
+    const index = new Map(items.map((it, i) => [it.id, i]));
+    // Item i, repetition r: `graded` = i / 4 + r / 10 (item mean i / 4 + 0.05); `binary` = 1 for items 0 and 1.
+    await f.storage.writeOutcomes(
+      runId,
+      claimed.map((c) => {
+        const i = index.get(c.itemId)!;
+        return f.outcome(c.itemId, 'succeeded', {
+          repetition: c.repetition,
+          scores: [
+            { scorerId: 'binary', score: i < 2 ? 1 : 0, reason: null, error: null },
+            { scorerId: 'graded', score: i / 4 + c.repetition / 10, reason: null, error: null },
+          ],
+        });
+      }),
+    );
+    const [binary, graded] = await f.storage.scoreStats(runId, 2);
+    expect(binary).toMatchObject({ count: 8, items: 4, passInterval: wilson(2, 4) });
+    expect(binary!.meanInterval).toEqual({ ...wilson(2, 4)!, method: 'wilson' });
+    const means = [0, 1, 2, 3].map((i) => i / 4 + 0.05);
+    const ref = meanInterval({
+      n: 4,
+      sum: means.reduce((a, b) => a + b, 0),
+      sumSquares: means.reduce((a, b) => a + b * b, 0),
+      binary: false,
+    })!;
+    expect(graded).toMatchObject({ count: 8, items: 4, passInterval: wilson(2, 4) }); // 0.55 and 0.80 pass
+    expect(graded!.meanInterval!.method).toBe('t');
+    near(graded!.meanInterval!.lower, ref.lower);
+    near(graded!.meanInterval!.upper, ref.upper);
   });
 
   it('the stored summary equals the statistics of the same values in memory (random runs)', async () => {
@@ -266,8 +326,11 @@ await describeStorage('Analysis', (f) => {
         near(again.scorers[0].mean, g.mean);
         const stats = await f.storage.scoreStats(runId, 4, threshold);
         const rangedStats = await ranged.scoreStats(runId, 4, threshold);
-        expect(rangedStats.map((x) => ({ ...x, mean: 0 }))).toEqual(stats.map((x) => ({ ...x, mean: 0 })));
+        const exact = (x: (typeof stats)[number]) => ({ ...x, mean: 0, meanInterval: x.meanInterval?.method ?? null });
+        expect(rangedStats.map(exact)).toEqual(stats.map(exact));
         near(rangedStats[0]?.mean ?? null, stats[0]?.mean ?? null);
+        near(rangedStats[0]?.meanInterval?.lower ?? null, stats[0]?.meanInterval?.lower ?? null);
+        near(rangedStats[0]?.meanInterval?.upper ?? null, stats[0]?.meanInterval?.upper ?? null);
         await f.storage.updateRun(runId, { status: 'completed' });
         await f.storage.deleteDataset(ds.id);
       }),

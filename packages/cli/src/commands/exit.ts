@@ -33,8 +33,15 @@ export const usage = (message: string) => new CliError(message);
 function describe(error: unknown, hint?: (e: AssayApiError) => string | undefined): string {
   if (AssayApiError.is(error)) {
     const lines = [`assay: ${error.message} (${error.code}${error.status ? `, HTTP ${error.status}` : ''})`];
-    const issues = (error.details as { issues?: { path: string; message: string }[] } | undefined)?.issues;
+    const details = error.details as
+      | { issues?: { path: string; message: string }[]; available?: unknown[] }
+      | undefined;
+    const issues = details?.issues;
     if (Array.isArray(issues)) for (const i of issues.slice(0, 10)) lines.push(`  ${i.path}: ${i.message}`);
+    // An unknown target or scorer: the ones the server has, so the typo is plain to see.
+    const available = details?.available;
+    if (Array.isArray(available))
+      lines.push(`  available: ${available.length ? available.map(String).join(', ') : 'none'}`);
     const more = hint?.(error);
     if (more) lines.push(more);
     return lines.join('\n');
@@ -62,12 +69,21 @@ export async function exit(code: number): Promise<never> {
 
 /**
  * Usage errors (missing argument, bad option value) exit 2 like every other usage error, not
- * commander's default 1, which means "gate failed" here. Help exits 0.
+ * commander's default 1, which means "gate failed" here, and print the error and one line of
+ * help (the whole help after it would bury the error in a CI log). Help exits 0.
  */
 export function usageExits(command: Command): Command {
+  command.showHelpAfterError(`(see: assay ${commandPath(command)} --help)`);
   command.exitOverride((err) => {
     process.exit(err.exitCode === 0 ? EXIT.OK : EXIT.ERROR);
   });
   for (const sub of command.commands) usageExits(sub);
   return command;
+}
+
+/** `runs compare`: the command's words after `assay`. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }

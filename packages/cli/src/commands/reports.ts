@@ -4,6 +4,7 @@ import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { AssayClient, Dataset, Run, RunComparison, RunResult } from '@assay/client';
+import type { FailedItem } from './failures.js';
 import type { GateResult } from './gates.js';
 
 /** Scores below this fail an item's JUnit test case: the line the summary's pass rate uses. */
@@ -65,15 +66,42 @@ function itemCase(r: RunResult, suite: string): { xml: string; failure: boolean;
 }
 
 /**
- * JUnit XML: one suite of gates (the run's status and each CI gate) and one suite with a test
- * case per result (error: the target failed; failure: a score below 0.5; skipped: cancelled or
- * skipped). Results are streamed page by page through a temporary file, never held in memory.
+ * The comparison with the baseline as JUnit properties, per scorer: the change, its 95% interval,
+ * the p-values (raw and Holm-adjusted) and the verdict; CI servers show them beside the gates.
+ */
+function comparisonProperties(c: RunComparison | undefined): Record<string, string> {
+  if (!c) return {};
+  const props: Record<string, string> = {
+    baselineRunId: c.baseline.id,
+    'baseline.verdict': c.verdict,
+    'baseline.decidingScorerIds': c.decidingScorerIds.join(','),
+    'baseline.alpha': String(c.alpha),
+  };
+  const num = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v));
+  for (const s of c.scorers) {
+    const k = `baseline.${s.scorerId}`;
+    props[`${k}.delta`] = num(s.delta);
+    props[`${k}.ciLower`] = num(s.ci?.lower);
+    props[`${k}.ciUpper`] = num(s.ci?.upper);
+    props[`${k}.pValue`] = num(s.pValue);
+    props[`${k}.pAdjusted`] = num(s.pAdjusted);
+    props[`${k}.verdict`] = s.verdict;
+    props[`${k}.deciding`] = String(s.deciding);
+  }
+  return props;
+}
+
+/**
+ * JUnit XML: one suite of gates (the run's status and each CI gate, their messages with the
+ * intervals and p-values they judged) and one suite with a test case per result (error: the
+ * target failed; failure: a score below 0.5; skipped: cancelled or skipped). Results are streamed
+ * page by page through a temporary file, never held in memory.
  */
 export async function writeJunit(
   file: string,
-  args: { client: AssayClient; run: Run; dataset: Dataset; gates: GateResult[] },
+  args: { client: AssayClient; run: Run; dataset: Dataset; gates: GateResult[]; comparison?: RunComparison },
 ): Promise<void> {
-  const { client, run, dataset, gates } = args;
+  const { client, run, dataset, gates, comparison } = args;
   const path = resolve(file);
   await mkdir(dirname(path), { recursive: true });
   const itemsTmp = `${path}.items.tmp`;
@@ -107,6 +135,7 @@ export async function writeJunit(
     targetId: run.targetId,
     scorerIds: run.scorerIds.join(','),
     status: run.status,
+    ...comparisonProperties(comparison),
   };
   const ts = run.startedAt ?? run.createdAt;
   const gateCases = gates
@@ -122,7 +151,7 @@ export async function writeJunit(
     `<testsuites name="assay" tests="${gates.length + counts.tests}" failures="${gateFailures + counts.failures}" errors="${counts.errors}" skipped="${counts.skipped}" time="${seconds(run).toFixed(3)}">\n` +
     `  <testsuite name="${xml(`gates: ${suiteName}`)}" tests="${gates.length}" failures="${gateFailures}" errors="0" skipped="0" time="0" timestamp="${xml(ts)}">\n` +
     `    <properties>\n${Object.entries(props)
-      .map(([k, v]) => `      <property name="${k}" value="${xml(v)}"/>\n`)
+      .map(([k, v]) => `      <property name="${xml(k)}" value="${xml(v)}"/>\n`)
       .join('')}    </properties>\n` +
     gateCases +
     '  </testsuite>\n' +
@@ -141,7 +170,11 @@ export async function writeJunit(
   }
 }
 
-/** The JSON report: the run, its gates, the baseline comparison and the exit code. */
+/**
+ * The JSON report: the run, its gates (with the intervals and p-values they judged), the baseline
+ * comparison (every scorer's change, interval, p-values and verdict), the first failed items and
+ * the exit code.
+ */
 export async function writeJsonReport(
   file: string,
   report: {
@@ -149,13 +182,14 @@ export async function writeJsonReport(
     dataset: Dataset;
     gates: GateResult[];
     comparison?: RunComparison;
+    failedItems?: { items: FailedItem[]; total: number };
     passed: boolean;
     exitCode: number;
   },
 ): Promise<void> {
   const path = resolve(file);
   await mkdir(dirname(path), { recursive: true });
-  const { run, dataset, gates, comparison, passed, exitCode } = report;
+  const { run, dataset, gates, comparison, failedItems, passed, exitCode } = report;
   await writeFile(
     path,
     `${JSON.stringify(
@@ -165,9 +199,13 @@ export async function writeJsonReport(
         run,
         dataset: { id: dataset.id, name: dataset.name, version: run.datasetVersion },
         gates,
+        failedItems: failedItems ?? null,
         baseline: comparison
           ? {
               runId: comparison.baseline.id,
+              verdict: comparison.verdict,
+              decidingScorerIds: comparison.decidingScorerIds,
+              alpha: comparison.alpha,
               scorers: comparison.scorers,
               items: comparison.items,
               regressions: comparison.regressions,

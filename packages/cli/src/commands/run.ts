@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { AssayClient, Dataset, Run, RunComparison, TriggerRunInput } from '@assay/client';
+import type { AssayClient, Dataset, Run, RunComparison, ScorerStats, TriggerRunInput } from '@assay/client';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { comparisonText } from './comparison.js';
 import { intArg, jsonArg } from './datasets.js';
 import { EXIT, usage, usageExits } from './exit.js';
+import { failedItems, failedItemsText, runPageText } from './failures.js';
 import {
-  comparisonText,
   evaluateGates,
   type FailUnder,
   type GateResult,
   gatesText,
+  type MaxFailed,
+  parseAlpha,
   parseFailUnder,
+  parseMaxFailed,
   parseReport,
 } from './gates.js';
 import { note, pc, printJson, summaryText } from './output.js';
@@ -33,8 +37,13 @@ interface RunOptions extends ConnectionOptions {
   watch?: boolean;
   failUnder: FailUnder[];
   baseline?: string;
-  maxRegression: number;
-  maxFailed?: number;
+  failOnRegression?: boolean;
+  /** The smallest drop of a deciding scorer's mean that counts as a regression (`--min-effect`, `--max-regression`). */
+  minEffect?: number;
+  maxRegression?: number;
+  decide: string[];
+  alpha?: number;
+  maxFailed?: MaxFailed;
   report: { junit?: string; json?: string };
   onInterrupt: InterruptAction;
 }
@@ -71,6 +80,18 @@ async function resolveBaseline(client: AssayClient, ds: Dataset, ref: string, ta
 }
 
 /**
+ * The baseline: `--baseline`, or with `--fail-on-regression` alone the latest completed run of the
+ * target (none yet, as on a first CI run: no regression gate, said so).
+ */
+async function chooseBaseline(client: AssayClient, ds: Dataset, opts: RunOptions): Promise<Run | undefined> {
+  if (opts.baseline) return resolveBaseline(client, ds, opts.baseline, opts.target);
+  if (!opts.failOnRegression) return undefined;
+  const r = await latestCompletedRun(client, ds.id, (x) => x.targetId === opts.target);
+  if (!r) note(`--fail-on-regression: no completed run of target '${opts.target}' on '${ds.name}' yet to compare with`);
+  return r;
+}
+
+/**
  * Gates, comparison, reports and the exit code of a finished run: 3 when it failed or was
  * cancelled, 1 when a gate failed, else 0.
  */
@@ -84,39 +105,53 @@ async function conclude(
   const { client } = session;
   let comparison: RunComparison | undefined;
   if (baseline) {
-    // The server's comparison (the one the UI shows), at the gate's threshold.
+    // The server's comparison (the one the UI shows): paired, per item, with a verdict per scorer.
     comparison = await client.compareRuns(
       { datasetId: baseline.datasetId, runId: baseline.id },
       { datasetId: run.datasetId, runId: run.id },
-      { threshold: opts.maxRegression },
+      { scorerIds: opts.decide, alpha: opts.alpha, minEffect: opts.minEffect ?? opts.maxRegression },
     );
+  }
+  // The score cards carry the intervals a `:lower` gate needs.
+  let stats: ScorerStats[] | undefined;
+  if (opts.failUnder.some((g) => g.bound === 'lower')) {
+    stats = (await client.scoreStats(run.datasetId, run.id, { bins: 1 })).scorers;
   }
   const gates: GateResult[] = evaluateGates(run, {
     failUnder: opts.failUnder,
     maxFailed: opts.maxFailed,
     comparison,
-    maxRegression: opts.maxRegression,
+    stats,
   });
+  const failed = await failedItems(client, run);
   const runOk = run.status === 'completed';
   const gatesOk = gates.every((g) => g.passed);
   const exitCode = !runOk ? EXIT.RUN_FAILED : gatesOk ? EXIT.OK : EXIT.GATE_FAILED;
   const passed = exitCode === EXIT.OK;
-  if (opts.report.junit) await writeJunit(opts.report.junit, { client, run, dataset: ds, gates });
+  if (opts.report.junit) await writeJunit(opts.report.junit, { client, run, dataset: ds, gates, comparison });
   if (opts.report.json)
-    await writeJsonReport(opts.report.json, { run, dataset: ds, gates, comparison, passed, exitCode });
+    await writeJsonReport(opts.report.json, {
+      run,
+      dataset: ds,
+      gates,
+      comparison,
+      failedItems: failed,
+      passed,
+      exitCode,
+    });
   if (opts.json) {
-    printJson({ passed, exitCode, run, gates, comparison: comparison ?? null });
+    printJson({ passed, exitCode, run, gates, comparison: comparison ?? null, failedItems: failed });
   } else {
     console.log(summaryText(run, ds.name));
+    const failures = failedItemsText(run, failed);
+    if (failures) console.log(failures);
+    console.log(runPageText(session, run));
     if (comparison) {
       console.log(`\n${pc.bold('Against baseline')} ${comparison.baseline.id}`);
       console.log(comparisonText(comparison));
     }
-    if (gates.length > 1) {
-      // more than the run's own status: the user asked for gates
-      console.log(`\n${pc.bold('Gates')}`);
-      console.log(gatesText(gates));
-    }
+    console.log(`\n${pc.bold('Gates')}`);
+    console.log(gatesText(gates));
     console.log(
       passed
         ? pc.green('\nPASS')
@@ -140,7 +175,14 @@ async function runCommand(session: Session, datasetRef: string, opts: RunOptions
       );
     }
   }
-  const baseline = opts.baseline ? await resolveBaseline(client, ds, opts.baseline, opts.target) : undefined;
+  for (const id of opts.decide) {
+    if (!scorers.includes(id)) {
+      throw usage(
+        `--decide ${id}: the run has no scorer '${id}' (${scorers.length ? `it has ${scorers.join(', ')}` : 'it has none'})`,
+      );
+    }
+  }
+  const baseline = await chooseBaseline(client, ds, opts);
   const input: TriggerRunInput = {
     targetId: opts.target,
     scorerIds: explicit ? scorers : undefined,
@@ -159,6 +201,7 @@ async function runCommand(session: Session, datasetRef: string, opts: RunOptions
     opts.watch ||
       opts.failUnder.length ||
       opts.baseline ||
+      opts.failOnRegression ||
       opts.maxFailed !== undefined ||
       opts.report.junit ||
       opts.report.json ||
@@ -223,21 +266,39 @@ export function registerRunCommand(program: Command): void {
       .option('--idempotency-key <key>', 'same key + same options returns the existing run instead of a new one')
       .option('-w, --watch', 'show a live progress bar until the run ends, then the summary')
       .option(
-        '--fail-under <scorer=threshold>',
-        "exit 1 when the scorer's mean is below the threshold; repeatable (implies waiting)",
+        '--fail-under <scorer=threshold[:lower]>',
+        "exit 1 when the scorer's mean (with :lower, the lower bound of its 95% confidence interval) is below the threshold; repeatable (implies waiting)",
         parseFailUnder,
       )
       .option(
         '--baseline <run>',
-        'compare with this run (id, `latest` completed run of the target, or `name:NAME`); exit 1 on a regression',
+        'compare with this run (id, `latest` completed run of the target, or `name:NAME`); exit 1 on a significant regression',
       )
       .option(
-        '--max-regression <x>',
-        'largest drop of a scorer mean below the baseline that still passes',
-        fraction('--max-regression'),
-        0.02,
+        '--fail-on-regression',
+        'exit 1 when a deciding scorer regressed significantly against --baseline (default baseline: the latest completed run of the target)',
       )
-      .option('--max-failed <n>', 'exit 1 when more than n items failed (target errors)', intArg('--max-failed', 0))
+      .option(
+        '--decide <scorer>',
+        'a scorer that decides the regression verdict; repeatable (default: all but latency and cost scorers)',
+        collect,
+      )
+      .option(
+        '--alpha <p>',
+        'significance level of a regression (default 0.05, Holm-corrected across scorers)',
+        parseAlpha,
+      )
+      .option(
+        '--min-effect <x>',
+        "smallest drop of a scorer's mean that counts as a regression, however significant (default 0)",
+        fraction('--min-effect'),
+      )
+      .option('--max-regression <x>', 'the same as --min-effect (kept for older scripts)', fraction('--max-regression'))
+      .option(
+        '--max-failed <n|p%>',
+        'failed items (target errors) that still pass: a number or a share of the results (default 0: any failed item fails)',
+        parseMaxFailed,
+      )
       .option('--report <kind=file>', 'write a report: junit=FILE (JUnit XML) or json=FILE; repeatable', parseReport)
       .addOption(
         new Option('--on-interrupt <action>', 'what Ctrl-C does while waiting (ask needs a terminal; else detach)')
@@ -250,6 +311,7 @@ export function registerRunCommand(program: Command): void {
       runCommand(session, dataset, {
         ...opts,
         scorer: opts.scorer ?? [],
+        decide: opts.decide ?? [],
         failUnder: opts.failUnder ?? [],
         report: opts.report ?? {},
       } as RunOptions),

@@ -1,9 +1,10 @@
 import { isTruncated } from '@assay/client';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
+import { comparisonText } from './comparison.js';
 import { intArg, pageOptions } from './datasets.js';
 import { EXIT, usage, usageExits } from './exit.js';
-import { comparisonText } from './gates.js';
+import { parseAlpha } from './gates.js';
 import { ms, note, pc, printJson, runDuration, score, statusColor, summaryText, table } from './output.js';
 import { findRun, resolveDataset } from './resolve.js';
 import { type ConnectionOptions, connectionOptions, type Session, withSession } from './session.js';
@@ -215,52 +216,87 @@ export function registerRunsCommands(program: Command): void {
     ),
   );
 
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  const effect = (name: string) => (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
+    return n;
+  };
   connectionOptions(
     datasetOption(
       runs
         .command('compare')
         .description(
-          'compare two runs: per-scorer mean deltas, and items that regressed or improved (matched by item and repetition)',
+          'compare two runs item by item: per scorer the change with its 95% interval, p-value and verdict; exit 1 when a deciding scorer regressed significantly',
         )
         .argument('<baseline>', 'the reference run id (A)')
         .argument('<candidate>', 'the run to judge (B)')
         .option('--limit <n>', 'regressed / improved items to list', intArg('--limit', 0, 10_000), 10)
-        .option('--max-regression <x>', 'exit 1 when a scorer mean dropped by more than x', (v) => {
-          const n = Number(v);
-          if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('--max-regression must be a number ≥ 0');
-          return n;
-        }),
+        .option(
+          '--decide <scorer>',
+          'a scorer that decides the verdict; repeatable (default: all but latency and cost scorers)',
+          collect,
+        )
+        .option(
+          '--alpha <p>',
+          'significance level (default 0.05, Holm-corrected across the deciding scorers)',
+          parseAlpha,
+        )
+        .option(
+          '--min-effect <x>',
+          "smallest change of a scorer's mean that counts, however significant (default 0)",
+          effect('--min-effect'),
+        )
+        .option(
+          '--max-regression <x>',
+          'the same as --min-effect (kept for older scripts)',
+          effect('--max-regression'),
+        ),
     ),
   ).action(
     withSession(
       false,
-      async ({ client }, a: string, b: string, opts: RunRefOptions & { limit: number; maxRegression?: number }) => {
+      async (
+        { client },
+        a: string,
+        b: string,
+        opts: RunRefOptions & {
+          limit: number;
+          decide?: string[];
+          alpha?: number;
+          minEffect?: number;
+          maxRegression?: number;
+        },
+      ) => {
         const [ra, rb] = await Promise.all([findRun(client, a, opts.dataset), findRun(client, b, opts.dataset)]);
         if (ra.datasetId !== rb.datasetId) {
           throw usage(
             `runs ${ra.id} and ${rb.id} are of two datasets (${ra.datasetId}, ${rb.datasetId}); compare two runs of one dataset`,
           );
         }
-        // The server's comparison (the one the UI shows), at the gate's threshold.
+        // The server's comparison (the one the UI shows).
         const c = await client.compareRuns(
           { datasetId: ra.datasetId, runId: ra.id },
           { datasetId: rb.datasetId, runId: rb.id },
-          { maxItems: Math.max(opts.limit, opts.json ? 100 : 0), threshold: opts.maxRegression ?? 0 },
+          {
+            maxItems: Math.max(opts.limit, opts.json ? 100 : 0),
+            scorerIds: opts.decide,
+            alpha: opts.alpha,
+            minEffect: opts.minEffect ?? opts.maxRegression,
+          },
         );
-        const worst = Math.min(0, ...c.scorers.map((s) => s.delta ?? 0));
-        const failed = opts.maxRegression !== undefined && worst + 1e-9 < -opts.maxRegression;
+        const failed = c.verdict === 'regressed';
         if (opts.json) printJson({ ...c, regressed: failed });
         else {
           console.log(comparisonText(c, opts.limit));
-          if (opts.maxRegression !== undefined) {
-            console.log(
-              failed
-                ? pc.red(
-                    `FAIL: a scorer mean dropped by ${(-worst).toFixed(3)} (at most ${opts.maxRegression} allowed)`,
-                  )
-                : pc.green(`PASS: no scorer mean dropped by more than ${opts.maxRegression}`),
-            );
-          }
+          const regressed = c.scorers.filter((s) => s.deciding && s.verdict === 'regressed').map((s) => s.scorerId);
+          console.log(
+            failed
+              ? pc.red(`FAIL: significant regression of ${regressed.join(', ')} (alpha ${c.alpha})`)
+              : pc.green(
+                  `PASS: no deciding scorer (${c.decidingScorerIds.join(', ') || 'none'}) regressed significantly`,
+                ),
+          );
         }
         return failed ? EXIT.GATE_FAILED : EXIT.OK;
       },

@@ -1,4 +1,6 @@
 import type { ScorerStats } from '../ports/analysis.js';
+import { type MeanSums, meanInterval } from '../stats/mean.js';
+import { wilson } from '../stats/proportion.js';
 import { passRate } from './summary.js';
 
 /**
@@ -34,6 +36,11 @@ export interface ScorerStatsAggregate {
   errors: number;
   /** Scores per bin of {@link histogramBins}. */
   binCounts: number[];
+  /**
+   * Sums over the items with a score, each item's mean over its repetitions one value, and how
+   * many of those pass: the intervals' input. Absent: no intervals.
+   */
+  items?: MeanSums & { passed: number };
 }
 
 /** One scorer's card from its aggregates. */
@@ -45,5 +52,8 @@ export function scorerStats(a: ScorerStatsAggregate): ScorerStats {
     passRate: passRate(a.passed, a.count),
     errors: a.errors,
     histogram: a.binCounts,
+    items: a.items?.n ?? 0,
+    meanInterval: a.items ? meanInterval(a.items) : null,
+    passInterval: a.items ? wilson(a.items.passed, a.items.n) : null,
   };
 }

@@ -1,66 +1,61 @@
-import type {
-  ChangedItem,
-  CompareRunsInput,
-  Comparison,
-  ListBounds,
-  ScorerComparison,
-  ScorerStats,
-} from '@assay/contract';
+import type { ChangedItem, CompareRunsInput, Comparison, ListBounds, ScorerKind } from '@assay/contract';
+import { passThresholdOf } from '../analysis/summary.js';
 import { AssayError, notFound } from '../errors.js';
-import type { ResultKey, Storage } from '../ports.js';
+import type { Storage } from '../ports.js';
 import type { Run } from '../types.js';
+import { itemMean, itemStatus, pairItems, type RunItem, TopN } from './compare-items.js';
+import { CONFIDENCE, decide, overallVerdict, ScorerPairs } from './compare-scorers.js';
 
-/** Results read per page while comparing (two pages in memory at a time, whatever the run size). */
-const PAGE = 1000;
 /** Changed items returned when the input does not say. */
 export const DEFAULT_COMPARE_LIMIT = 50;
+/** The significance level when the input does not say. */
+export const DEFAULT_ALPHA = 0.05;
 
-const cmpKey = (x: ResultKey, y: ResultKey) =>
-  x.itemId < y.itemId ? -1 : x.itemId > y.itemId ? 1 : x.repetition - y.repetition;
-
-/** Keeps the `n` entries with the smallest `rank`, in order (ties in arrival order); memory stays O(n). */
-class TopN<T> {
-  readonly rows: { rank: number; value: T }[] = [];
-  constructor(private readonly n: number) {}
-  add(rank: number, value: T) {
-    if (this.n === 0) return;
-    if (this.rows.length === this.n && rank >= this.rows[this.rows.length - 1]!.rank) return;
-    let i = this.rows.length;
-    while (i > 0 && this.rows[i - 1]!.rank > rank) i--;
-    this.rows.splice(i, 0, { rank, value });
-    if (this.rows.length > this.n) this.rows.pop();
-  }
-}
-
-async function* keys(storage: Storage, runId: string): AsyncGenerator<ResultKey> {
-  let after: { itemId: string; repetition: number } | null = null;
-  for (;;) {
-    const page = await storage.listResultKeys(runId, after, PAGE);
-    yield* page;
-    if (page.length < PAGE) return;
-    const last = page[page.length - 1]!;
-    after = { itemId: last.itemId, repetition: last.repetition };
-  }
+export interface CompareOptions {
+  /** Large values of the items shown become `$truncated` markers within these bounds. */
+  bounds?: ListBounds;
+  /** What each scorer measures (the registry's `scorerKinds`); unknown scorers are `quality`. */
+  scorerKinds?: ReadonlyMap<string, ScorerKind>;
 }
 
 /** A run as clients see it (without the planner's bookkeeping). */
 const visible = ({ plannedAt: _p, ...run }: Run) => run;
 
+const perScorer = (v: CompareRunsInput['thresholds'], scorerId: string) =>
+  typeof v === 'number' ? v : (v?.[scorerId] ?? 0);
+
+/** An item shown: both runs' sides and how much its deciding scores moved. */
+interface Change {
+  a: RunItem;
+  b: RunItem;
+  total: number;
+}
+
 /**
  * The one comparison of two runs, used by `POST /datasets/:id/compare`, the UI and the CLI's
- * gates: run B against baseline A, both of `datasetId`. Per-scorer means (regressed when B drops by
- * more than the threshold), and a merge-join of both runs' results by (itemId, repetition), read
- * page by page, that keeps only the `limit` largest regressions and improvements. An item
- * regresses when a score both runs have drops by more than its threshold, a score disappears, or
- * it stopped succeeding; it improves the other way round (a regression wins over an improvement).
+ * gates: run B against baseline A, both of `datasetId`, matched by item (two dataset versions
+ * compare on the items they share), each item's scores averaged over its repetitions first, so
+ * that every statistic resamples items, never item × repetition.
  *
- * @example await compareRuns(storage, ds.id, { runIdA: baseline.id, runIdB: candidate.id, thresholds: 0.05 })
+ * Per scorer: the mean difference B − A over the items both runs scored with its 95% interval
+ * (paired bootstrap with a fixed seed, or Student's t on large runs), the Wilson interval of each
+ * run's pass rate, the exact McNemar test of the pass/fail flips, and a p-value (McNemar when
+ * every score is 0 or 1, else a paired t-test), Holm-corrected across the deciding scorers. A
+ * scorer improved or regressed when its adjusted p-value is below `alpha` and its mean moved by at
+ * least `minEffect`; else there is no significant change. Deciding scorers: `scorerIds`, by
+ * default every scorer both runs used except `latency` and `cost` ones (all of them when that
+ * leaves none).
+ *
+ * Both runs are read page by page through the result keys; memory holds one number per item and
+ * scorer of each run (for the bootstrap) and the `limit` largest changes, whatever the run size.
+ *
+ * @example await compareRuns(storage, ds.id, { runIdA: baseline.id, runIdB: candidate.id, scorerIds: ['exact'] })
  */
 export async function compareRuns(
   storage: Storage,
   datasetId: string,
   input: CompareRunsInput,
-  bounds?: ListBounds,
+  opts: CompareOptions = {},
 ): Promise<Comparison> {
   if (input.runIdA === input.runIdB) {
     throw new AssayError('VALIDATION_ERROR', 'runIdA and runIdB must be two different runs', 400);
@@ -71,117 +66,169 @@ export async function compareRuns(
     return visible(run);
   };
   const [runA, runB] = await Promise.all([load(input.runIdA), load(input.runIdB)]);
-  const thresholdOf = (scorerId: string) =>
-    typeof input.thresholds === 'number' ? input.thresholds : (input.thresholds?.[scorerId] ?? 0);
+  const kindOf = (id: string): ScorerKind => opts.scorerKinds?.get(id) ?? 'quality';
+  const all = [...new Set([...runA.scorerIds, ...runB.scorerIds])].sort();
+  const common = all.filter((id) => runA.scorerIds.includes(id) && runB.scorerIds.includes(id));
+  const deciding = decidingScorers(input.scorerIds, all, common, kindOf);
   const limit = input.limit ?? DEFAULT_COMPARE_LIMIT;
+  const thresholdOf = (id: string) => perScorer(input.thresholds, id);
 
-  const [statsA, statsB] = await Promise.all([
-    storage.scoreStats(runA.id, 1, runA.options.passThreshold),
-    storage.scoreStats(runB.id, 1, runB.options.passThreshold),
-  ]);
-  const byA = new Map(statsA.map((s) => [s.scorerId, s]));
-  const byB = new Map(statsB.map((s) => [s.scorerId, s]));
-  const scorerIds = [...new Set([...runA.scorerIds, ...runB.scorerIds, ...byA.keys(), ...byB.keys()])].sort();
-  const side = (s: ScorerStats | undefined) => ({
-    mean: s?.mean ?? null,
-    passRate: s?.passRate ?? null,
-    count: s?.count ?? 0,
-  });
-  const scorers: ScorerComparison[] = scorerIds.map((scorerId) => {
-    const a = side(byA.get(scorerId));
-    const b = side(byB.get(scorerId));
-    const delta = a.mean === null || b.mean === null ? null : b.mean - a.mean;
-    const threshold = thresholdOf(scorerId);
-    return { scorerId, a, b, delta, threshold, regressed: delta !== null && delta < -threshold };
-  });
-
-  // Item by item: only the scorers both runs used.
-  const common = runA.scorerIds.filter((id) => runB.scorerIds.includes(id));
+  const passThresholds = { a: passThresholdOf(runA.options), b: passThresholdOf(runB.options) };
+  const pairs = new Map(all.map((id) => [id, new ScorerPairs(id, passThresholds)]));
   const counts = { matched: 0, regressed: 0, improved: 0, unchanged: 0, onlyInA: 0, onlyInB: 0 };
-  const regressions = new TopN<{ a: ResultKey; b: ResultKey; delta: number }>(limit);
-  const improvements = new TopN<{ a: ResultKey; b: ResultKey; delta: number }>(limit);
-  const itA = keys(storage, runA.id);
-  const itB = keys(storage, runB.id);
-  let a = (await itA.next()).value as ResultKey | undefined;
-  let b = (await itB.next()).value as ResultKey | undefined;
-  while (a || b) {
-    const c = !a ? 1 : !b ? -1 : cmpKey(a, b);
-    if (c < 0) {
+  const regressions = new TopN<Change>(limit);
+  const improvements = new TopN<Change>(limit);
+  for await (const [a, b] of pairItems(storage, runA.id, runB.id)) {
+    if (!b) {
       counts.onlyInA++;
-      a = (await itA.next()).value as ResultKey | undefined;
       continue;
     }
-    if (c > 0) {
+    if (!a) {
       counts.onlyInB++;
-      b = (await itB.next()).value as ResultKey | undefined;
       continue;
     }
     counts.matched++;
-    let worst = 0;
-    let best = 0;
+    const means = new Map<string, [number | null, number | null]>();
+    for (const id of all) {
+      const x = itemMean(a, id);
+      const y = itemMean(b, id);
+      means.set(id, [x, y]);
+      pairs.get(id)!.add(x, y);
+    }
+    // The item changed when a deciding score moved by more than its threshold (a score that
+    // disappeared counts as a drop to 0), or it stopped (or started) succeeding.
+    let drop = 0;
+    let gain = 0;
     let regressed = false;
     let improved = false;
-    for (const id of common) {
-      const x = a!.scores.find((s) => s.scorerId === id)?.score ?? null;
-      const y = b!.scores.find((s) => s.scorerId === id)?.score ?? null;
+    for (const id of deciding) {
+      const [x, y] = means.get(id)!;
       if (x === y) continue;
-      // A score that appeared or disappeared counts as a change from 0.
       const d = (y ?? 0) - (x ?? 0);
       const t = thresholdOf(id);
       if (d < -t || (y === null && x !== null && d <= 0)) regressed = true;
       if (d > t || (x === null && y !== null && d >= 0)) improved = true;
-      worst = Math.min(worst, d);
-      best = Math.max(best, d);
+      if (d < 0) drop += d;
+      else gain += d;
     }
-    if (a!.status === 'succeeded' && b!.status !== 'succeeded') {
+    const [statusA, statusB] = [itemStatus(a), itemStatus(b)];
+    if (statusA === 'succeeded' && statusB !== 'succeeded') {
       regressed = true;
-      worst = Math.min(worst, -1);
-    } else if (a!.status !== 'succeeded' && b!.status === 'succeeded') {
+      drop = Math.min(drop, -1);
+    } else if (statusA !== 'succeeded' && statusB === 'succeeded') {
       improved = true;
-      best = Math.max(best, 1);
+      gain = Math.max(gain, 1);
     }
     if (regressed) {
       counts.regressed++;
-      regressions.add(worst, { a: a!, b: b!, delta: worst });
+      regressions.add(drop, { a, b, total: drop });
     } else if (improved) {
       counts.improved++;
-      improvements.add(-best, { a: a!, b: b!, delta: best });
+      improvements.add(-gain, { a, b, total: gain });
     } else counts.unchanged++;
-    a = (await itA.next()).value as ResultKey | undefined;
-    b = (await itB.next()).value as ResultKey | undefined;
   }
 
+  const measured = [];
+  for (const id of all) measured.push(await pairs.get(id)!.measure());
+  const alpha = input.alpha ?? DEFAULT_ALPHA;
+  const scorers = decide(measured, {
+    alpha,
+    kindOf,
+    deciding: new Set(deciding),
+    minEffectOf: (id) => perScorer(input.minEffect, id),
+    thresholdOf,
+  });
   const chosen = [
     ...regressions.rows.map((r) => ({ ...r.value, change: 'regression' as const })),
     ...improvements.rows.map((r) => ({ ...r.value, change: 'improvement' as const })),
   ].slice(0, limit);
+  const items = await changedItems(storage, runA.id, runB.id, chosen, common, new Set(deciding), opts.bounds);
+  return {
+    runA,
+    runB,
+    verdict: overallVerdict(scorers),
+    decidingScorerIds: deciding,
+    alpha,
+    confidence: CONFIDENCE,
+    scorers,
+    counts,
+    items,
+  };
+}
+
+/** The chosen deciding scorers (each a scorer of either run), or the default choice. */
+function decidingScorers(
+  chosen: string[] | undefined,
+  all: string[],
+  common: string[],
+  kindOf: (id: string) => ScorerKind,
+): string[] {
+  if (chosen) {
+    const unknown = chosen.filter((id) => !all.includes(id));
+    if (unknown.length) {
+      throw new AssayError(
+        'VALIDATION_ERROR',
+        `scorerIds: ${unknown.map((id) => `'${id}'`).join(', ')} ${unknown.length > 1 ? 'are not scorers' : 'is not a scorer'} of either run (they have ${all.join(', ') || 'none'})`,
+        400,
+        { unknown, available: all },
+      );
+    }
+    return [...new Set(chosen)].sort();
+  }
+  const quality = common.filter((id) => kindOf(id) === 'quality');
+  return quality.length ? quality : common;
+}
+
+/** The items shown, with both outputs: only these few are read whole (within the page's bounds). */
+async function changedItems(
+  storage: Storage,
+  runIdA: string,
+  runIdB: string,
+  chosen: (Change & { change: ChangedItem['change'] })[],
+  common: string[],
+  deciding: ReadonlySet<string>,
+  bounds: ListBounds | undefined,
+): Promise<ChangedItem[]> {
   const items: ChangedItem[] = [];
   // Each of the two results of an item shown gets its share of the page's bounds (large values
   // become `$truncated` markers, cut in SQL); the single-result route has them whole.
   const share = bounds && chosen.length ? shareOf(bounds, 2 * chosen.length) : undefined;
+  // Deciding scorers first, then the others, each group by id.
+  const order = [...common.filter((id) => deciding.has(id)), ...common.filter((id) => !deciding.has(id))];
   for (const c of chosen) {
-    // Outputs side by side: only for the few items shown. Input and ground truth as run B saw them.
+    const [repA, repB] = [c.a.reps[0]!, c.b.reps[0]!];
     const [ra, rb] = await Promise.all([
-      storage.getResult(runA.id, c.a.itemId, c.a.repetition, share),
-      storage.getResult(runB.id, c.b.itemId, c.b.repetition, share),
+      storage.getResult(runIdA, repA.itemId, repA.repetition, share),
+      storage.getResult(runIdB, repB.itemId, repB.repetition, share),
     ]);
+    const scores: ChangedItem['scores'] = [];
+    for (const id of order) {
+      const x = itemMean(c.a, id);
+      const y = itemMean(c.b, id);
+      if (x === y) continue;
+      scores.push({
+        scorerId: id,
+        deciding: deciding.has(id),
+        a: x,
+        b: y,
+        delta: x === null || y === null ? null : y - x,
+      });
+    }
     items.push({
       itemId: c.a.itemId,
-      repetition: c.a.repetition,
+      externalId: (rb ?? ra)?.externalId ?? null,
+      repetition: repA.repetition,
+      repetitions: { a: c.a.reps.length, b: c.b.reps.length },
       change: c.change,
-      delta: c.delta,
-      a: { status: c.a.status, output: ra?.output ?? null, error: ra?.error ?? null },
-      b: { status: c.b.status, output: rb?.output ?? null, error: rb?.error ?? null },
+      delta: c.total,
+      a: { status: itemStatus(c.a), output: ra?.output ?? null, error: ra?.error ?? null },
+      b: { status: itemStatus(c.b), output: rb?.output ?? null, error: rb?.error ?? null },
       input: (rb ?? ra)?.input ?? null,
       groundTruth: (rb ?? ra)?.groundTruth ?? null,
-      scores: common.map((id) => {
-        const x = c.a.scores.find((s) => s.scorerId === id)?.score ?? null;
-        const y = c.b.scores.find((s) => s.scorerId === id)?.score ?? null;
-        return { scorerId: id, a: x, b: y, delta: x === null || y === null ? null : y - x };
-      }),
+      scores,
     });
   }
-  return { runA, runB, scorers, counts, items };
+  return items;
 }
 
 /** Bounds for one of `n` rows sharing a page's budget. */

@@ -1,3 +1,4 @@
+import type { ScorerKind } from '@assay/contract';
 import type {
   AssayConfig,
   BuiltInScorerConfig,
@@ -20,7 +21,13 @@ export interface Registry {
   builtInScorerIds: Set<string>;
   /** For scorers configured with `use`: the built-in they are made of. */
   scorerUses: Map<string, string>;
+  /** What each scorer measures (every scorer has an entry; see {@link Scorer.kind}). */
+  scorerKinds: Map<string, ScorerKind>;
 }
+
+/** The kind of a configured scorer: its own, else `latency` for a latency budget, else `quality`. */
+const kindOfScorer = (s: { kind?: ScorerKind; use?: string }): ScorerKind =>
+  s.kind ?? (s.use === 'latency-under' ? 'latency' : 'quality');
 
 export interface RegistryOptions {
   /** Where `${env:NAME}` in http target headers is looked up. Default `process.env`. */
@@ -56,7 +63,11 @@ export function createRegistry(config: AssayConfig = { targets: [] }, opts: Regi
   });
   const scorers = new Map<string, Scorer>(builtInScorers.map((s) => [s.id, s]));
   const scorerUses = new Map<string, string>();
+  const scorerKinds = new Map<string, ScorerKind>(
+    builtInScorers.map((s) => [s.id, kindOfScorer({ kind: s.kind, use: s.id })]),
+  );
   cfg.scorers.forEach((s, i) => {
+    scorerKinds.set(s.id, kindOfScorer(s as { kind?: ScorerKind; use?: string }));
     if ('use' in s && s.use !== undefined) {
       const b = s as BuiltInScorerConfig;
       try {
@@ -76,5 +87,6 @@ export function createRegistry(config: AssayConfig = { targets: [] }, opts: Regi
     scorers,
     builtInScorerIds: new Set(builtInScorers.filter((s) => scorers.get(s.id) === s).map((s) => s.id)),
     scorerUses,
+    scorerKinds,
   };
 }

@@ -4,5 +4,6 @@
  */
 export { binomialHalfCdf, mcnemarExact } from './binomial.js';
 export { holm } from './holm.js';
+export { type MeanSums, meanInterval } from './mean.js';
 export { type PairedDifference, type PairedOptions, pairedDifference } from './paired.js';
 export { type Interval, wilson, zFor } from './proportion.js';

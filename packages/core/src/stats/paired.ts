@@ -55,8 +55,8 @@ function quantile(sorted: Float64Array, q: number): number {
  * resamples, so a large compare never holds the server.
  */
 export async function pairedDifference(
-  a: readonly (number | null)[],
-  b: readonly (number | null)[],
+  a: ArrayLike<number | null>,
+  b: ArrayLike<number | null>,
   opts: PairedOptions = {},
 ): Promise<PairedDifference> {
   const confidence = opts.confidence ?? 0.95;

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { holm, mcnemarExact, pairedDifference, wilson } from '../../src/stats/index.js';
+import { holm, mcnemarExact, meanInterval, pairedDifference, wilson } from '../../src/stats/index.js';
 
 interface PairedCase {
   name: string;
@@ -109,5 +109,32 @@ describe('pairedDifference', () => {
 
   it('no pairs at all: nothing to estimate', async () => {
     expect(await pairedDifference([null], [1])).toMatchObject({ n: 0, meanDiff: null, ci: null, pValue: 1 });
+  });
+});
+
+describe('meanInterval', () => {
+  // A paired t interval is the one-sample t interval of the differences: scipy's values for it.
+  const withT = fx.paired.filter((c) => c.t);
+  it.each(withT)('Student t from sums, as scipy: $name', (c) => {
+    const [a, b] = c.modular ? modular(c.modular) : [c.a!, c.b!];
+    const d = a.map((x, i) => b[i]! - x);
+    const sums = { n: d.length, sum: d.reduce((x, y) => x + y, 0), sumSquares: d.reduce((x, y) => x + y * y, 0) };
+    const ci = meanInterval({ ...sums, binary: false });
+    expect(ci?.method).toBe('t');
+    close(ci?.lower, c.t!.lower, 1e-6);
+    close(ci?.upper, c.t!.upper, 1e-6);
+  });
+  it.each(fx.wilson)('Wilson for 0/1 values, as statsmodels: $k of $n', ({ k, n, lower, upper }) => {
+    const ci = meanInterval({ n, sum: k, sumSquares: k, binary: true });
+    expect(ci?.method).toBe('wilson');
+    close(ci?.lower, lower);
+    close(ci?.upper, upper);
+  });
+  it('no interval without a spread to measure; a zero-width one for equal values', () => {
+    expect(meanInterval({ n: 0, sum: 0, sumSquares: 0, binary: true })).toBeNull();
+    expect(meanInterval({ n: 1, sum: 0.4, sumSquares: 0.16, binary: false })).toBeNull();
+    const equal = meanInterval({ n: 3, sum: 1.5, sumSquares: 0.75, binary: false });
+    close(equal?.lower, 0.5);
+    close(equal?.upper, 0.5);
   });
 });

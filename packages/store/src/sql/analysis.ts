@@ -3,6 +3,7 @@ import {
   buildRunSummary,
   DEFAULT_PASS_THRESHOLD,
   histogramBins,
+  type MeanSums,
   medianWindow,
   nearestRankIndex,
   passThresholdOf,
@@ -264,7 +265,37 @@ export function createAnalysisStore(ctx: SqlContext, opts: { rangeRows?: number 
       return sql<number>`sum(case when ${cond} then 1 else 0 end)`.as(`b${i}`);
     });
     const acc = new Map<string, { sum: number | null; passed: number; n: number; errors: number; bins: number[] }>();
+    const perItem = new Map<string, MeanSums & { passed: number }>();
     for (const range of await itemRanges(runId)) {
+      // Each item's mean over its repetitions, summed per scorer: the intervals' input. A range
+      // holds whole items (it is cut by item id), so the per-range sums add up.
+      const { rows: items } = await sql<{
+        scorer_id: string;
+        n: number;
+        sum: number | null;
+        squares: number | null;
+        fractional: number;
+        passed: number;
+      }>`select scorer_id, count(m) as n, sum(m) as sum, sum(m * m) as squares,
+          sum(case when m <> 0 and m <> 1 then 1 else 0 end) as fractional,
+          sum(case when m >= ${passThreshold} then 1 else 0 end) as passed
+        from (select scorer_id, item_id, avg(score) as m from scores
+          where run_id = ${runId}
+            ${range.after === null ? sql`` : sql`and item_id > ${range.after}`}
+            ${range.upTo === null ? sql`` : sql`and item_id <= ${range.upTo}`}
+          group by scorer_id, item_id) per_item
+        where m is not null
+        group by scorer_id`.execute(ctx.db);
+      for (const r of items) {
+        const a = perItem.get(r.scorer_id) ?? { n: 0, sum: 0, sumSquares: 0, binary: true, passed: 0 };
+        a.n += Number(r.n);
+        a.sum += num(r.sum) ?? 0;
+        a.sumSquares += num(r.squares) ?? 0;
+        a.binary &&= Number(r.fractional) === 0;
+        a.passed += Number(r.passed);
+        perItem.set(r.scorer_id, a);
+      }
+      await breathe();
       const rows = await ctx.db
         .selectFrom('scores')
         .select(['scorer_id', ...scorerSums(passThreshold), ...binCols])
@@ -294,6 +325,7 @@ export function createAnalysisStore(ctx: SqlContext, opts: { rangeRows?: number 
           passed: a.passed,
           errors: a.errors,
           binCounts: a.bins,
+          items: perItem.get(scorerId) ?? { n: 0, sum: 0, sumSquares: 0, binary: true, passed: 0 },
         }),
       );
   }
@@ -307,13 +339,10 @@ export function createAnalysisStore(ctx: SqlContext, opts: { rangeRows?: number 
       .selectFrom('run_items')
       .select(['item_id', 'repetition', 'status'])
       .where('run_id', '=', runId)
+      // A row value: both SQLite and PostgreSQL seek the primary key to the page and read it in
+      // order (an OR of the two cases walked the run from its first item on every page).
       .$if(after !== null, (qb) =>
-        qb.where((eb) =>
-          eb.or([
-            eb('item_id', '>', after!.itemId),
-            eb.and([eb('item_id', '=', after!.itemId), eb('repetition', '>', after!.repetition)]),
-          ]),
-        ),
+        qb.where(sql<boolean>`(item_id, repetition) > (${after!.itemId}, ${after!.repetition})`),
       )
       .orderBy('item_id')
       .orderBy('repetition')

@@ -1,4 +1,4 @@
-import type { Comparison } from '@assay/client';
+import type { CompareRunsInput, Comparison, ScorerComparison } from '@assay/client';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
@@ -46,26 +46,77 @@ function RunOutput({ side, result }: { side: 'A' | 'B'; result: { status: string
   );
 }
 
+/** A scorer's verdict as a badge: regressed, improved, or no significant change. */
+function Verdict({ verdict }: { verdict: ScorerComparison['verdict'] }) {
+  if (verdict === 'regressed') return <span className="status status-failed">regressed</span>;
+  if (verdict === 'improved') return <span className="status status-completed">improved</span>;
+  return <span className="muted">no significant change</span>;
+}
+
+const signed = (n: number | null | undefined) =>
+  n === null || n === undefined ? '—' : `${n > 0 ? '+' : ''}${fmt.num(n)}`;
+const interval = (ci: { lower: number; upper: number } | null) =>
+  ci ? `[${signed(ci.lower)}, ${signed(ci.upper)}]` : '—';
+const pValue = (p: number | null) => (p === null ? '—' : p < 0.001 ? '< 0.001' : fmt.num(p));
+
+/** A pass rate with its Wilson interval. */
+function PassRate({ side }: { side: ScorerComparison['a'] }) {
+  return (
+    <>
+      {fmt.pct(side.passRate)}
+      {side.passInterval && (
+        <span className="muted small">
+          {' '}
+          [{fmt.pct(side.passInterval.lower)}–{fmt.pct(side.passInterval.upper)}]
+        </span>
+      )}
+    </>
+  );
+}
+
+/** What the row's numbers rest on: the paired items, and the missing scores (counted, not guessed). */
+function evidence(s: ScorerComparison): string {
+  const missing = s.missing.a + s.missing.b + s.missing.both;
+  const parts = [`${s.paired} paired`, s.test === 'mcnemar' ? `${s.flips.down}↓ ${s.flips.up}↑` : (s.test ?? '')];
+  if (missing) parts.push(`missing: ${s.missing.a} in A, ${s.missing.b} in B, ${s.missing.both} in both`);
+  return parts.filter(Boolean).join(' · ');
+}
+
 export function ComparePage({ datasetId }: { datasetId: string }) {
   const params = new URLSearchParams(useSearch());
   const [, navigate] = useLocation();
   const a = params.get('a') ?? '';
   const b = params.get('b') ?? '';
-  const threshold = params.get('threshold') ?? '0';
-  const [thr, setThr] = useState(threshold);
+  // The deciding scorers (empty: the server's default, all but latency and cost scorers).
+  const decide = params.get('decide') ?? '';
+  const alpha = params.get('alpha') ?? '0.05';
+  const minEffect = params.get('minEffect') ?? '0';
+  const [alphaText, setAlphaText] = useState(alpha);
+  const [effectText, setEffectText] = useState(minEffect);
   const runs = useQuery({
     queryKey: ['runs', datasetId, 0, 100],
     queryFn: () => client.listRuns(datasetId, { perPage: 100 }),
   });
   const cmp = useQuery({
-    queryKey: ['compare', datasetId, a, b, threshold],
+    queryKey: ['compare', datasetId, a, b, decide, alpha, minEffect],
     enabled: !!a && !!b && a !== b,
-    queryFn: (): Promise<Comparison> =>
-      client.compare(datasetId, { runIdA: a, runIdB: b, thresholds: Number(threshold) || 0, limit: 50 }),
+    queryFn: (): Promise<Comparison> => {
+      const input: CompareRunsInput = { runIdA: a, runIdB: b, limit: 50 };
+      if (decide) input.scorerIds = decide.split(',');
+      if (Number(alpha) > 0 && Number(alpha) < 1) input.alpha = Number(alpha);
+      if (Number(minEffect) > 0) input.minEffect = Number(minEffect);
+      return client.compare(datasetId, input);
+    },
   });
-  const go = (next: { a?: string; b?: string; threshold?: string }) => {
-    const p = new URLSearchParams({ a, b, threshold, ...next });
+  const go = (next: { a?: string; b?: string; decide?: string; alpha?: string; minEffect?: string }) => {
+    const p = new URLSearchParams({ a, b, alpha, minEffect, ...(decide ? { decide } : {}), ...next });
+    if (!p.get('decide')) p.delete('decide');
     navigate(`/datasets/${datasetId}/compare?${p}`, { replace: true });
+  };
+  const toggle = (data: Comparison, scorerId: string, on: boolean) => {
+    const next = on ? [...data.decidingScorerIds, scorerId] : data.decidingScorerIds.filter((id) => id !== scorerId);
+    // Nothing chosen means the default choice, so keep at least one.
+    if (next.length) go({ decide: [...new Set(next)].sort().join(',') });
   };
   const label = (id: string) => {
     const r = runs.data?.runs.find((x) => x.id === id);
@@ -82,7 +133,7 @@ export function ComparePage({ datasetId }: { datasetId: string }) {
         className="toolbar"
         onSubmit={(e) => {
           e.preventDefault();
-          go({ threshold: thr });
+          go({ alpha: alphaText, minEffect: effectText });
         }}
       >
         {runs.isError && <ErrorBox error={runs.error} />}
@@ -102,16 +153,29 @@ export function ComparePage({ datasetId }: { datasetId: string }) {
           label={label}
           onChange={(id) => go({ b: id })}
         />
-        <label className="inline">
-          Regression threshold
+        <label className="inline" title="Significance level, Holm-corrected across the deciding scorers">
+          Alpha
+          <input
+            type="number"
+            min={0}
+            max={1}
+            step="any"
+            value={alphaText}
+            onChange={(e) => setAlphaText(e.target.value)}
+            aria-label="Alpha"
+            style={{ width: '5em' }}
+          />
+        </label>
+        <label className="inline" title="The smallest change of a mean that counts, however significant">
+          Minimum effect
           <input
             type="number"
             min={0}
             step="any"
-            value={thr}
-            onChange={(e) => setThr(e.target.value)}
-            aria-label="Regression threshold"
-            style={{ width: '6em' }}
+            value={effectText}
+            onChange={(e) => setEffectText(e.target.value)}
+            aria-label="Minimum effect"
+            style={{ width: '5em' }}
           />
         </label>
         <button type="submit">Apply</button>
@@ -124,6 +188,21 @@ export function ComparePage({ datasetId }: { datasetId: string }) {
         <Queried query={cmp} loading="Comparing…">
           {(data) => (
             <>
+              <p data-testid="compare-verdict">
+                Verdict: <Verdict verdict={data.verdict} />{' '}
+                <span className="muted">
+                  — decided by {data.decidingScorerIds.join(', ') || 'no scorer'} · α {data.alpha}, Holm-corrected ·{' '}
+                  {Math.round(data.confidence * 100)}% intervals, each item the mean of its repetitions
+                </span>
+                {decide && (
+                  <>
+                    {' '}
+                    <button type="button" className="link" onClick={() => go({ decide: '' })}>
+                      default scorers
+                    </button>
+                  </>
+                )}
+              </p>
               <Table
                 label="Scorer comparison"
                 columns={[
@@ -131,55 +210,84 @@ export function ComparePage({ datasetId }: { datasetId: string }) {
                   { label: 'A mean', num: true },
                   { label: 'B mean', num: true },
                   { label: 'Delta', num: true },
+                  { label: '95% CI', num: true },
+                  { label: 'p', num: true },
                   { label: 'A pass rate', num: true },
                   { label: 'B pass rate', num: true },
                   'Verdict',
+                  'Decides',
                 ]}
               >
                 {data.scorers.map((s) => (
                   <tr key={s.scorerId} className={s.regressed ? 'row-failed' : ''}>
-                    <td>{s.scorerId}</td>
+                    <td>
+                      {s.scorerId}
+                      {s.kind !== 'quality' && <span className="muted small"> ({s.kind})</span>}
+                    </td>
                     <td className="num">{fmt.num(s.a.mean)}</td>
                     <td className="num">{fmt.num(s.b.mean)}</td>
                     <td className={`num ${s.delta !== null && s.delta < 0 ? 'bad-text' : s.delta ? 'ok-text' : ''}`}>
-                      {s.delta === null ? '—' : `${s.delta > 0 ? '+' : ''}${fmt.num(s.delta)}`}
+                      {signed(s.delta)}
                     </td>
-                    <td className="num">{fmt.pct(s.a.passRate)}</td>
-                    <td className="num">{fmt.pct(s.b.passRate)}</td>
+                    <td className="num">{interval(s.ci)}</td>
+                    <td className="num" title={s.pValue === null ? '' : `unadjusted ${pValue(s.pValue)}`}>
+                      {pValue(s.pAdjusted)}
+                    </td>
+                    <td className="num">
+                      <PassRate side={s.a} />
+                    </td>
+                    <td className="num">
+                      <PassRate side={s.b} />
+                    </td>
                     <td>
-                      {s.regressed ? (
-                        <span className="status status-failed">regressed</span>
-                      ) : s.delta === null ? (
+                      {s.delta === null ? (
                         <span className="muted">not comparable</span>
                       ) : (
-                        <span className="status status-completed">ok</span>
+                        <Verdict verdict={s.verdict} />
                       )}
+                      <div className="muted small">{evidence(s)}</div>
+                    </td>
+                    <td>
+                      <input
+                        type="checkbox"
+                        aria-label={`Decides: ${s.scorerId}`}
+                        checked={s.deciding}
+                        disabled={s.deciding && data.decidingScorerIds.length === 1}
+                        onChange={(e) => toggle(data, s.scorerId, e.target.checked)}
+                      />
                     </td>
                   </tr>
                 ))}
               </Table>
               <p className="muted" data-testid="compare-counts">
-                {data.counts.matched.toLocaleString()} results matched · {data.counts.regressed.toLocaleString()}{' '}
+                {data.counts.matched.toLocaleString()} items matched · {data.counts.regressed.toLocaleString()}{' '}
                 regressed · {data.counts.improved.toLocaleString()} improved · {data.counts.unchanged.toLocaleString()}{' '}
                 unchanged
                 {data.counts.onlyInA + data.counts.onlyInB > 0 &&
-                  ` · ${data.counts.onlyInA} only in A, ${data.counts.onlyInB} only in B`}
+                  ` · runs of dataset v${data.runA.datasetVersion} and v${data.runB.datasetVersion}: compared on the ${data.counts.matched} shared items (${data.counts.onlyInA} only in A, ${data.counts.onlyInB} only in B)`}
               </p>
               <h2>Items that changed most</h2>
               {data.items.length === 0 ? (
-                <Empty>No item changed.</Empty>
+                <Empty>No item changed on the deciding scorers.</Empty>
               ) : (
                 <div className="changes">
                   {data.items.map((it) => (
-                    <article key={`${it.itemId}-${it.repetition}`} className={`change change-${it.change}`}>
+                    <article key={it.itemId} className={`change change-${it.change}`}>
                       <header>
                         <span className={`status ${it.change === 'regression' ? 'status-failed' : 'status-completed'}`}>
                           {it.change}
                         </span>{' '}
-                        <code>{it.itemId}</code>
-                        {it.repetition ? ` #${it.repetition}` : ''} · Δ {it.delta > 0 ? '+' : ''}
-                        {fmt.num(it.delta)} ·{' '}
-                        {it.scores.map((s) => `${s.scorerId}: ${fmt.num(s.a)} → ${fmt.num(s.b)}`).join(' · ')}
+                        <code title={it.itemId}>{it.externalId ?? it.itemId}</code>
+                        {it.repetitions.a + it.repetitions.b > 2 &&
+                          ` (means of ${it.repetitions.a} / ${it.repetitions.b} repetitions)`}{' '}
+                        · Δ {signed(it.delta)} ·{' '}
+                        {it.scores.map((s, i) => (
+                          <span key={s.scorerId} className={s.deciding ? '' : 'muted'}>
+                            {i > 0 && ' · '}
+                            {s.scorerId}: {fmt.num(s.a)} → {fmt.num(s.b)}
+                            {!s.deciding && ' (beside)'}
+                          </span>
+                        ))}
                       </header>
                       <div className="side-by-side">
                         <div>
