@@ -34,8 +34,14 @@ describe('AssayClient against a real server', () => {
       id: 'exact-match',
       description: expect.any(String),
       builtIn: true,
+      kind: 'quality',
     });
-    expect(await client.listScorers()).toContainEqual({ id: 'non-empty', description: null, builtIn: false });
+    expect(await client.listScorers()).toContainEqual({
+      id: 'non-empty',
+      description: null,
+      builtIn: false,
+      kind: 'quality',
+    });
 
     // datasets
     const ds = await client.createDataset({ name: 'capitals', description: 'demo', metadata: { team: 'search' } });

@@ -211,8 +211,8 @@ describe('health, targets, scorers', () => {
     ]);
     expect(byId['exact-match']).toMatchObject({ builtIn: true, description: expect.any(String) });
     expect(byId.contains).toMatchObject({ builtIn: true });
-    expect(byId.half).toEqual({ id: 'half', description: 'always 0.5', builtIn: false });
-    expect(byId['throws-on-2']).toEqual({ id: 'throws-on-2', description: null, builtIn: false });
+    expect(byId.half).toEqual({ id: 'half', description: 'always 0.5', builtIn: false, kind: 'quality' });
+    expect(byId['throws-on-2']).toEqual({ id: 'throws-on-2', description: null, builtIn: false, kind: 'quality' });
   });
 });
 

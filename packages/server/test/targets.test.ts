@@ -554,6 +554,7 @@ describe('scorer defaults, configured built-ins and the pass threshold', () => {
       description: 'Similarity 1 − edit distance / longer length, output vs. ground truth (ignoreCase: true)',
       builtIn: false,
       use: 'levenshtein',
+      kind: 'quality',
     });
   });
 
