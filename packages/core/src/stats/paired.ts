@@ -102,8 +102,15 @@ export async function pairedDifference(
     out.pValue = mcnemarExact(down, up);
   } else if (n > 1) {
     out.test = 'paired-t';
+    // Every difference the same: t is undefined (no spread), so the p-value is the exact sign-flip
+    // test's, 2 · 2⁻ⁿ (only the all-equal-signs labellings are as extreme): two items that moved by
+    // the same amount are not evidence, twenty are.
     out.pValue =
-      sd === 0 ? (mean === 0 ? 1 : 0) : 2 * jstat.jStat.studentt.cdf(-Math.abs(mean / (sd / Math.sqrt(n))), n - 1);
+      sd === 0
+        ? mean === 0
+          ? 1
+          : Math.min(1, 2 ** (1 - n))
+        : 2 * jstat.jStat.studentt.cdf(-Math.abs(mean / (sd / Math.sqrt(n))), n - 1);
   }
   if (n < 2) return out;
   if (sd === 0) {

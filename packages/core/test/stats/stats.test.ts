@@ -100,6 +100,14 @@ describe('pairedDifference', () => {
     expect(r).toMatchObject({ meanDiff: 0, pValue: 1, ci: { lower: 0, upper: 0 } });
   });
 
+  it('every item moved by the same amount: the exact sign-flip p-value 2 · 2⁻ⁿ, not t (undefined)', async () => {
+    const two = await pairedDifference([0.25, 0.5], [0.5, 0.75]);
+    expect(two).toMatchObject({ test: 'paired-t', pValue: 0.5 });
+    close(two.meanDiff, 0.25);
+    const twenty = await pairedDifference(Array(20).fill(0.25), Array(20).fill(0.5));
+    close(twenty.pValue, 2 ** -19);
+  });
+
   it('one item: a difference, no interval, no evidence (p = 1)', async () => {
     const r = await pairedDifference([0.2], [0.9]);
     expect(r.ci).toBeNull();
