@@ -58,7 +58,8 @@ const callsPerN = (target: string) => {
 };
 
 function faultsConfig(): string {
-  const core = pathToFileURL(join(REPO_ROOT, 'packages/core/src/index.ts')).href;
+  // The built core, as an installed config would import it (the binary loads TypeScript only for a .ts config).
+  const core = pathToFileURL(join(REPO_ROOT, 'packages/core/dist/index.js')).href;
   return writeFile(
     dir,
     'assay.config.mjs',
