@@ -4,7 +4,7 @@
  * carry its runId (its items' lines their itemId too, at debug); `--log-level` filters; pretty
  * is text; an unknown format is refused. On the real binary, as users run it.
  */
-import { createServer } from 'node:net';
+import { freePort } from '@assay/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assay, type Spawned, spawnAssay, workspace } from './helpers.js';
 
@@ -22,15 +22,6 @@ afterAll(async () => {
   for (const s of running) s.child.kill('SIGKILL');
   await Promise.all(running.map((s) => s.done));
 });
-
-/** A port that was free a moment ago. */
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 

@@ -3,7 +3,7 @@
  * process, so it serves `/metrics` itself (behind ASSAY_API_KEY when set), and `/api/ready`. Here an API-only
  * server and a worker share one SQLite file, as two processes of one machine.
  */
-import { createServer } from 'node:net';
+import { freePort } from '@assay/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Spawned, spawnAssay, workspace } from './helpers.js';
 
@@ -13,14 +13,6 @@ afterAll(async () => {
   for (const s of running) s.child.kill('SIGKILL');
   await Promise.all(running.map((s) => s.done));
 });
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 
 const KEY = 'worker-metrics-key-0123';
 const auth = { authorization: `Bearer ${KEY}` };
