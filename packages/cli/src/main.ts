@@ -1,5 +1,6 @@
 import { migrateDatabase, VERSION } from '@assay/runtime';
 import { Command } from 'commander';
+import { registerCacheCommands } from './commands/cache.js';
 import { registerDatasetCommands } from './commands/datasets.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerItemCommands } from './commands/items.js';
@@ -33,6 +34,7 @@ registerItemCommands(program);
 registerRunCommand(program);
 registerRunsCommands(program);
 registerRegistryCommands(program);
+registerCacheCommands(program);
 
 try {
   await program.parseAsync(process.argv);

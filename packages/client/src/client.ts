@@ -1,4 +1,10 @@
-import type { CompareRunsInput, QueryOf, ResponseOf, RunStreamEvent } from '@assay/contract';
+import type {
+  CompareRunsInput,
+  QueryOf,
+  RescoreRunInput,
+  ResponseOf,
+  RunStreamEvent,
+} from '@assay/contract';
 import { FINAL_RUN_STATUSES, hasTruncated, isTruncated } from '@assay/contract/values';
 import { comparisonView, type RunComparison } from './comparison-view.js';
 import { AssayApiError, errorFromResponse } from './errors.js';
@@ -150,6 +156,18 @@ export class AssayClient {
   /** `GET /targets`: the targets the server's config defines. */
   async listTargets(opts: RequestOptions = {}): Promise<ResponseOf<'listTargets'>['targets']> {
     return (await this.json<ResponseOf<'listTargets'>>('GET', '/targets', opts)).targets;
+  }
+  /** `GET /cache`: the target output cache's entries, size and cost by target (optionally one target's). */
+  cacheStats(query: QueryOf<'cacheStats'> = {}, opts: RequestOptions = {}): Promise<ResponseOf<'cacheStats'>> {
+    return this.json('GET', '/cache', { query, ...opts });
+  }
+  /**
+   * `DELETE /cache`: deletes target output cache entries — all, one target's, and/or those older
+   * than an age.
+   * @example await assay.clearCache({ targetId: 'support-bot', olderThan: '30d' });
+   */
+  clearCache(query: QueryOf<'clearCache'> = {}, opts: RequestOptions = {}): Promise<ResponseOf<'clearCache'>> {
+    return this.json('DELETE', '/cache', { query, ...opts });
   }
   /** `GET /scorers`: built-in and configured scorers. */
   async listScorers(opts: RequestOptions = {}): Promise<ResponseOf<'listScorers'>['scorers']> {
@@ -330,6 +348,19 @@ export class AssayClient {
   retryRun(datasetId: string, runId: string, opts: RequestOptions = {}): Promise<ResponseOf<'retryRun'>> {
     return this.json('POST', `/datasets/${enc(datasetId)}/runs/${enc(runId)}/retry`, opts);
   }
+  /**
+   * Re-scores a finished run (202): a new run, with `sourceRunId`, that scores the stored outputs
+   * with `scorerIds` and calls no target.
+   * @example const again = await assay.rescore(datasetId, runId, { scorerIds: ['judge'] });
+   */
+  rescore(
+    datasetId: string,
+    runId: string,
+    input: RescoreRunInput,
+    opts: RequestOptions = {},
+  ): Promise<ResponseOf<'rescoreRun'>> {
+    return this.json('POST', `/datasets/${enc(datasetId)}/runs/${enc(runId)}/rescore`, { body: input, ...opts });
+  }
   /** Earlier attempts and the current result of one item of a run, oldest first. */
   listItemAttempts(
     datasetId: string,
@@ -432,6 +463,7 @@ export class AssayClient {
   compare(datasetId: string, input: CompareRunsInput, opts: RequestOptions = {}): Promise<ResponseOf<'compareRuns'>> {
     return this.json('POST', `/datasets/${enc(datasetId)}/compare`, { body: input, ...opts });
   }
+
 
   /**
    * {@link compare} as a CI job reads it: baseline and candidate (two runs of one dataset), the

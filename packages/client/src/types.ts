@@ -25,6 +25,7 @@ export type {
   ItemUpdate,
   ListedResult,
   Pagination,
+  RescoreRunInput,
   ResponseOf,
   ResultList,
   RunAccepted,

@@ -3,6 +3,7 @@
  * envelope, and the route table. Depends on zod only, so the server, the SDK, the UI and the
  * OpenAPI document all derive from this one source.
  */
+export * from './cache.js';
 export * from './common.js';
 export * from './compare.js';
 export * from './datasets.js';

@@ -30,8 +30,12 @@ export const runResultSchema = z.object({
   completedAt: timestamp.nullable(),
   /** The worker process that produced the result (`host:pid:…`). */
   workerId: z.string().nullable(),
-  /** Tokens and cost the target reported, if any. */
+  /** Tokens and cost the target reported, if any (for a cached result: those of its first computation). */
   usage: usageSchema.nullable(),
+  /** True when the output came from the target output cache: the target was not called for it. */
+  cached: z.boolean(),
+  /** The run whose target call produced a cached output; null when not cached. */
+  cachedFrom: z.string().nullable(),
   scores: z.array(scoreSchema),
 });
 export type RunResult = z.infer<typeof runResultSchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { errorSchema, pageQuerySchema } from './common.js';
-import { compareRunsSchema, comparisonSchema, scoreStatsQuerySchema, scoreStatsSchema } from './compare.js';
+import { cacheClearedSchema, cacheStatsQuerySchema, cacheStatsSchema, clearCacheQuerySchema } from './cache.js';
+import { compareRunsSchema, comparisonSchema, scoreStatsQuerySchema, scoreStatsSchema } from './compare.js';import { errorSchema, pageQuerySchema } from './common.js';
+
 import {
   createDatasetSchema,
   datasetDeletedSchema,
@@ -38,7 +39,14 @@ import {
   resultsQuerySchema,
   runResultSchema,
 } from './results.js';
-import { runAcceptedSchema, runListSchema, runSchema, triggerHeadersSchema, triggerRunSchema } from './runs.js';
+import {
+  rescoreRunSchema,
+  runAcceptedSchema,
+  runListSchema,
+  runSchema,
+  triggerHeadersSchema,
+  triggerRunSchema,
+} from './runs.js';
 
 /** One route of the API: where it is, what it takes, what it answers. Paths are under `/api`. */
 export interface RouteDef {
@@ -99,6 +107,24 @@ export const routes = {
     summary: 'This API as an OpenAPI 3.1 document',
     status: 200,
     response: openApiDocumentSchema,
+  },
+  cacheStats: {
+    method: 'get',
+    path: '/cache',
+    tag: 'meta',
+    summary: 'The target output cache: entries, size and cost by target',
+    query: cacheStatsQuerySchema,
+    status: 200,
+    response: cacheStatsSchema,
+  },
+  clearCache: {
+    method: 'delete',
+    path: '/cache',
+    tag: 'meta',
+    summary: 'Delete target output cache entries (all, of one target, or older than an age)',
+    query: clearCacheQuerySchema,
+    status: 200,
+    response: cacheClearedSchema,
   },
   listTargets: {
     method: 'get',
@@ -289,6 +315,16 @@ export const routes = {
     tag: 'runs',
     summary: 'Run the failed, cancelled and skipped items of a finished run again',
     params: runParams,
+    status: 202,
+    response: runAcceptedSchema,
+  },
+  rescoreRun: {
+    method: 'post',
+    path: '/datasets/:id/runs/:runId/rescore',
+    tag: 'runs',
+    summary: "A new run that scores a finished run's stored outputs with other scorers, calling no target",
+    params: runParams,
+    body: rescoreRunSchema,
     status: 202,
     response: runAcceptedSchema,
   },

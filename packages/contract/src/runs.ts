@@ -9,6 +9,15 @@ export type RunItemStatus = z.infer<typeof runItemStatusSchema>;
 
 export const targetTypeSchema = z.enum(['agent', 'workflow', 'function', 'http', 'model']);
 
+/**
+ * How a run uses the target output cache (docs/targets.md, "Caching outputs"): `read` takes a
+ * stored output instead of calling the target, `write` stores the outputs of the target's
+ * successful calls, `readwrite` both, `off` neither. Default: the target's `cache` in the config,
+ * else `off`.
+ */
+export const cacheModeSchema = z.enum(['off', 'read', 'write', 'readwrite']);
+export type CacheMode = z.infer<typeof cacheModeSchema>;
+
 /** Defaults a run's options take when the trigger omits them. */
 export const RUN_DEFAULTS = {
   maxConcurrency: 10,
@@ -34,10 +43,25 @@ export const triggerRunSchema = z.strictObject({
   maxConsecutiveFailures: z.number().int().min(0).max(1_000_000).optional(),
   /** A score at or above it passes, in the summary's pass rate. Default 0.5. */
   passThreshold: z.number().min(0).max(1).optional(),
+  /** Use of the target output cache. Default: the target's `cache` in the config, else `off`. */
+  cache: cacheModeSchema.optional(),
   name: text().max(200).optional(),
   metadata: record.optional(),
 });
 export type TriggerRunInput = z.infer<typeof triggerRunSchema>;
+
+/**
+ * `POST /datasets/:id/runs/:runId/rescore`: a new run that scores the stored outputs of a finished
+ * run with other scorers, calling no target.
+ */
+export const rescoreRunSchema = z.strictObject({
+  scorerIds: z.array(text().min(1)).min(1, 'scorerIds must name at least one scorer').max(100),
+  /** Default: the source run's. */
+  passThreshold: z.number().min(0).max(1).optional(),
+  /** Default: `rescore of <the source run's name or id>`. */
+  name: text().max(200).optional(),
+});
+export type RescoreRunInput = z.infer<typeof rescoreRunSchema>;
 
 /** `Idempotency-Key` header of a trigger: same key + same body returns the first run. */
 export const triggerHeadersSchema = z.object({ 'idempotency-key': z.string().min(1).max(255).optional() });
@@ -53,6 +77,10 @@ export const runOptionsSchema = z.object({
   maxConsecutiveFailures: z.number().int(),
   /** A score at or above it passes (the summary's pass rate). Default 0.5. */
   passThreshold: z.number().optional(),
+  /** The cache mode the run uses (absent: `off`, nothing asked for one). */
+  cache: cacheModeSchema.optional(),
+  /** Why the run does not use the cache it asked for (its target has no fingerprint, …). */
+  cacheNotice: z.string().optional(),
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
 
@@ -103,6 +131,22 @@ export const runSummarySchema = z.object({
       meanCostUsd: nullableNumber,
     })
     .nullable(),
+  /** The target output cache's share of the run; absent when the run used no cache. */
+  cache: z
+    .object({
+      mode: cacheModeSchema,
+      /** Results taken from the cache: their target was not called. */
+      hits: z.number().int(),
+      /** Finished results whose target was called. */
+      misses: z.number().int(),
+      /** Cache entries this run stored. */
+      stored: z.number().int(),
+      /** Cost of the target calls this run made (USD). */
+      costSpentUsd: z.number(),
+      /** Cost the cached results had when first computed, not spent again (USD). */
+      costSavedUsd: z.number(),
+    })
+    .optional(),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 
@@ -126,6 +170,8 @@ export const runSchema = z.object({
   error: z.string().nullable(),
   /** When a cancel was requested (the worker stops the run soon after). */
   cancelRequestedAt: timestamp.nullable(),
+  /** For a re-score: the run whose stored outputs this run scores (its target is not called). */
+  sourceRunId: z.string().nullable(),
   createdAt: timestamp,
   startedAt: timestamp.nullable(),
   completedAt: timestamp.nullable(),

@@ -1,4 +1,4 @@
-import type { ScorerKind } from '@assay/contract';
+import type { CacheMode, ScorerKind } from '@assay/contract';
 import { AssayError } from './errors.js';
 import type { LanguageModel } from './targets/model-ref.js';
 import type { Json, Usage } from './types.js';
@@ -34,6 +34,32 @@ export interface TargetLimits {
   maxConcurrency?: number;
   /** At most `max` calls started per `perMs` window, across all runs and workers (a provider's quota). */
   rateLimit?: { max: number; perMs: number };
+  /**
+   * Use of the target output cache by runs that do not say (`cache` on the trigger). Default `off`.
+   * A target is cached only when it has a fingerprint: `http` and `model` targets always do (their
+   * declaration); a code target needs `version` or `cacheKey`.
+   */
+  cache?: CacheMode;
+}
+
+/** What `cacheKey` receives besides the item's input. */
+export interface CacheKeyContext {
+  item: { id: string; groundTruth: unknown; metadata: Record<string, unknown> | null };
+  repetition: number;
+  signal: AbortSignal;
+}
+
+/**
+ * What identifies a target's output for the cache, set by the registry (`http`, `model`: from
+ * their declaration) or derived from a code target's `version`. Internal.
+ */
+export interface CacheIdentity {
+  /** A hash of everything of the declaration that shapes the output; null: never cached. */
+  fingerprint: string | null;
+  /** Why the target is never cached (when `fingerprint` is null). */
+  reason?: string;
+  /** Item fields besides the input that the declaration reads (its templates): part of the key. */
+  itemFields?: ('groundTruth' | 'metadata' | 'itemId')[];
 }
 
 /**
@@ -48,6 +74,23 @@ export interface Target<I = any, O = unknown> extends TargetLimits {
   kind?: TargetKind;
   /** Set by the registry for declared targets: what `GET /api/targets` shows of them (never secrets). */
   details?: Record<string, unknown>;
+  /**
+   * The version of this code, for the output cache: change it whenever the code changes what it
+   * answers (a cached output is reused only under the same version). Without `version` or
+   * `cacheKey` a code target is never cached.
+   * @example version: '2026-03-01'
+   */
+  version?: string;
+  /**
+   * The fingerprint of one item's output, for the output cache (with `version`, both count): a
+   * string or JSON value that changes whenever the output would, e.g. when the target reads
+   * `ctx.item.metadata`. It runs where the target runs; return null to never cache this item.
+   * The item's input and repetition are always part of the key.
+   * @example cacheKey: (input, ctx) => ctx.item.metadata?.locale ?? 'en'
+   */
+  cacheKey?(input: I, ctx: CacheKeyContext): unknown;
+  /** Set by the registry for declared targets (see {@link CacheIdentity}). */
+  cacheIdentity?: CacheIdentity;
   run(input: I, ctx: TargetContext): Promise<O> | O;
 }
 
@@ -171,6 +214,7 @@ export const defineScorer = <I = any, O = any, G = any>(scorer: Scorer<I, O, G>)
 
 const CODE_TYPES = ['agent', 'workflow', 'function'];
 const SCORER_KINDS: readonly ScorerKind[] = ['quality', 'latency', 'cost'];
+const CACHE_MODES: readonly CacheMode[] = ['off', 'read', 'write', 'readwrite'];
 const TARGET_TYPES = [...CODE_TYPES, 'http', 'model'];
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
@@ -227,6 +271,12 @@ export function validateConfig(raw: unknown, source = 'config'): Required<AssayC
         fail(`${at}.rateLimit must be { max, perMs } with positive integers (e.g. { max: 60, perMs: 60000 })`);
     }
     if (target.price !== undefined) checkPrice(target.price, `${at}.price`, fail);
+    if (target.cache !== undefined && !CACHE_MODES.includes(target.cache as CacheMode))
+      fail(`${at}.cache must be one of ${CACHE_MODES.join(', ')} (got ${JSON.stringify(target.cache)})`);
+    if (target.version !== undefined && (typeof target.version !== 'string' || target.version === ''))
+      fail(`${at}.version must be a non-empty string (change it whenever the code changes what it answers)`);
+    if (target.cacheKey !== undefined && typeof target.cacheKey !== 'function')
+      fail(`${at}.cacheKey must be a function (input, ctx) => string`);
   });
   const seenScorers = new Set<string>();
   (scorers as unknown[]).forEach((s, i) => {

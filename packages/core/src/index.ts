@@ -1,5 +1,6 @@
 export * from '@assay/contract';
 export * from './analysis/index.js';
+export { canonicalHash, canonicalJson, sha256 } from './canonical.js';
 export * from './config.js';
 export { configExport } from './config-export.js';
 export {
@@ -12,6 +13,17 @@ export {
   ScorerTimeoutError,
   scoreItem,
 } from './engine/attempt.js';
+export {
+  ageCutoff,
+  type CachePlan,
+  cacheOverview,
+  cachePlan,
+  clearCacheEntries,
+  identityOf,
+  itemCacheKey,
+  resolveCacheMode,
+  summarizeWithCache,
+} from './engine/cache.js';
 export { type CompareOptions, compareRuns, DEFAULT_ALPHA, DEFAULT_COMPARE_LIMIT } from './engine/compare.js';
 export { type ExecutorDeps, executeItem, executeRun } from './engine/executor.js';
 export {

@@ -5,6 +5,7 @@
  */
 
 export * from './ports/analysis.js';
+export * from './ports/cache.js';
 export * from './ports/catalog.js';
 export * from './ports/clock.js';
 export * from './ports/events.js';

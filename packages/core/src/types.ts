@@ -6,6 +6,7 @@
 import type { ApiRun } from '@assay/contract';
 
 export type {
+  CacheMode,
   Dataset,
   DatasetItem,
   DatasetVersion,
@@ -14,6 +15,7 @@ export type {
   Page,
   PageQuery,
   Pagination,
+  RescoreRunInput,
   RunItemAttempt,
   RunItemStatus,
   RunOptions,

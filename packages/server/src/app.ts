@@ -1,5 +1,7 @@
 import {
   AssayError,
+  cacheOverview,
+  clearCacheEntries,
   compareRuns,
   DEFAULT_LIST_BOUNDS,
   type EventBus,
@@ -233,6 +235,10 @@ export function createApp(deps: AppDeps) {
   });
   on(api, 'cancelRun', async (c) => accepted(await runs.cancel(c.req.param('id'), c.req.param('runId'))));
   on(api, 'retryRun', async (c) => accepted(await runs.retry(c.req.param('id'), c.req.param('runId'))));
+  on(api, 'rescoreRun', async (c) => {
+    const input = await parseBody(c, routes.rescoreRun.body);
+    return accepted(await runs.rescore(c.req.param('id'), c.req.param('runId'), input));
+  });
   on(api, 'listAttempts', async (c) => {
     const run = await runOf(c.req.param('id'), c.req.param('runId'));
     const attempts = await storage.listAttempts(run.id, c.req.param('itemId'), bounds);
@@ -284,6 +290,10 @@ export function createApp(deps: AppDeps) {
     const input = await parseBody(c, routes.compareRuns.body);
     return compareRuns(storage, id, input, { bounds, scorerKinds: registry.scorerKinds });
   });
+
+  // ── target output cache ──
+  on(api, 'cacheStats', (c) => cacheOverview(storage, parseQuery(c, routes.cacheStats.query)));
+  on(api, 'clearCache', (c) => clearCacheEntries(storage, parseQuery(c, routes.clearCache.query), Date.now()));
 
   // ── registry ──
   on(api, 'listTargets', () => ({

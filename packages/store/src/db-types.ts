@@ -60,6 +60,7 @@ export interface RunsTable {
   planned_at: string | null;
   cancel_requested_at: string | null;
   idempotency_hash: string | null;
+  source_run_id: string | null;
   created_at: string;
   started_at: string | null;
   completed_at: string | null;
@@ -87,6 +88,22 @@ export interface RunItemsTable {
   worker_id: string | null;
   lost_claims: Generated<number>;
   started_claim: number | null;
+  /** The run whose cached output this result is; null when its target was called. */
+  cached_from: string | null;
+}
+
+export interface TargetCacheTable {
+  key: string;
+  target_id: string;
+  output: string;
+  latency_ms: number | null;
+  usage: string | null;
+  cost_usd: number | null;
+  bytes: number;
+  run_id: string;
+  item_id: string;
+  repetition: number;
+  created_at: string;
 }
 
 export interface RunItemAttemptsTable {
@@ -123,4 +140,5 @@ export interface DB {
   run_items: RunItemsTable;
   run_item_attempts: RunItemAttemptsTable;
   scores: ScoresTable;
+  target_cache: TargetCacheTable;
 }

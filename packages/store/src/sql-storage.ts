@@ -7,12 +7,14 @@ import {
   type Storage,
   type StorageTx,
   systemClock,
+  type TargetCache,
   type WorkLedger,
 } from '@assay/core';
 import { type Kysely, Migrator, type RawBuilder, type Transaction } from 'kysely';
 import type { DB } from './db-types.js';
 import type { SqlDialectAdapter } from './dialect/adapter.js';
 import { createAnalysisStore } from './sql/analysis.js';
+import { createTargetCache } from './sql/cache.js';
 import { createCatalogStore } from './sql/catalog.js';
 import { createWriter, type SqlContext } from './sql/context.js';
 import { createWorkLedger, resetForRetry } from './sql/ledger.js';
@@ -32,10 +34,10 @@ export interface SqlStorageOptions {
 
 /**
  * The {@link Storage} port on Kysely: one query module per aggregate (`sql/catalog.ts`,
- * `runs.ts`, `ledger.ts`, `results.ts`, `analysis.ts`), each taking the database, the dialect
+ * `runs.ts`, `ledger.ts`, `results.ts`, `analysis.ts`, `cache.ts`), each taking the database, the dialect
  * adapter and the clock. Dialect specifics come from a {@link SqlDialectAdapter}; the queries are
  * written once. Each focused port is also available alone (`catalog`, `runs`, `ledger`,
- * `results`, `analysis`) for consumers that need one aggregate only.
+ * `results`, `analysis`, `cache`) for consumers that need one aggregate only.
  *
  * @example
  * const storage = new SqlStorage(db, sqliteAdapter, { clock: systemClock });
@@ -48,6 +50,7 @@ export class SqlStorage implements Storage {
   readonly ledger: WorkLedger;
   readonly results: ResultStore;
   readonly analysis: AnalysisStore;
+  readonly cache: TargetCache;
   private readonly ctx: SqlContext;
   private readonly onClose: () => Promise<void>;
 
@@ -64,6 +67,7 @@ export class SqlStorage implements Storage {
     this.ledger = createWorkLedger(this.ctx);
     this.results = createResultStore(this.ctx);
     this.analysis = createAnalysisStore(this.ctx, { rangeRows: options.analysisRangeRows });
+    this.cache = createTargetCache(this.ctx);
   }
 
   /** Applies the pending migrations of this dialect; safe to call from many processes at once. */
@@ -161,4 +165,10 @@ export class SqlStorage implements Storage {
     this.analysis.scoreStats(runId, bins, passThreshold);
   readonly listResultKeys: Storage['listResultKeys'] = (runId, after, limit) =>
     this.analysis.listResultKeys(runId, after, limit);
+  // target output cache
+  readonly readCache: Storage['readCache'] = (keys) => this.cache.readCache(keys);
+  readonly readRunOutputs: Storage['readRunOutputs'] = (runId, items) => this.cache.readRunOutputs(runId, items);
+  readonly runCacheCounts: Storage['runCacheCounts'] = (runId) => this.cache.runCacheCounts(runId);
+  readonly cacheStats: Storage['cacheStats'] = (q) => this.cache.cacheStats(q);
+  readonly clearCache: Storage['clearCache'] = (q) => this.cache.clearCache(q);
 }

@@ -76,6 +76,7 @@ const COLUMNS: SchemaSpec = {
     planned_at: 'text null',
     cancel_requested_at: 'text null',
     idempotency_hash: 'text null',
+    source_run_id: 'text null',
     created_at: 'text',
     started_at: 'text null',
     completed_at: 'text null',
@@ -102,6 +103,7 @@ const COLUMNS: SchemaSpec = {
     worker_id: 'text null',
     lost_claims: 'integer default',
     started_claim: 'integer null',
+    cached_from: 'text null',
   },
   run_item_attempts: {
     run_id: 'text',
@@ -126,6 +128,19 @@ const COLUMNS: SchemaSpec = {
     score: 'real null',
     reason: 'text null',
     error: 'text null',
+  },
+  target_cache: {
+    key: 'text',
+    target_id: 'text',
+    output: 'text',
+    latency_ms: 'real null',
+    usage: 'text null',
+    cost_usd: 'real null',
+    bytes: 'integer',
+    run_id: 'text',
+    item_id: 'text',
+    repetition: 'integer',
+    created_at: 'text',
   },
 };
 

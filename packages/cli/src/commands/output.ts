@@ -82,6 +82,8 @@ export function summaryText(run: Run, datasetName?: string): string {
       (run.options.repetitions > 1 ? ` · ${run.options.repetitions} repetitions` : ''),
   ];
   if (run.error) lines.push(`${pc.red('error')}: ${run.error}`);
+  if (run.sourceRunId) lines.push(`re-score of run ${run.sourceRunId}: its stored outputs, no target called`);
+  if (run.options.cacheNotice) lines.push(`${pc.yellow('cache')}: ${run.options.cacheNotice}`);
   if (!s) {
     lines.push(`items: ${run.succeededCount + run.failedCount}/${run.totalItems} done, ${run.failedCount} failed`);
     return lines.join('\n');
@@ -96,6 +98,12 @@ export function summaryText(run: Run, datasetName?: string): string {
     lines.push(
       `usage (${u.items} items reported): ${u.inputTokens.toLocaleString('en-US')} input + ${u.outputTokens.toLocaleString('en-US')} output tokens` +
         ` · $${usd(u.costUsd)} total, $${usd(u.meanCostUsd)} per item`,
+    );
+  }
+  if (s.cache) {
+    const c = s.cache;
+    lines.push(
+      `cache (${c.mode}): ${c.hits} hits, ${c.misses} target calls, ${c.stored} stored · $${usd(c.costSpentUsd)} spent, $${usd(c.costSavedUsd)} saved`,
     );
   }
   if (s.scorers.length) {

@@ -34,6 +34,7 @@ interface RunOptions extends ConnectionOptions {
   metadata?: Record<string, unknown>;
   datasetVersion?: number;
   idempotencyKey?: string;
+  cache?: TriggerRunInput['cache'];
   watch?: boolean;
   failUnder: FailUnder[];
   baseline?: string;
@@ -194,6 +195,7 @@ async function runCommand(session: Session, datasetRef: string, opts: RunOptions
     name: opts.name,
     metadata: opts.metadata,
     version: opts.datasetVersion,
+    cache: opts.cache,
   };
   // A key makes the trigger safe to retry on a flaky network: never two runs for one command.
   const run = await client.triggerRun(ds.id, input, { idempotencyKey: opts.idempotencyKey ?? randomUUID() });
@@ -264,6 +266,12 @@ export function registerRunCommand(program: Command): void {
         intArg('--dataset-version', 0),
       )
       .option('--idempotency-key <key>', 'same key + same options returns the existing run instead of a new one')
+      .addOption(
+        new Option(
+          '--cache <mode>',
+          "reuse stored target outputs (read), store new ones (write), or both (readwrite); default: the target's config, else off",
+        ).choices(['off', 'read', 'write', 'readwrite']),
+      )
       .option('-w, --watch', 'show a live progress bar until the run ends, then the summary')
       .option(
         '--fail-under <scorer=threshold[:lower]>',

@@ -45,9 +45,15 @@ async function follow(
   return outcome.run.status === 'completed' ? EXIT.OK : EXIT.RUN_FAILED;
 }
 
-/** `assay runs list|show|watch|cancel|retry|compare`. */
+const fractionArg = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be a number from 0 to 1`);
+  return n;
+};
+
+/** `assay runs list|show|watch|cancel|retry|rescore|compare`. */
 export function registerRunsCommands(program: Command): void {
-  const runs = program.command('runs').description('list, show, watch, cancel, retry and compare runs');
+  const runs = program.command('runs').description('list, show, watch, cancel, retry, re-score and compare runs');
 
   connectionOptions(
     pageOptions(
@@ -217,6 +223,52 @@ export function registerRunsCommands(program: Command): void {
   );
 
   const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+  connectionOptions(
+    datasetOption(
+      runs
+        .command('rescore')
+        .description(
+          "score a finished run's stored outputs with other scorers, calling no target: a new run (its sourceRunId is the run)",
+        )
+        .argument('<run>', 'run id')
+        .requiredOption('-s, --scorer <id>', 'scorer to apply; repeat for several (`assay scorers list`)', collect)
+        .option('--pass-threshold <x>', "score that passes, 0–1 (default: the run's)", fractionArg('--pass-threshold'))
+        .option('--name <name>', 'a name for the new run (default: rescore of <run>)')
+        .option('-w, --watch', 'follow it to the end (always, in local mode: this process executes it)')
+        .addOption(interruptOption()),
+    ),
+  ).action(
+    withSession(
+      true,
+      async (
+        session,
+        runId: string,
+        opts: RunRefOptions & {
+          scorer: string[];
+          passThreshold?: number;
+          name?: string;
+          watch?: boolean;
+          onInterrupt: InterruptAction;
+        },
+      ) => {
+        const run = await findRun(session.client, runId, opts.dataset);
+        const r = await session.client.rescore(run.datasetId, run.id, {
+          scorerIds: opts.scorer,
+          passThreshold: opts.passThreshold,
+          name: opts.name,
+        });
+        note(`run ${r.id} re-scores run ${run.id} with ${r.scorerIds.join(', ')} (no target is called)`);
+        if (!opts.watch && !session.local) {
+          if (opts.json) printJson(r);
+          else console.log(r.id);
+          return EXIT.OK;
+        }
+        return follow(session, run.datasetId, r.id, { ...opts, bar: Boolean(opts.watch) });
+      },
+    ),
+  );
+
   const effect = (name: string) => (v: string) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);

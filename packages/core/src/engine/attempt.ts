@@ -1,3 +1,4 @@
+import { canonicalJson } from '../canonical.js';
 import type { Scorer, Target } from '../config.js';
 import { retryAfterMs, serializeError, TimeoutError } from '../errors.js';
 import type { ItemOutcome, WorkItem } from '../ports.js';
@@ -15,6 +16,13 @@ export interface AttemptRequest extends WorkItem {
   scorerIds: string[];
   itemTimeoutMs: number;
   scorerTimeoutMs: number;
+  /** An output from the target cache: the target is not called, the scorers score this output. */
+  cached?: { output: unknown; latencyMs: number; usage: Usage | null };
+  /**
+   * Only the target's `cacheKey` for this item is computed (bounded by `itemTimeoutMs`, where the
+   * target runs): the result's `output` is its canonical JSON text, or null (do not cache the item).
+   */
+  cacheKeyOnly?: boolean;
 }
 
 export type AttemptResult =
@@ -184,6 +192,13 @@ export async function runAttempt(
   signal: AbortSignal,
   probe: AttemptProbe = NO_PROBE,
 ): Promise<AttemptResult> {
+  if (req.cacheKeyOnly) return cacheKeyAttempt(req, target, signal, probe);
+  if (req.cached) {
+    const { output, latencyMs, usage } = req.cached;
+    const args = { input: req.input, groundTruth: req.groundTruth, metadata: req.metadata, signal };
+    const scores = await scoreItem(scorers, { ...args, output, latencyMs, usage }, req.scorerTimeoutMs, probe);
+    return { ok: true, output, latencyMs, usage, scores };
+  }
   const t0 = performance.now();
   const usage = new UsageMeter();
   let stored: unknown;
@@ -232,6 +247,45 @@ export async function runAttempt(
     probe,
   );
   return { ok: true, output: stored, latencyMs, usage: usage.value(), scores };
+}
+
+/** The target's `cacheKey` for one item (see {@link AttemptRequest.cacheKeyOnly}); its errors come back as data. */
+async function cacheKeyAttempt(
+  req: AttemptRequest,
+  target: Target,
+  signal: AbortSignal,
+  probe: AttemptProbe,
+): Promise<AttemptResult> {
+  const t0 = performance.now();
+  try {
+    const cacheKey = target.cacheKey;
+    if (typeof cacheKey !== 'function') throw new TypeError(`target '${target.id}' has no cacheKey function`);
+    probe.phase(PHASE_TARGET);
+    const key = await withTimeout(
+      req.itemTimeoutMs,
+      signal,
+      () => new TimeoutError(req.itemTimeoutMs),
+      (s) =>
+        call(probe, () =>
+          cacheKey.call(target, req.input, {
+            item: { id: req.itemId, groundTruth: req.groundTruth, metadata: req.metadata },
+            repetition: req.repetition,
+            signal: s,
+          }),
+        ),
+    );
+    return { ok: true, output: key == null ? null : canonicalJson(key), latencyMs: 0, usage: null, scores: [] };
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    const e = serializeError(error);
+    const message = `cacheKey of target '${target.id}' failed: ${e.message}`;
+    return {
+      ok: false,
+      error: { message, code: 'CACHE_KEY_FAILED', retryable: false },
+      retryAfterMs: null,
+      latencyMs: performance.now() - t0,
+    };
+  }
 }
 
 /** Runs attempts on the calling thread: no isolation (for configs given as objects, and tests). */

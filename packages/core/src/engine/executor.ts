@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Scorer, Target } from '../config.js';
 import {
+  type CacheWrite,
   type ClaimedItem,
   type Clock,
   type ItemOutcome,
@@ -12,9 +13,12 @@ import {
 } from '../ports.js';
 import { RUN_DEFAULTS } from '../schemas.js';
 import type { Run } from '../types.js';
-import { type AttemptResult, createInlineRunner, type ItemRunner } from './attempt.js';
+import { type AttemptRequest, type AttemptResult, createInlineRunner, type ItemRunner } from './attempt.js';
+import { cachePlan } from './cache.js';
 import { FAIL_AFTER_LOST_CLAIMS, ISOLATE_AFTER_LOST_CLAIMS, type IsolationGate } from './isolation.js';
 import type { TargetLimiter } from './limits.js';
+import { SourceOutputs } from './rescore.js';
+import { type CacheLookup, type OutputSource, type Reuse, RunCache } from './run-cache.js';
 import { Semaphore } from './semaphore.js';
 import { OutcomeWriter, type WriterOptions } from './writer.js';
 
@@ -88,11 +92,12 @@ function failed(
  * exponential backoff and jitter (honouring Retry-After), then scorers. Returns null when the
  * run-level signal aborted: the item stays pending for whoever owns the run next.
  */
-export async function executeItem(
-  deps: ExecutorDeps,
-  p: Pick<ExecuteParams, 'run' | 'target' | 'scorers' | 'signal' | 'workerId'>,
-  item: ClaimedItem,
-): Promise<ItemOutcome | null> {
+type ItemParams = Pick<ExecuteParams, 'run' | 'target' | 'scorers' | 'signal' | 'workerId'> & {
+  /** Where stored outputs are found before the target is called (the output cache, a re-score's source run). */
+  cache?: OutputSource | null;
+};
+
+export async function executeItem(deps: ExecutorDeps, p: ItemParams, item: ClaimedItem): Promise<ItemOutcome | null> {
   const lost = item.lostClaims ?? 0;
   if (lost >= FAIL_AFTER_LOST_CLAIMS) {
     // It took its worker down (or its worker lost it) every time: never run it again.
@@ -128,49 +133,114 @@ export async function executeItem(
   }
 }
 
-async function runItem(
+/** The attempt request of an item's try number `attempt`. */
+function requestOf(p: ItemParams, item: ClaimedItem, attempt: number): AttemptRequest {
+  const { run } = p;
+  return {
+    runId: run.id,
+    targetId: p.target.id,
+    scorerIds: p.scorers.map((s) => s.id),
+    itemId: item.itemId,
+    repetition: item.repetition,
+    attempt,
+    input: item.input,
+    groundTruth: item.groundTruth,
+    metadata: item.metadata,
+    itemTimeoutMs: run.options.itemTimeoutMs,
+    scorerTimeoutMs: run.options.scorerTimeoutMs ?? RUN_DEFAULTS.scorerTimeoutMs,
+  };
+}
+
+/** Runs one attempt; null when the run-level signal aborted it. */
+async function attemptOf(
   deps: ExecutorDeps,
-  p: Pick<ExecuteParams, 'run' | 'target' | 'scorers' | 'signal' | 'workerId'>,
-  item: ClaimedItem,
-): Promise<ItemOutcome | null> {
-  const { run, target, signal } = p;
-  const { clock } = deps;
+  p: ItemParams,
+  req: AttemptRequest,
+  limited: boolean,
+): Promise<AttemptResult | null> {
   const runner = deps.runner ?? inline;
+  try {
+    const release = limited && deps.limiter ? await deps.limiter.acquire(p.target, p.signal) : undefined;
+    try {
+      return await runner.attempt(req, p.target, p.scorers, p.signal);
+    } finally {
+      release?.();
+    }
+  } catch (error) {
+    if (p.signal.aborted) return null;
+    throw error;
+  }
+}
+
+/**
+ * An item whose output the cache holds: the target is not called (nor its limits taken); the
+ * scorers score the stored output, which keeps its first latency and usage.
+ */
+async function fromCache(
+  deps: ExecutorDeps,
+  p: ItemParams,
+  item: ClaimedItem,
+  hit: Reuse,
+  startedAt: string,
+): Promise<ItemOutcome | null> {
+  const attempt = item.attempt + 1;
+  const latencyMs = hit.latencyMs ?? 0;
+  let scores: ItemOutcome['scores'] = [];
+  if (p.scorers.length) {
+    const cached = { output: hit.output, latencyMs, usage: hit.usage };
+    const result = await attemptOf(deps, p, { ...requestOf(p, item, attempt), cached }, false);
+    if (!result) return null;
+    const at = new Date(deps.clock.now()).toISOString();
+    if (!result.ok) return failed(item, p.workerId, attempt, result.error, null, startedAt, at);
+    scores = result.scores;
+  }
+  return {
+    itemId: item.itemId,
+    claimToken: item.claimToken,
+    workerId: p.workerId,
+    repetition: item.repetition,
+    status: 'succeeded',
+    attempt,
+    output: hit.output,
+    error: null,
+    latencyMs: hit.latencyMs,
+    usage: hit.usage,
+    startedAt,
+    completedAt: new Date(deps.clock.now()).toISOString(),
+    scores,
+    cachedFrom: hit.runId,
+  };
+}
+
+async function runItem(deps: ExecutorDeps, p: ItemParams, item: ClaimedItem): Promise<ItemOutcome | null> {
+  const { run, signal } = p;
+  const { clock } = deps;
   const base = deps.retryBaseMs ?? 500;
   const max = deps.retryMaxMs ?? 30_000;
   const startedAt = new Date(clock.now()).toISOString();
-  let attempt = item.attempt;
-  for (let tryNo = 1; ; tryNo++) {
-    attempt++;
-    let result: AttemptResult;
+  let cacheWrite: CacheWrite | null = null;
+  if (p.cache) {
+    // Before the target: a hit never calls it.
+    let found: CacheLookup;
     try {
-      const release = deps.limiter ? await deps.limiter.acquire(target, signal) : undefined;
-      try {
-        result = await runner.attempt(
-          {
-            runId: run.id,
-            targetId: target.id,
-            scorerIds: p.scorers.map((s) => s.id),
-            itemId: item.itemId,
-            repetition: item.repetition,
-            attempt,
-            input: item.input,
-            groundTruth: item.groundTruth,
-            metadata: item.metadata,
-            itemTimeoutMs: run.options.itemTimeoutMs,
-            scorerTimeoutMs: run.options.scorerTimeoutMs ?? RUN_DEFAULTS.scorerTimeoutMs,
-          },
-          target,
-          p.scorers,
-          signal,
-        );
-      } finally {
-        release?.();
-      }
+      found = await p.cache.lookup(item);
     } catch (error) {
       if (signal.aborted) return null;
       throw error;
     }
+    if (signal.aborted) return null;
+    if (found.error) {
+      const at = new Date(clock.now()).toISOString();
+      return failed(item, p.workerId, item.attempt + 1, found.error, null, startedAt, at);
+    }
+    if (found.hit) return fromCache(deps, p, item, found.hit, startedAt);
+    if (found.key && p.cache.write) cacheWrite = { key: found.key, targetId: p.target.id };
+  }
+  let attempt = item.attempt;
+  for (let tryNo = 1; ; tryNo++) {
+    attempt++;
+    const result = await attemptOf(deps, p, requestOf(p, item, attempt), true);
+    if (!result) return null;
     if (result.ok) {
       return {
         itemId: item.itemId,
@@ -186,6 +256,7 @@ async function runItem(
         startedAt,
         completedAt: new Date(clock.now()).toISOString(),
         scores: result.scores,
+        cacheWrite,
       };
     }
     if (tryNo <= run.options.maxRetries && result.error.retryable) {
@@ -208,6 +279,22 @@ async function runItem(
       new Date(clock.now()).toISOString(),
     );
   }
+}
+
+/**
+ * Where an execution finds stored outputs: a re-score's source run (every item, the target is never
+ * called), or the output cache when the run uses it and its target can be cached.
+ */
+function runCacheOf(deps: ExecutorDeps, p: ExecuteParams): OutputSource | null {
+  if (p.run.sourceRunId) return new SourceOutputs(p.run.sourceRunId, deps.storage);
+  const plan = cachePlan(p.run, p.target);
+  if (!plan) return null;
+  const runner = deps.runner ?? inline;
+  return new RunCache(plan, deps.storage, async (item) => {
+    const req = { ...requestOf(p, item, item.attempt + 1), cacheKeyOnly: true };
+    const r = await runner.attempt(req, p.target, p.scorers, p.signal);
+    return r.ok ? { key: r.output as string | null } : { error: r.error };
+  });
 }
 
 /** Why {@link executeRun} returned before every item was done (null: it finished them all). */
@@ -247,7 +334,9 @@ export async function executeRun(
   /** Once an outcome is durable: the item's metrics and its log line. */
   const stored = (o: ItemOutcome) => {
     const durationMs = Math.max(0, Date.parse(o.completedAt) - Date.parse(o.startedAt));
-    metrics.itemFinished({ runId, targetId, status: o.status, durationMs, targetLatencyMs: o.latencyMs });
+    // A cached result's latency is its first computation's: the target was not called now.
+    const targetLatencyMs = o.cachedFrom ? null : o.latencyMs;
+    metrics.itemFinished({ runId, targetId, status: o.status, durationMs, targetLatencyMs });
     const fields = { itemId: o.itemId, repetition: o.repetition, attempt: o.attempt, status: o.status, durationMs };
     if (o.status === 'succeeded') log.debug(fields, 'item succeeded');
     else if (o.error?.code === 'WORKER_LOST')
@@ -295,7 +384,12 @@ export async function executeRun(
   // (claim ahead), so slots never wait for a claim transaction.
   let buffer: ClaimedItem[] = [];
   let ahead: Promise<ClaimedItem[]> | null = null;
-  const claim = () => storage.claimWork(runId, p.workerId, concurrency * 2, leaseMs).then(tookOver);
+  const cache = runCacheOf(deps, p);
+  const claim = () =>
+    storage
+      .claimWork(runId, p.workerId, concurrency * 2, leaseMs)
+      .then(tookOver)
+      .then((batch) => (cache ? cache.prepare(batch) : batch));
   try {
     while (!halted()) {
       if (buffer.length === 0) {
@@ -318,7 +412,7 @@ export async function executeRun(
         break;
       }
       const item = buffer.shift()!;
-      const task = executeItem(deps, { ...p, signal }, item)
+      const task = executeItem(deps, { ...p, signal, cache }, item)
         .then(
           (outcome) => {
             slots.release();

@@ -14,6 +14,7 @@ import {
   silentLogger,
 } from '../ports.js';
 import { FINAL_RUN_STATUSES, type Run, type RunSummary } from '../types.js';
+import { summarizeWithCache } from './cache.js';
 import { type ExecutorDeps, executeRun } from './executor.js';
 import { IsolationGate } from './isolation.js';
 import { createLocalLimiter } from './limits.js';
@@ -135,7 +136,7 @@ export function createRunJobHandlers(deps: RunJobDeps) {
   /** Ends a run: remaining items closed as `close`, summary from the stored rows. Only a live run changes. */
   const finish = async (run: Run, status: Run['status'], error: string | null, close?: 'cancelled' | 'skipped') => {
     if (close) await storage.closePendingItems(run.id, close);
-    const summary = await storage.summarizeRun(run.id);
+    const summary = await summarizeWithCache(storage, run);
     if (await setStatus(run, status, { summary, error, completedAt: iso(clock) }, ['pending', 'running']))
       ended(run, status, summary, error);
   };
@@ -308,7 +309,7 @@ export function createRunJobHandlers(deps: RunJobDeps) {
   }
 
   async function finalize(run: Run) {
-    const summary = await storage.summarizeRun(run.id);
+    const summary = await summarizeWithCache(storage, run);
     const { status, error } = finalStatus(summary);
     let message = error;
     if (status === 'failed') {

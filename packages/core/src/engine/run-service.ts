@@ -1,9 +1,12 @@
-import { createHash } from 'node:crypto';
+import { canonicalHash } from '../canonical.js';
+import type { Target } from '../config.js';
 import { AssayError, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { type EventBus, type JobQueue, type Logger, type Storage, type StorageTx, silentLogger } from '../ports.js';
 import { RUN_DEFAULTS, type TriggerRunInput } from '../schemas.js';
+import type { RescoreRunInput } from '../types.js';
 import { FINAL_RUN_STATUSES, type Run } from '../types.js';
+import { resolveCacheMode, summarizeWithCache } from './cache.js';
 import type { Registry } from './registry.js';
 import { RUN_JOB, RUN_JOB_MAX_ATTEMPTS, type RunJobPayload } from './run-job.js';
 import { versionOf } from './versions.js';
@@ -18,20 +21,19 @@ export interface RunServiceDeps {
 }
 
 /** A stable hash of a trigger body, insensitive to key order. */
-function hashOf(value: unknown): string {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(canonical)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-          )
-        : v;
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(value)))
-    .digest('hex');
+const hashOf = canonicalHash;
+
+/**
+ * The cache options of a new run: its mode, and a notice when the cache it asked for (or its
+ * target's default) cannot be used. Nothing when neither asked for a cache.
+ */
+function cacheOptions(
+  target: Target,
+  requested: TriggerRunInput['cache'],
+): Pick<Run['options'], 'cache' | 'cacheNotice'> {
+  if ((requested ?? target.cache ?? 'off') === 'off') return {};
+  const { mode, notice } = resolveCacheMode(target, requested);
+  return notice ? { cache: mode, cacheNotice: notice } : { cache: mode };
 }
 
 /**
@@ -149,6 +151,7 @@ export function createRunService({ storage, queue, registry, events, log = silen
         repetitions: input.repetitions ?? RUN_DEFAULTS.repetitions,
         maxConsecutiveFailures: input.maxConsecutiveFailures ?? RUN_DEFAULTS.maxConsecutiveFailures,
         ...(input.passThreshold === undefined ? {} : { passThreshold: input.passThreshold }),
+        ...cacheOptions(target, input.cache),
       };
       const id = newId('run');
       const run = await storage.transaction(async (tx) => {
@@ -193,12 +196,70 @@ export function createRunService({ storage, queue, registry, events, log = silen
       log.info({ runId, datasetId, status: run.status }, 'run cancel requested');
       if (cancelledNow) {
         await storage.closePendingItems(runId, 'cancelled');
-        await storage.updateRun(runId, { summary: await storage.summarizeRun(runId) });
+        await storage.updateRun(runId, { summary: await summarizeWithCache(storage, run) });
         events.publish({ type: 'run.status', runId, datasetId, status: 'cancelled' });
       } else {
         events.publish({ type: 'run.cancel', runId, datasetId });
       }
       return (await storage.getRun(runId))!;
+    },
+
+    /**
+     * A re-score: a new run (pending, then executed like any run: durable, cancellable) over the
+     * items and repetitions of a finished run that scores its stored outputs with `scorerIds`,
+     * calling no target. The source's target must still be configured (it is not called; its
+     * worker threads are where the scorers run). Items the source has no output for fail with
+     * `NO_SOURCE_OUTPUT`.
+     */
+    async rescore(datasetId: string, runId: string, input: RescoreRunInput): Promise<Run> {
+      const source = await runOf(datasetId, runId);
+      if (!FINAL_RUN_STATUSES.includes(source.status)) {
+        throw conflict(`run '${runId}' is still ${source.status}; re-score it once it has finished`, {
+          status: source.status,
+        });
+      }
+      const target = registry.targets.get(source.targetId);
+      if (!target) {
+        throw new AssayError(
+          'UNKNOWN_TARGET',
+          `target '${source.targetId}' of run '${runId}' is no longer configured; a re-score needs it configured (it is not called)`,
+          400,
+          { targetId: source.targetId },
+        );
+      }
+      const scorerIds = [...new Set(input.scorerIds)];
+      const unknown = scorerIds.filter((id) => !registry.scorers.has(id));
+      if (unknown.length) {
+        throw new AssayError('UNKNOWN_SCORER', `unknown scorer '${unknown[0]}'`, 400, {
+          scorerIds: unknown,
+          available: [...registry.scorers.keys()],
+        });
+      }
+      const { cache: _cache, cacheNotice: _notice, ...kept } = source.options;
+      const options = { ...kept, ...(input.passThreshold === undefined ? {} : { passThreshold: input.passThreshold }) };
+      const total = (await storage.countItems(datasetId, source.datasetVersion)) * options.repetitions;
+      const id = newId('run');
+      const run = await storage.transaction(async (tx) => {
+        const created = await tx.createRun({
+          id,
+          datasetId,
+          datasetVersion: source.datasetVersion,
+          name: input.name ?? `rescore of ${source.name ?? source.id}`,
+          targetType: source.targetType,
+          targetId: source.targetId,
+          scorerIds,
+          options,
+          metadata: source.metadata,
+          totalItems: total,
+          sourceRunId: source.id,
+        });
+        if (queue.joinsTransactions) await enqueueRun(id, tx);
+        return created;
+      });
+      if (!queue.joinsTransactions) await enqueueAfterCommit(id);
+      events.publish({ type: 'run.status', runId: id, datasetId, status: 'pending' });
+      log.info({ runId: id, datasetId, sourceRunId: source.id, scorerIds }, 're-score triggered');
+      return run;
     },
 
     /**

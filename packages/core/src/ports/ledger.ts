@@ -1,4 +1,5 @@
 import type { ItemError, RunItemStatus, Usage } from '../types.js';
+import type { CacheWrite } from './cache.js';
 
 /** One pending unit of work handed to the executor: a run item with its pinned item data. */
 export interface WorkItem {
@@ -44,6 +45,10 @@ export interface ItemOutcome {
   startedAt: string;
   completedAt: string;
   scores: { scorerId: string; score: number | null; reason: string | null; error: string | null }[];
+  /** The run whose cached output this is (the target was not called); absent: not from the cache. */
+  cachedFrom?: string | null;
+  /** Store the output in the target cache under this key, with the outcome (succeeded only). */
+  cacheWrite?: CacheWrite | null;
 }
 
 /**
@@ -80,7 +85,8 @@ export interface WorkLedger {
   closePendingItems(runId: string, status: 'cancelled' | 'skipped'): Promise<number>;
   /**
    * Stores outcomes (result + scores, one transaction, upsert keyed by run, item, repetition) and
-   * bumps the run's counts, returning them. An outcome whose claim token is no longer the item's
+   * bumps the run's counts, returning them. A succeeded outcome with `cacheWrite` also stores its
+   * output in the target cache, in the same transaction (an existing entry of the key stays). An outcome whose claim token is no longer the item's
    * (another worker took it over, or the run was cancelled) is dropped: it can never land twice.
    */
   writeOutcomes(runId: string, outcomes: ItemOutcome[]): Promise<{ succeeded: number; failed: number }>;

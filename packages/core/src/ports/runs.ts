@@ -15,6 +15,8 @@ export interface NewRun {
   totalItems: number;
   /** `datasetId:Idempotency-Key` and a hash of the request, when the trigger sent a key. */
   idempotency?: { key: string; hash: string };
+  /** A re-score: the finished run whose stored outputs this run scores. */
+  sourceRunId?: string | null;
 }
 
 export interface RunPatch {

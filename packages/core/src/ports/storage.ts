@@ -1,5 +1,6 @@
 import type { Run } from '../types.js';
 import type { AnalysisStore } from './analysis.js';
+import type { TargetCache } from './cache.js';
 import type { CatalogStore } from './catalog.js';
 import type { WorkLedger } from './ledger.js';
 import type { ResultStore } from './results.js';
@@ -26,7 +27,7 @@ export interface StorageTx {
  * safe to call concurrently and keeps the version and uniqueness rules itself. A consumer that
  * needs one aggregate only may take the focused port instead (e.g. a `WorkLedger`).
  */
-export interface Storage extends CatalogStore, RunStore, WorkLedger, ResultStore, AnalysisStore {
+export interface Storage extends CatalogStore, RunStore, WorkLedger, ResultStore, AnalysisStore, TargetCache {
   readonly dialect: string;
   migrate(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 import type { HttpTargetConfig, Target, TargetContext } from '../config.js';
 import { retryAfterMs, TargetError } from '../errors.js';
+import { declaredIdentity } from './cache-identity.js';
 import { isJsonPointer, jsonPointer, renderJson, renderText, resolveEnv, scopeOf } from './template.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
@@ -145,6 +146,21 @@ export function createHttpTarget(cfg: HttpTargetConfig, env: Record<string, stri
     },
     maxConcurrency: cfg.maxConcurrency,
     rateLimit: cfg.rateLimit,
+    cache: cfg.cache,
+    // What shapes the output: the request (never header values: they may hold credentials) and
+    // what is taken from the response.
+    cacheIdentity: declaredIdentity(
+      'http',
+      {
+        url: endpoint,
+        method,
+        body: sendsBody ? (cfg.body ?? null) : null,
+        headerNames: Object.keys(headers).sort(),
+        output: cfg.output ?? null,
+        usage: cfg.usage ?? null,
+      },
+      sendsBody ? [cfg.body] : [],
+    ),
     run,
   };
 }

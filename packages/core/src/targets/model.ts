@@ -3,6 +3,7 @@ import type { ModelPrice, ModelTargetConfig, Target, TargetContext } from '../co
 import { TargetError } from '../errors.js';
 import type { Usage } from '../types.js';
 import { loadAiSdk } from './ai-sdk.js';
+import { declaredIdentity } from './cache-identity.js';
 import type { LanguageModel } from './model-ref.js';
 import { renderText, scopeOf } from './template.js';
 
@@ -102,6 +103,19 @@ export function createModelTarget(cfg: ModelTargetConfig, prices: Record<string,
     },
     maxConcurrency: cfg.maxConcurrency,
     rateLimit: cfg.rateLimit,
+    cache: cfg.cache,
+    cacheIdentity: declaredIdentity(
+      'model',
+      {
+        provider: typeof model === 'string' ? null : model.provider,
+        modelId: typeof model === 'string' ? model : model.modelId,
+        system: cfg.system ?? null,
+        prompt: cfg.prompt,
+        temperature: cfg.temperature ?? null,
+        maxOutputTokens: cfg.maxOutputTokens ?? null,
+      },
+      [cfg.system, cfg.prompt],
+    ),
     run,
   };
 }

@@ -1,6 +1,7 @@
 import { type ClaimedItem, type ItemOutcome, notFound, type Run, type WorkLedger } from '@assay/core';
 import { sql, type Transaction } from 'kysely';
 import type { DB } from '../db-types.js';
+import { insertCacheEntries } from './cache.js';
 import { isoNow, lockRun, type SqlContext } from './context.js';
 import { dec, enc, visibleAt } from './rows.js';
 
@@ -72,6 +73,7 @@ export async function resetForRetry(ctx: SqlContext, trx: Transaction<DB>, runId
       worker_id: null,
       lost_claims: 0, // a retry is a fresh start
       started_claim: null,
+      cached_from: null,
     })
     .where('run_id', '=', runId)
     .where('status', 'in', retryable)
@@ -297,19 +299,19 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
             .slice(i, i + 400)
             .map(
               (o) =>
-                sql`(${p(o.itemId, 'text')}, ${p(o.repetition, 'integer')}, ${p(o.status, 'text')}, ${p(o.attempt, 'integer')}, ${p(o.output === undefined ? null : JSON.stringify(o.output), 'text')}, ${p(enc(o.error), 'text')}, ${p(o.latencyMs, 'real')}, ${p(enc(o.usage), 'text')}, ${p(o.usage?.inputTokens ?? null, 'integer')}, ${p(o.usage?.outputTokens ?? null, 'integer')}, ${p(o.usage?.costUsd ?? null, 'real')}, ${p(o.startedAt, 'text')}, ${p(o.completedAt, 'text')}, ${p(o.claimToken, 'integer')}, ${p(o.workerId, 'text')})`,
+                sql`(${p(o.itemId, 'text')}, ${p(o.repetition, 'integer')}, ${p(o.status, 'text')}, ${p(o.attempt, 'integer')}, ${p(o.output === undefined ? null : JSON.stringify(o.output), 'text')}, ${p(enc(o.error), 'text')}, ${p(o.latencyMs, 'real')}, ${p(enc(o.usage), 'text')}, ${p(o.usage?.inputTokens ?? null, 'integer')}, ${p(o.usage?.outputTokens ?? null, 'integer')}, ${p(o.usage?.costUsd ?? null, 'real')}, ${p(o.startedAt, 'text')}, ${p(o.completedAt, 'text')}, ${p(o.claimToken, 'integer')}, ${p(o.workerId, 'text')}, ${p(o.cachedFrom ?? null, 'text')})`,
             );
           // An upsert driven by the VALUES rows (a primary-key lookup each); the rows always exist
           // (planned), so the insert branch never fires. SQLite needs the `where true` to parse it.
           const r = await sql<{ item_id: string; repetition: number; status: string }>`
           insert into run_items (item_id, repetition, status, attempt, output, error, latency_ms, usage, input_tokens,
-            output_tokens, cost_usd, started_at, completed_at, claim_token, worker_id, run_id, item_row_id)
+            output_tokens, cost_usd, started_at, completed_at, claim_token, worker_id, cached_from, run_id, item_row_id)
           select v.*, ${p(runId, 'text')}, 0 from (values ${sql.join(rows)}) as v where true
           on conflict (run_id, item_id, repetition) do update set status = excluded.status, attempt = excluded.attempt,
             output = excluded.output, error = excluded.error, latency_ms = excluded.latency_ms, usage = excluded.usage,
             input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd,
             started_at = excluded.started_at, completed_at = excluded.completed_at, worker_id = excluded.worker_id,
-            lease_until = null
+            cached_from = excluded.cached_from, lease_until = null
           where run_items.status = 'running' and run_items.claim_token = excluded.claim_token
           returning item_id, repetition, status`.execute(trx);
           for (const row of r.rows) {
@@ -333,6 +335,8 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
               error: s.error,
             })),
           );
+        // Outputs for the cache go with their results: both commit, or neither does.
+        await insertCacheEntries(ctx, trx, runId, unique, (o) => changed.has(`${o.itemId}\u0000${o.repetition}`));
         for (let i = 0; i < scores.length; i += 500) {
           await trx
             .insertInto('scores')

@@ -170,6 +170,7 @@ const RUN_COLUMNS = [
   'summary',
   'planned_at',
   'cancel_requested_at',
+  'source_run_id',
   'created_at',
   'started_at',
   'completed_at',
@@ -279,6 +280,7 @@ async function resultRows(
       'ri.started_at',
       'ri.completed_at',
       'ri.worker_id',
+      'ri.cached_from',
     ])
     .select(valueSelections(RESULT_VALUES, limit, P))
     .select(errorParts)
@@ -313,6 +315,8 @@ async function resultRows(
     startedAt: r.started_at as string | null,
     completedAt: r.completed_at as string | null,
     workerId: r.worker_id as string | null,
+    cached: r.cached_from != null,
+    cachedFrom: (r.cached_from as string | null) ?? null,
     scores: byKey.get(key(r.item_id, r.repetition)) ?? [],
   }));
 }

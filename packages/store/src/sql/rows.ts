@@ -64,6 +64,7 @@ export function toRun(r: Selectable<RunsTable>): Run {
     error: r.error,
     plannedAt: r.planned_at,
     cancelRequestedAt: r.cancel_requested_at,
+    sourceRunId: r.source_run_id ?? null,
     createdAt: r.created_at,
     startedAt: r.started_at,
     completedAt: r.completed_at,

@@ -44,6 +44,7 @@ export async function insertRun(ctx: SqlContext, trx: Db, run: NewRun): Promise<
     idempotency_hash: run.idempotency?.hash ?? null,
     planned_at: null,
     cancel_requested_at: null,
+    source_run_id: run.sourceRunId ?? null,
     created_at: ts,
     started_at: null,
     completed_at: null,

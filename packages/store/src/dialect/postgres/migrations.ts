@@ -149,4 +149,27 @@ export const postgresMigrations: Record<string, Migration> = {
   // Latency percentiles of a run's summary read this index in order instead of sorting every row
   // (a 1,000,000-item run's p50 took 0.74 s of blocked event loop on SQLite).
   '0006_latency_index': statements('CREATE INDEX run_items_latency ON run_items (run_id, latency_ms)'),
+  // The target output cache: an output by the hash of what produced it (target, fingerprint, input,
+  // repetition), written with its result in one transaction; results taken from it name their source run.
+  '0007_target_cache': statements(
+    `CREATE TABLE target_cache (
+      key text COLLATE "C" PRIMARY KEY,
+      target_id text COLLATE "C" NOT NULL,
+      output text NOT NULL,
+      latency_ms double precision,
+      usage text,
+      cost_usd double precision,
+      bytes bigint NOT NULL,
+      run_id text COLLATE "C" NOT NULL,
+      item_id text COLLATE "C" NOT NULL,
+      repetition integer NOT NULL,
+      created_at text NOT NULL
+    )`,
+    'CREATE INDEX target_cache_by_target ON target_cache (target_id, created_at)',
+    'CREATE INDEX target_cache_by_age ON target_cache (created_at)',
+    'CREATE INDEX target_cache_by_run ON target_cache (run_id)',
+    'ALTER TABLE run_items ADD COLUMN cached_from text',
+    // A re-score scores the stored outputs of this run instead of calling its target.
+    'ALTER TABLE runs ADD COLUMN source_run_id text',
+  ),
 };

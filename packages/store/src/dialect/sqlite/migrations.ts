@@ -146,4 +146,27 @@ export const sqliteMigrations: Record<string, Migration> = {
   // Latency percentiles of a run's summary read this index in order instead of sorting every row
   // (a 1,000,000-item run's p50 took 0.74 s of blocked event loop on SQLite).
   '0006_latency_index': statements('CREATE INDEX run_items_latency ON run_items (run_id, latency_ms)'),
+  // The target output cache: an output by the hash of what produced it (target, fingerprint, input,
+  // repetition), written with its result in one transaction; results taken from it name their source run.
+  '0007_target_cache': statements(
+    `CREATE TABLE target_cache (
+      key TEXT PRIMARY KEY,
+      target_id TEXT NOT NULL,
+      output TEXT NOT NULL,
+      latency_ms REAL,
+      usage TEXT,
+      cost_usd REAL,
+      bytes INTEGER NOT NULL,
+      run_id TEXT NOT NULL,
+      item_id TEXT NOT NULL,
+      repetition INTEGER NOT NULL,
+      created_at TEXT NOT NULL
+    ) WITHOUT ROWID`,
+    'CREATE INDEX target_cache_by_target ON target_cache (target_id, created_at)',
+    'CREATE INDEX target_cache_by_age ON target_cache (created_at)',
+    'CREATE INDEX target_cache_by_run ON target_cache (run_id)',
+    'ALTER TABLE run_items ADD COLUMN cached_from TEXT',
+    // A re-score scores the stored outputs of this run instead of calling its target.
+    'ALTER TABLE runs ADD COLUMN source_run_id TEXT',
+  ),
 };

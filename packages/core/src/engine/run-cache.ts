@@ -1,0 +1,77 @@
+import type { CacheEntry, ClaimedItem, TargetCache } from '../ports.js';
+import type { ItemError } from '../types.js';
+import { type CachePlan, itemCacheKey } from './cache.js';
+
+/** A stored output an item reuses instead of calling the target: the cache's, or a source run's. */
+export type Reuse = Pick<CacheEntry, 'output' | 'latencyMs' | 'usage' | 'runId'>;
+
+/** What is stored for one item: its cache key (null: none) and the output found, or why the item fails. */
+export type CacheLookup =
+  | { key: string | null; hit: Reuse | null; error?: undefined }
+  | { key: null; hit: null; error: ItemError };
+
+/** Where an execution finds outputs before calling the target (see {@link RunCache}, rescore.ts). */
+export interface OutputSource {
+  /** Store the outputs of the target calls made on a miss (under their key). */
+  readonly write: boolean;
+  /** Looks a claimed batch up at once where it can; returns the batch. */
+  prepare(batch: ClaimedItem[]): Promise<ClaimedItem[]>;
+  /** The lookup of one item. */
+  lookup(item: ClaimedItem): Promise<CacheLookup>;
+}
+
+/** Reads at most this many keys per query. */
+const READ_CHUNK = 1_000;
+
+/**
+ * The cache lookups of one execution of a run. Keys that need no user code (a declaration's
+ * fingerprint, a code target's `version`) are computed on this thread and read for a whole claimed
+ * batch in one query, before any target is called; a target with `cacheKey` has its part of the key
+ * computed where the target runs (`customKey`), then read alone.
+ */
+export class RunCache implements OutputSource {
+  private readonly found = new WeakMap<ClaimedItem, CacheLookup>();
+
+  constructor(
+    readonly plan: CachePlan,
+    private readonly store: Pick<TargetCache, 'readCache'>,
+    /** Computes a target's `cacheKey` for an item (JSON text, or null: do not cache it). */
+    private readonly customKey: (item: ClaimedItem) => Promise<{ key: string | null } | { error: ItemError }>,
+  ) {}
+
+  get write(): boolean {
+    return this.plan.write;
+  }
+
+  /** Looks up a claimed batch at once (keys without user code); returns the batch. */
+  async prepare(batch: ClaimedItem[]): Promise<ClaimedItem[]> {
+    if (this.plan.perItem || batch.length === 0) return batch;
+    const keys = batch.map((item) => itemCacheKey(this.plan, item));
+    const hits = new Map<string, CacheEntry>();
+    if (this.plan.read) {
+      for (let i = 0; i < keys.length; i += READ_CHUNK) {
+        for (const [k, e] of await this.store.readCache([...new Set(keys.slice(i, i + READ_CHUNK))])) hits.set(k, e);
+      }
+    }
+    batch.forEach((item, i) => {
+      this.found.set(item, { key: keys[i]!, hit: hits.get(keys[i]!) ?? null });
+    });
+    return batch;
+  }
+
+  /** The lookup of one item: from its batch, or computed now (a target with `cacheKey`). */
+  async lookup(item: ClaimedItem): Promise<CacheLookup> {
+    const known = this.found.get(item);
+    if (known) return known;
+    let custom: string | null = null;
+    if (this.plan.perItem) {
+      const r = await this.customKey(item);
+      if ('error' in r) return { key: null, hit: null, error: r.error };
+      if (r.key === null) return { key: null, hit: null };
+      custom = r.key;
+    }
+    const key = itemCacheKey(this.plan, item, custom);
+    const hit = this.plan.read ? ((await this.store.readCache([key])).get(key) ?? null) : null;
+    return { key, hit };
+  }
+}
