@@ -1,10 +1,4 @@
-import type {
-  CompareRunsInput,
-  QueryOf,
-  RescoreRunInput,
-  ResponseOf,
-  RunStreamEvent,
-} from '@assay/contract';
+import type { CompareRunsInput, QueryOf, RescoreRunInput, ResponseOf, RunStreamEvent } from '@assay/contract';
 import { FINAL_RUN_STATUSES, hasTruncated, isTruncated } from '@assay/contract/values';
 import { comparisonView, type RunComparison } from './comparison-view.js';
 import { AssayApiError, errorFromResponse } from './errors.js';
@@ -463,7 +457,6 @@ export class AssayClient {
   compare(datasetId: string, input: CompareRunsInput, opts: RequestOptions = {}): Promise<ResponseOf<'compareRuns'>> {
     return this.json('POST', `/datasets/${enc(datasetId)}/compare`, { body: input, ...opts });
   }
-
 
   /**
    * {@link compare} as a CI job reads it: baseline and candidate (two runs of one dataset), the

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cacheClearedSchema, cacheStatsQuerySchema, cacheStatsSchema, clearCacheQuerySchema } from './cache.js';
-import { compareRunsSchema, comparisonSchema, scoreStatsQuerySchema, scoreStatsSchema } from './compare.js';import { errorSchema, pageQuerySchema } from './common.js';
+import { errorSchema, pageQuerySchema } from './common.js';
+import { compareRunsSchema, comparisonSchema, scoreStatsQuerySchema, scoreStatsSchema } from './compare.js';
 
 import {
   createDatasetSchema,
