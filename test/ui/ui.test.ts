@@ -323,6 +323,11 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     await startRun('slow');
     await page.locator('h1 [data-status="running"]').waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Cancel run' }).click();
+    // Cancel asks first (test/ui/run-page.test.ts covers both answers).
+    await page
+      .getByRole('dialog', { name: 'Cancel this run?' })
+      .getByRole('button', { name: 'Yes, cancel run' })
+      .click();
     await page.locator('h1 [data-status="cancelled"]').waitFor({ timeout: 30_000 });
   });
 

@@ -2,6 +2,7 @@ import { migrateDatabase, VERSION } from '@assay/runtime';
 import { Command } from 'commander';
 import { registerCacheCommands } from './commands/cache.js';
 import { registerDatasetCommands } from './commands/datasets.js';
+import { EXIT, usageExits } from './commands/exit.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerItemCommands } from './commands/items.js';
 import { registerRegistryCommands } from './commands/registry.js';
@@ -13,11 +14,13 @@ import { CliError } from './load-config.js';
 const program = new Command('assay')
   .description('Durable, resumable dataset runs for AI targets')
   .version(VERSION)
-  .showHelpAfterError();
+  // A usage error prints the error and one line of help (not the whole help) and exits 2.
+  .showHelpAfterError('(see: assay --help)')
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.OK : EXIT.ERROR));
 
 registerServeCommands(program);
 
-program
+const migrate = program
   .command('migrate')
   .description('create or upgrade the database schema (SQLite file, or PostgreSQL with ASSAY_DATABASE_URL), then exit')
   .option('--data-dir <dir>', 'folder of the SQLite database', '.assay')
@@ -27,6 +30,7 @@ program
     });
     console.log(`[assay] database ${what} is up to date`);
   });
+usageExits(migrate);
 
 registerInitCommand(program);
 registerDatasetCommands(program);

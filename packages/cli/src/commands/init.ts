@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from '../load-config.js';
+import { usageExits } from './exit.js';
 
 const CONFIG_FILE = 'assay.config.ts';
 const DATASET_FILE = 'assay.dataset.json';
@@ -69,7 +70,7 @@ const DATASET = {
  * prints the next two commands. Refuses — writing nothing — when any of them is already there.
  */
 export function registerInitCommand(program: Command): void {
-  program
+  const init = program
     .command('init')
     .description(`write a starter ${CONFIG_FILE}, a sample ${DATASET_FILE} and npm scripts into this project`)
     .option('--dir <dir>', 'the project folder', '.')
@@ -111,4 +112,5 @@ export function registerInitCommand(program: Command): void {
       console.log(`  npx ${SCRIPTS['assay:serve']}     # the web UI and API on http://127.0.0.1:4141`);
       console.log(`  npx ${SCRIPTS['assay:run']}   # in another shell: run the sample, live`);
     });
+  usageExits(init);
 }

@@ -12,6 +12,7 @@ import { serve } from '@hono/node-server';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, loadConfig } from '../load-config.js';
 import { seedDataset } from '../seed.js';
+import { usageExits } from './exit.js';
 import { loggerFrom, logOptions } from './logs.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -161,7 +162,7 @@ function probes(assay: Assay, apiKey: string | undefined) {
 }
 
 export function registerServeCommands(program: Command): void {
-  workerOptions(
+  const serveCommand = workerOptions(
     program
       .command('serve')
       .description('serve the HTTP API (and run the worker in the same process unless --no-worker)'),
@@ -261,7 +262,7 @@ export function registerServeCommands(program: Command): void {
       });
     });
 
-  workerOptions(
+  const workerCommand = workerOptions(
     program
       .command('worker')
       .description(
@@ -327,4 +328,6 @@ export function registerServeCommands(program: Command): void {
         await assay.close(ms);
       });
     });
+  usageExits(serveCommand);
+  usageExits(workerCommand);
 }

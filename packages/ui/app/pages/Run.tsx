@@ -4,9 +4,11 @@ import { useEffect } from 'react';
 import { Link } from 'wouter';
 import { client, FINAL, fmt } from '../api';
 import { ErrorBox, Loading, Status } from '../components';
+import { CancelRun } from './run/CancelRun';
 import { eta, usd } from './run/format';
 import { useLiveRun, useRate } from './run/live';
 import { Results } from './run/Results';
+import './run/run.css';
 import { ScorerCards } from './run/ScorerCards';
 
 export function RunPage({ datasetId, runId }: { datasetId: string; runId: string }) {
@@ -21,7 +23,6 @@ export function RunPage({ datasetId, runId }: { datasetId: string; runId: string
     qc.setQueryData(['run', datasetId, runId], visible);
     qc.invalidateQueries({ queryKey: ['results', datasetId, runId] });
   };
-  const cancel = useMutation({ mutationFn: () => client.cancelRun(datasetId, runId), onSuccess: onRun });
   const retry = useMutation({ mutationFn: () => client.retryRun(datasetId, runId), onSuccess: onRun });
   useEffect(() => {
     performance.mark('assay:run-page');
@@ -30,6 +31,9 @@ export function RunPage({ datasetId, runId }: { datasetId: string; runId: string
   if (q.isError) return <ErrorBox error={q.error} onRetry={() => q.refetch()} />;
   const r = q.data;
   const done = r.succeededCount + r.failedCount;
+  // Items closed without running: skipped (a failed run), and cancelled, which only the final summary counts.
+  const cancelled = FINAL.has(r.status) ? (r.summary?.cancelled ?? 0) : 0;
+  const width = (n: number) => `${r.totalItems ? (n / r.totalItems) * 100 : 0}%`;
   const pct = r.totalItems ? (done / r.totalItems) * 100 : 0;
   const retryable = FINAL.has(r.status) && (r.failedCount > 0 || r.skippedCount > 0 || r.status !== 'completed');
   return (
@@ -50,16 +54,7 @@ export function RunPage({ datasetId, runId }: { datasetId: string; runId: string
           </p>
         </div>
         <div className="row">
-          {active && (
-            <button
-              type="button"
-              className="danger"
-              disabled={cancel.isPending || !!r.cancelRequestedAt}
-              onClick={() => cancel.mutate()}
-            >
-              {r.cancelRequestedAt ? 'Cancelling…' : 'Cancel run'}
-            </button>
-          )}
+          {active && <CancelRun datasetId={datasetId} run={r} onCancelled={onRun} />}
           {retryable && (
             <button type="button" disabled={retry.isPending} onClick={() => retry.mutate()}>
               Retry failed
@@ -67,7 +62,6 @@ export function RunPage({ datasetId, runId }: { datasetId: string; runId: string
           )}
         </div>
       </div>
-      {cancel.isError && <ErrorBox error={cancel.error} />}
       {retry.isError && <ErrorBox error={retry.error} />}
       {r.error && (
         <div className="error" role="alert">
@@ -83,17 +77,19 @@ export function RunPage({ datasetId, runId }: { datasetId: string; runId: string
           aria-valuemax={r.totalItems}
           aria-valuenow={done}
         >
-          <div className="ok" style={{ width: `${r.totalItems ? (r.succeededCount / r.totalItems) * 100 : 0}%` }} />
-          <div className="bad" style={{ width: `${r.totalItems ? (r.failedCount / r.totalItems) * 100 : 0}%` }} />
+          <div className="ok" style={{ width: width(r.succeededCount) }} />
+          <div className="bad" style={{ width: width(r.failedCount) }} />
+          <div className="closed" style={{ width: width(r.skippedCount + cancelled) }} />
         </div>
         <div className="progress-stats">
           <span data-testid="progress-done">
             {done.toLocaleString()} / {r.totalItems.toLocaleString()} ({pct.toFixed(0)}%)
           </span>
-          <span>
+          <span data-testid="progress-counts">
             <span className="ok-text">{r.succeededCount.toLocaleString()} succeeded</span> ·{' '}
             <span className="bad-text">{r.failedCount.toLocaleString()} failed</span>
-            {r.skippedCount ? ` · ${r.skippedCount.toLocaleString()} skipped` : ''}
+            {cancelled > 0 && <span className="closed-text"> · {cancelled.toLocaleString()} cancelled</span>}
+            {r.skippedCount > 0 && <span className="closed-text"> · {r.skippedCount.toLocaleString()} skipped</span>}
           </span>
           <span>{rate === null ? '—' : `${rate.toFixed(rate < 10 ? 1 : 0)} items/s`}</span>
           <span>ETA {active ? eta(etaSecs) : '—'}</span>

@@ -3,16 +3,28 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { client, FINAL, fmt } from '../../api';
 import { Empty, InlineSelect, PagedTable, Queried, Status } from '../../components';
+import { scoreBand, scoreTitle } from './format';
 import { ResultDrawer } from './ResultDrawer';
+import './run.css';
 
 const PER_PAGE = 50;
 
+/** The statuses the results can be filtered by ('' is all). */
+type Filter = '' | 'failed' | 'succeeded' | 'cancelled' | 'skipped';
+
+/** A row's classes: clickable, and tinted when the item failed or never ran. */
+const rowClass = (status: string) =>
+  ['result-row', status === 'failed' && 'row-failed', (status === 'cancelled' || status === 'skipped') && 'row-closed']
+    .filter(Boolean)
+    .join(' ');
+
 export function Results({ datasetId, run }: { datasetId: string; run: Run }) {
   const [page, setPage] = useState(0);
-  const [status, setStatus] = useState<'' | 'failed' | 'succeeded'>('');
+  const [status, setStatus] = useState<Filter>('');
   const [sort, setSort] = useState('');
   const [open, setOpen] = useState<ListedResult | null>(null);
   const active = !FINAL.has(run.status);
+  const threshold = run.summary?.passThreshold ?? run.options.passThreshold ?? 0.5;
   const [sortScorer, order] = sort ? (sort.split(':') as [string, 'asc' | 'desc']) : [undefined, undefined];
   const q = useQuery({
     queryKey: ['results', datasetId, run.id, page, status, sort],
@@ -37,13 +49,15 @@ export function Results({ datasetId, run }: { datasetId: string; run: Run }) {
           name="Filter results"
           value={status}
           onChange={(v) => {
-            setStatus(v as typeof status);
+            setStatus(v as Filter);
             setPage(0);
           }}
         >
           <option value="">all</option>
           <option value="failed">failed only</option>
           <option value="succeeded">succeeded only</option>
+          <option value="cancelled">cancelled only</option>
+          <option value="skipped">skipped only</option>
         </InlineSelect>
         <InlineSelect
           title="Sort"
@@ -84,6 +98,7 @@ export function Results({ datasetId, run }: { datasetId: string; run: Run }) {
                 'Status',
                 ...run.scorerIds.map((id) => ({ label: id, num: true })),
                 { label: 'Latency', num: true },
+                'Input',
                 'Output / error',
               ]}
               page={page}
@@ -92,9 +107,22 @@ export function Results({ datasetId, run }: { datasetId: string; run: Run }) {
               onPage={setPage}
             >
               {data.results.map((r) => (
-                <tr key={`${r.itemId}-${r.repetition}`} className={r.status === 'failed' ? 'row-failed' : ''}>
+                <tr
+                  key={`${r.itemId}-${r.repetition}`}
+                  className={rowClass(r.status)}
+                  // The whole row opens the drawer; focused (Tab), Enter or Space does too.
+                  tabIndex={0}
+                  aria-haspopup="dialog"
+                  onClick={() => setOpen(r)}
+                  onKeyDown={(e) => {
+                    if (e.target !== e.currentTarget || (e.key !== 'Enter' && e.key !== ' ')) return;
+                    e.preventDefault();
+                    setOpen(r);
+                  }}
+                >
                   <td>
-                    <button type="button" className="link mono small" onClick={() => setOpen(r)} title={r.itemId}>
+                    {/* Not a tab stop of its own (the row is); a screen reader's browse mode activates it, and the click reaches the row. */}
+                    <button type="button" className="link mono small" tabIndex={-1} title={r.itemId}>
                       {r.externalId ?? r.itemId}
                       {r.repetition ? ` #${r.repetition}` : ''}
                     </button>
@@ -102,12 +130,17 @@ export function Results({ datasetId, run }: { datasetId: string; run: Run }) {
                   <td>
                     <Status status={r.status} />
                   </td>
-                  {run.scorerIds.map((id) => (
-                    <td key={id} className="num">
-                      {fmt.num(r.scores.find((s) => s.scorerId === id)?.score ?? null)}
-                    </td>
-                  ))}
+                  {run.scorerIds.map((id) => {
+                    const s = r.scores.find((x) => x.scorerId === id);
+                    const band = scoreBand(s, threshold);
+                    return (
+                      <td key={id} className={`num score-${band}`} title={scoreTitle(band, threshold)}>
+                        {band === 'error' ? 'error' : fmt.num(s?.score ?? null)}
+                      </td>
+                    );
+                  })}
                   <td className="num">{fmt.ms(r.latencyMs)}</td>
+                  <td className="mono small">{fmt.short(r.input, 60)}</td>
                   <td className="mono small">
                     {r.error ? (
                       <span className="danger">{fmt.short(r.error.message, 60)}</span>
