@@ -438,6 +438,67 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
     await shot('datasets');
   });
 
+  it('charts each scorer over time on the runs tab: a dot and a 95% interval per completed run, coloured by its verdict against the baseline', async () => {
+    const runs = (await client.listRuns(datasetId, { perPage: 100 })).runs
+      .filter((r) => r.status === 'completed')
+      .sort((x, y) => Date.parse(x.startedAt!) - Date.parse(y.startedAt!));
+    expect(runs.length).toBeGreaterThanOrEqual(4);
+    const [first, ...later] = runs;
+    // The verdicts the chart must show: the many-run compare against the earliest run, through the SDK.
+    const many = await client.compareMany(datasetId, {
+      baselineRunId: first!.id,
+      runIds: later.map((r) => r.id),
+      limit: 0,
+    });
+    expect(many.comparisons.map((c) => c.run.id)).toEqual(later.map((r) => r.id));
+    const tooMany = await rawApi(server.base, 'POST', `/datasets/${datasetId}/compare/many`, {
+      baselineRunId: first!.id,
+      runIds: Array.from({ length: 11 }, (_, i) => `run_${i}`),
+    });
+    expect(tooMany.status).toBe(400);
+
+    await page.goto(`${server.base}/datasets/${datasetId}?tab=runs`);
+    const dots = (scorer: string) => `[data-testid="runs-chart-${scorer}"] svg g[aria-description="runs"] circle`;
+    const standings = (scorer: string) =>
+      page.$$eval(dots(scorer), (cs) =>
+        cs.map((c) => [c.getAttribute('data-run-id'), c.getAttribute('data-standing')]),
+      );
+    for (const scorer of ['match', 'quick']) {
+      const shown = runs.filter((r) => r.scorerIds.includes(scorer));
+      await page.locator(`[data-testid="runs-chart-${scorer}"] svg[aria-label="${scorer} over time"]`).waitFor();
+      // One dot per run with the scorer, each with its interval rule, once every comparison is in.
+      await page.waitForFunction(
+        `[...document.querySelectorAll(${JSON.stringify(dots(scorer))})].filter((c) => c.dataset.standing !== 'pending').length === ${shown.length}`,
+      );
+      expect(await page.locator(dots(scorer)).count()).toBe(shown.length);
+      expect(
+        await page.locator(`[data-testid="runs-chart-${scorer}"] svg g[aria-description="intervals"] line`).count(),
+      ).toBe(shown.length);
+      const expected = shown.map((r) => [
+        r.id,
+        r.id === first!.id
+          ? 'baseline'
+          : many.comparisons.find((c) => c.run.id === r.id)!.scorers.find((s) => s.scorerId === scorer)!.verdict,
+      ]);
+      expect((await standings(scorer)).sort()).toEqual(expected.sort());
+    }
+    // x is the run's time: the dots stand in the order the runs started.
+    const xs = await page.$$eval(dots('match'), (cs) =>
+      cs.map((c) => [c.getAttribute('data-run-id'), Number(c.getAttribute('cx'))] as const),
+    );
+    expect([...xs].sort((p, q) => p[1] - q[1]).map(([id]) => id)).toEqual(runs.map((r) => r.id));
+    await shot('dataset-runs');
+
+    // Another baseline: the chart compares every other run with it.
+    const last = runs[runs.length - 1]!;
+    await page.getByLabel('Chart baseline').selectOption(last.id);
+    await page.locator(`${dots('match')}[data-run-id="${last.id}"][data-standing="baseline"]`).waitFor();
+    expect((await standings('match')).filter(([, s]) => s === 'baseline')).toEqual([[last.id, 'baseline']]);
+    // A click on a dot opens its run.
+    await page.locator(`${dots('match')}[data-run-id="${first!.id}"]`).click();
+    await page.waitForURL(new RegExp(`/runs/${first!.id}$`));
+  });
+
   it("sets the dataset's default scorers; the run dialog starts with them checked and sends the pass threshold", async () => {
     try {
       await page.goto(`${server.base}/datasets/${datasetId}`);

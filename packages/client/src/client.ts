@@ -1,4 +1,11 @@
-import type { CompareRunsInput, QueryOf, RescoreRunInput, ResponseOf, RunStreamEvent } from '@assay/contract';
+import type {
+  CompareManyInput,
+  CompareRunsInput,
+  QueryOf,
+  RescoreRunInput,
+  ResponseOf,
+  RunStreamEvent,
+} from '@assay/contract';
 import { FINAL_RUN_STATUSES, hasTruncated, isTruncated } from '@assay/contract/values';
 import { comparisonView, type RunComparison } from './comparison-view.js';
 import { AssayApiError, errorFromResponse } from './errors.js';
@@ -456,6 +463,22 @@ export class AssayClient {
    */
   compare(datasetId: string, input: CompareRunsInput, opts: RequestOptions = {}): Promise<ResponseOf<'compareRuns'>> {
     return this.json('POST', `/datasets/${enc(datasetId)}/compare`, { body: input, ...opts });
+  }
+
+  /**
+   * `POST /datasets/:id/compare/many`: up to 10 runs (`runIds`), each compared with the baseline
+   * (`baselineRunId`) as {@link compare} compares run B with run A — per scorer the mean difference
+   * with its 95% interval, p-values Holm-corrected within each candidate's deciding scorers, a
+   * verdict — in the order given, with `limit` changed items each (default 10, 0 for none).
+   *
+   * @example const m = await client.compareMany(ds, { baselineRunId: v1, runIds: [v2, v3], limit: 0 }); m.comparisons.map((c) => c.verdict)
+   */
+  compareMany(
+    datasetId: string,
+    input: CompareManyInput,
+    opts: RequestOptions = {},
+  ): Promise<ResponseOf<'compareMany'>> {
+    return this.json('POST', `/datasets/${enc(datasetId)}/compare/many`, { body: input, ...opts });
   }
 
   /**

@@ -7,7 +7,9 @@ import type { ApiRun, QueryOf, RunStatus } from '@assay/contract';
 export type {
   AttemptList,
   BatchAdded,
+  CandidateComparison,
   ChangedItem,
+  CompareManyInput,
   CompareRunsInput,
   Comparison,
   CreateDatasetInput,
@@ -24,6 +26,7 @@ export type {
   ItemsDeleted,
   ItemUpdate,
   ListedResult,
+  ManyComparison,
   Pagination,
   RescoreRunInput,
   ResponseOf,

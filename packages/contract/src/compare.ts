@@ -165,6 +165,53 @@ export const comparisonSchema = z.object({
 });
 export type Comparison = z.infer<typeof comparisonSchema>;
 
+/** Candidate runs one `POST /datasets/:id/compare/many` compares with its baseline. */
+export const MAX_COMPARED_RUNS = 10;
+/** Changed items per candidate of a many-run comparison when the input does not say. */
+export const DEFAULT_MANY_COMPARE_LIMIT = 10;
+
+/**
+ * `POST /datasets/:id/compare/many`: up to {@link MAX_COMPARED_RUNS} runs, each compared with one
+ * baseline exactly as `POST /datasets/:id/compare` compares run B with run A (the same paired
+ * statistics; Holm's correction within each candidate's deciding scorers). All runs are of the
+ * dataset.
+ */
+export const compareManySchema = z.strictObject({
+  baselineRunId: text().min(1, 'baselineRunId is required'),
+  /** The candidates, each compared with the baseline; the answer keeps their order. */
+  runIds: z
+    .array(text().min(1))
+    .min(1, 'runIds must name at least one run')
+    .max(MAX_COMPARED_RUNS, `runIds: at most ${MAX_COMPARED_RUNS} runs are compared with one baseline per request`),
+  /**
+   * The scorers that decide each verdict (scorers of the baseline). Default, per candidate: every
+   * scorer both runs used, except `kind: 'latency'` or `'cost'` ones.
+   */
+  scorerIds: compareRunsSchema.shape.scorerIds,
+  alpha: compareRunsSchema.shape.alpha,
+  minEffect: compareRunsSchema.shape.minEffect,
+  thresholds: compareRunsSchema.shape.thresholds,
+  /** Changed items returned per candidate, regressions first. Default 10. */
+  limit: z.number().int().min(0).max(100).optional(),
+});
+export type CompareManyInput = z.infer<typeof compareManySchema>;
+
+/** One candidate against the baseline: a {@link comparisonSchema} whose run A is the baseline. */
+export const candidateComparisonSchema = comparisonSchema
+  .omit({ runA: true, runB: true, alpha: true, confidence: true })
+  .extend({ run: runSchema });
+export type CandidateComparison = z.infer<typeof candidateComparisonSchema>;
+
+/** The answer of `POST /datasets/:id/compare/many`. */
+export const manyComparisonSchema = z.object({
+  baseline: runSchema,
+  alpha: z.number(),
+  confidence: z.number(),
+  /** One per candidate, in the order of `runIds`. */
+  comparisons: z.array(candidateComparisonSchema),
+});
+export type ManyComparison = z.infer<typeof manyComparisonSchema>;
+
 /** `GET /datasets/:id/runs/:runId/scores?bins=N`: histogram bins, 1 to 100 (default 10). */
 export const scoreStatsQuerySchema = z.object({ bins: z.coerce.number().int().min(1).max(100).default(10) });
 

@@ -1,8 +1,14 @@
 import { z } from 'zod';
 import { cacheClearedSchema, cacheStatsQuerySchema, cacheStatsSchema, clearCacheQuerySchema } from './cache.js';
 import { errorSchema, pageQuerySchema } from './common.js';
-import { compareRunsSchema, comparisonSchema, scoreStatsQuerySchema, scoreStatsSchema } from './compare.js';
-
+import {
+  compareManySchema,
+  compareRunsSchema,
+  comparisonSchema,
+  manyComparisonSchema,
+  scoreStatsQuerySchema,
+  scoreStatsSchema,
+} from './compare.js';
 import {
   createDatasetSchema,
   datasetDeletedSchema,
@@ -389,6 +395,16 @@ export const routes = {
     body: compareRunsSchema,
     status: 200,
     response: comparisonSchema,
+  },
+  compareMany: {
+    method: 'post',
+    path: '/datasets/:id/compare/many',
+    tag: 'analysis',
+    summary: 'Compare up to 10 runs with one baseline: per candidate, the paired comparison of compareRuns',
+    params: datasetParams,
+    body: compareManySchema,
+    status: 200,
+    response: manyComparisonSchema,
   },
 } as const satisfies Record<string, RouteDef>;
 

@@ -25,6 +25,7 @@ export {
   summarizeWithCache,
 } from './engine/cache.js';
 export { type CompareOptions, compareRuns, DEFAULT_ALPHA, DEFAULT_COMPARE_LIMIT } from './engine/compare.js';
+export { compareMany } from './engine/compare-many.js';
 export { type ExecutorDeps, executeItem, executeRun } from './engine/executor.js';
 export {
   FAIL_AFTER_LOST_CLAIMS,

@@ -2,6 +2,7 @@ import {
   AssayError,
   cacheOverview,
   clearCacheEntries,
+  compareMany,
   compareRuns,
   DEFAULT_LIST_BOUNDS,
   type EventBus,
@@ -289,6 +290,12 @@ export function createApp(deps: AppDeps) {
     await dataset(id);
     const input = await parseBody(c, routes.compareRuns.body);
     return compareRuns(storage, id, input, { bounds, scorerKinds: registry.scorerKinds });
+  });
+  on(api, 'compareMany', async (c) => {
+    const id = c.req.param('id');
+    await dataset(id);
+    const input = await parseBody(c, routes.compareMany.body);
+    return compareMany(storage, id, input, { bounds, scorerKinds: registry.scorerKinds });
   });
 
   // ── target output cache ──

@@ -6,10 +6,10 @@
  * compared on their shared items; the deciding scorers and the order of the changed items.
  */
 import { readFileSync } from 'node:fs';
-import { AssayError, compareRuns, holm, pairedDifference, RUN_DEFAULTS, type ScorerKind, wilson } from '@assay/core';
+import { AssayError, compareRuns, holm, pairedDifference, type ScorerKind, wilson } from '@assay/core';
 import { expect, it } from 'vitest';
-import { describeStorage, type StorageFixture } from './contract.js';
-import { createPendingRun } from './runs.js';
+import { type Cell, dataset, type Scores, storedRun } from './compare-runs.js';
+import { describeStorage } from './contract.js';
 
 interface PairedCase {
   name: string;
@@ -28,59 +28,6 @@ const close = (actual: number | null | undefined, expected: number, rel = 1e-9) 
   expect(Math.abs((actual ?? Number.NaN) - expected)).toBeLessThanOrEqual(
     rel * Math.max(1e-12, Math.abs(expected)) + 1e-15,
   );
-
-/** A score of an item's repetition: a number, null (no score: the scorer failed), or the item failed. */
-type Cell = number | null | 'failed';
-type Scores = Record<string, Cell>;
-
-/** A run of `scorerIds` over `itemIds` (pinned to `version`) whose results `score(item, rep)` gives. */
-async function storedRun(
-  f: StorageFixture,
-  datasetId: string,
-  version: number,
-  itemIds: string[],
-  scorerIds: string[],
-  score: (i: number, rep: number) => Scores | 'failed',
-  repetitions = 1,
-): Promise<string> {
-  const runId = await createPendingRun(f.storage, datasetId, version, {
-    scorerIds,
-    options: { ...RUN_DEFAULTS, repetitions },
-  });
-  await f.planAll(runId, 100);
-  await f.claimAll(runId);
-  const index = new Map(itemIds.map((id, i) => [id, i]));
-  const outcomes = [];
-  for (const id of itemIds) {
-    for (let rep = 0; rep < repetitions; rep++) {
-      const s = score(index.get(id)!, rep);
-      outcomes.push(
-        s === 'failed'
-          ? f.outcome(id, 'failed', { repetition: rep })
-          : f.outcome(id, 'succeeded', {
-              repetition: rep,
-              scores: Object.entries(s).map(([scorerId, v]) => ({
-                scorerId,
-                score: typeof v === 'number' ? v : null,
-                reason: null,
-                error: v === null ? 'threw' : null,
-              })),
-            }),
-      );
-    }
-  }
-  for (let i = 0; i < outcomes.length; i += 500) await f.storage.writeOutcomes(runId, outcomes.slice(i, i + 500));
-  return runId;
-}
-
-async function dataset(f: StorageFixture, n: number) {
-  const ds = await f.storage.createDataset({ name: `compare-${Math.random()}` });
-  const { items, version } = await f.storage.addItems(
-    ds.id,
-    Array.from({ length: n }, (_, i) => ({ input: { i }, externalId: `q${i}` })),
-  );
-  return { ds, ids: items.map((it) => it.id), version };
-}
 
 const kinds = new Map<string, ScorerKind>([['fast', 'latency']]);
 

@@ -19,7 +19,7 @@ export interface CompareOptions {
 }
 
 /** A run as clients see it (without the planner's bookkeeping). */
-const visible = ({ plannedAt: _p, ...run }: Run) => run;
+export const visible = ({ plannedAt: _p, ...run }: Run) => run;
 
 const perScorer = (v: CompareRunsInput['thresholds'], scorerId: string) =>
   typeof v === 'number' ? v : (v?.[scorerId] ?? 0);
@@ -232,7 +232,7 @@ async function changedItems(
 }
 
 /** Bounds for one of `n` rows sharing a page's budget. */
-function shareOf(bounds: ListBounds, n: number): ListBounds {
+export function shareOf(bounds: ListBounds, n: number): ListBounds {
   const budgetBytes = Math.max(1, Math.floor(bounds.budgetBytes / n));
   return { ...bounds, budgetBytes, maxFieldBytes: Math.min(bounds.maxFieldBytes, budgetBytes) };
 }

@@ -2,7 +2,7 @@ import { type Dataset, type DatasetItem, hasTruncated } from '@assay/client';
 import { exportFile } from '@assay/core/io';
 import { Validator } from '@cfworker/json-schema';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { client, fmt, messageOf } from '../api';
 import { Empty, ErrorBox, FormFooter, Loading, Modal, PagedTable, Queried, Status } from '../components';
@@ -11,6 +11,8 @@ import { ImportDialog } from './ImportDialog';
 import { RunDialog } from './RunDialog';
 
 const PER_PAGE = 50;
+// The chart library (Observable Plot) loads with the runs tab, not with every page.
+const RunsOverTime = lazy(() => import('./dataset/RunsOverTime').then((m) => ({ default: m.RunsOverTime })));
 
 function parseJson(text: string, what: string, required: boolean): { value?: unknown; error?: string } {
   if (!text.trim()) return required ? { error: `${what} is required` } : {};
@@ -300,6 +302,9 @@ function RunsTab({ dataset }: { dataset: Dataset }) {
   if (q.data.runs.length === 0) return <Empty>No runs yet. Start one with “New run”.</Empty>;
   return (
     <section>
+      <Suspense fallback={<Loading label="Loading the chart…" />}>
+        <RunsOverTime dataset={dataset} />
+      </Suspense>
       <div className="toolbar">
         <span className="muted">Pick a baseline (A) and a candidate (B) to compare.</span>
         <span className="spacer" />
