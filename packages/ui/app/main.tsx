@@ -26,7 +26,9 @@ function App() {
       <main>
         <Switch>
           <Route path="/" component={DatasetsPage} />
-          <Route path="/datasets/:id/runs/:runId">{(p) => <RunPage datasetId={p.id} runId={p.runId} />}</Route>
+          <Route path="/datasets/:id/runs/:runId">
+            {(p) => <RunPage key={p.runId} datasetId={p.id} runId={p.runId} />}
+          </Route>
           <Route path="/datasets/:id/compare">{(p) => <ComparePage datasetId={p.id} />}</Route>
           <Route path="/datasets/:id">{(p) => <DatasetPage datasetId={p.id} />}</Route>
           <Route>

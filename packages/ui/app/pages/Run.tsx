@@ -4,9 +4,11 @@ import { useEffect } from 'react';
 import { Link } from 'wouter';
 import { client, FINAL, fmt } from '../api';
 import { ErrorBox, Loading, Status } from '../components';
+import { CacheLine } from './run/CacheLine';
 import { CancelRun } from './run/CancelRun';
 import { eta, usd } from './run/format';
 import { useLiveRun, useRate } from './run/live';
+import { RescoreRun, RescoreSource } from './run/RescoreRun';
 import { Results } from './run/Results';
 import './run/run.css';
 import { ScorerCards } from './run/ScorerCards';
@@ -52,9 +54,11 @@ export function RunPage({ datasetId, runId }: { datasetId: string; runId: string
             {fmt.ms(r.options.itemTimeoutMs)} · created {fmt.date(r.createdAt)}
             {active && <span className={`live live-${mode}`}> · {mode === 'live' ? 'live' : mode}</span>}
           </p>
+          {r.sourceRunId && <RescoreSource datasetId={datasetId} sourceRunId={r.sourceRunId} />}
         </div>
         <div className="row">
           {active && <CancelRun datasetId={datasetId} run={r} onCancelled={onRun} />}
+          {FINAL.has(r.status) && <RescoreRun datasetId={datasetId} run={r} />}
           {retryable && (
             <button type="button" disabled={retry.isPending} onClick={() => retry.mutate()}>
               Retry failed
@@ -106,6 +110,7 @@ export function RunPage({ datasetId, runId }: { datasetId: string; runId: string
             </span>
           )}
         </div>
+        <CacheLine run={r} />
       </div>
       <ScorerCards datasetId={datasetId} run={r} />
       <Results datasetId={datasetId} run={r} />

@@ -1,4 +1,4 @@
-import type { Dataset } from '@assay/client';
+import type { Dataset, TriggerRunInput } from '@assay/client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useLocation } from 'wouter';
@@ -20,6 +20,9 @@ export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () 
   const [repetitions, setRepetitions] = useState('1');
   const [timeoutS, setTimeoutS] = useState('60');
   const [name, setName] = useState('');
+  // '' sends no `cache`: the target's config decides (else off). No option text says "target":
+  // a select's label includes its options, and "Target" must name one field only.
+  const [cache, setCache] = useState<'' | NonNullable<TriggerRunInput['cache']>>('');
   const [, navigate] = useLocation();
   const qc = useQueryClient();
   const target = targetId || targets.data?.[0]?.id || '';
@@ -34,6 +37,7 @@ export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () 
         itemTimeoutMs: Math.round(Number(timeoutS) * 1000),
         passThreshold: Number(passThreshold),
         name: name || undefined,
+        cache: cache || undefined,
       }),
     onSuccess: (run) => {
       const { runId: _r, ...visible } = run;
@@ -90,6 +94,16 @@ export function RunDialog({ dataset, onClose }: { dataset: Dataset; onClose: () 
               <input value={name} onChange={(e) => setName(e.target.value)} />
             </label>
           </div>
+          <label>
+            Cache
+            <select value={cache} onChange={(e) => setCache(e.target.value as typeof cache)}>
+              <option value="">as configured (else off)</option>
+              <option value="off">off — no cache</option>
+              <option value="read">read — reuse stored outputs</option>
+              <option value="write">write — store new outputs</option>
+              <option value="readwrite">readwrite — reuse and store</option>
+            </select>
+          </label>
           <FormFooter
             mutation={trigger}
             onCancel={onClose}

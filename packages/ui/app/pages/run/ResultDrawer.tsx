@@ -2,6 +2,7 @@ import { hasTruncated, type ListedResult, type RunResult } from '@assay/client';
 import { useQuery } from '@tanstack/react-query';
 import { client, fmt } from '../../api';
 import { Drawer, ErrorBox, Json, Queried, Status, Table } from '../../components';
+import { CachedFrom } from './CacheLine';
 
 function Usage({ result }: { result: RunResult }) {
   const r = result as RunResult & { usage?: Record<string, unknown> | null; cost?: unknown; costUsd?: unknown };
@@ -73,6 +74,11 @@ export function ResultDrawer({
           <dd className="small">{result.workerId ?? '—'}</dd>
         </div>
       </dl>
+      {result.cached && (
+        <p className="small">
+          <CachedFrom datasetId={datasetId} from={result.cachedFrom} onOpen={onClose} />
+        </p>
+      )}
       {err && (
         <div className="error" data-testid="result-error">
           <strong>{err.code}</strong>: {fmt.text(err.message)} {err.retryable ? '(retryable)' : ''}

@@ -3,6 +3,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { client, FINAL, fmt } from '../../api';
 import { Empty, InlineSelect, PagedTable, Queried, Status } from '../../components';
+import { CachedTag } from './CacheLine';
 import { scoreBand, scoreTitle } from './format';
 import { ResultDrawer } from './ResultDrawer';
 import './run.css';
@@ -129,6 +130,12 @@ export function Results({ datasetId, run }: { datasetId: string; run: Run }) {
                   </td>
                   <td>
                     <Status status={r.status} />
+                    {r.cached && (
+                      <>
+                        {' '}
+                        <CachedTag from={r.cachedFrom} />
+                      </>
+                    )}
                   </td>
                   {run.scorerIds.map((id) => {
                     const s = r.scores.find((x) => x.scorerId === id);
