@@ -7,15 +7,11 @@
  * first run), then **Re-score…** with another scorer, whose run says what it re-scores and scores
  * every item without a target call. A target without a version shows why it is never cached.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CHROMIUM,
   Driver,
   freePort,
-  headlessChromium,
   killAllChildren,
   REPO_ROOT,
   removeTempDirs,
@@ -24,18 +20,11 @@ import {
   tempDir,
   writeFile,
 } from '@assay/testkit';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { chromiumOrSkip, ensureUiBuilt, openPage, screenshotOnFailure } from '@assay/testkit/ui';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const SHOTS = join(REPO_ROOT, 'docs/screenshots');
-const UI_DIST = join(REPO_ROOT, 'packages/ui/dist/index.html');
-
-/** Newest modification time of the UI's sources: a stale build is rebuilt before the tests. */
-function newestSource(): number {
-  const src = join(REPO_ROOT, 'packages/ui/app');
-  const files = readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-  return Math.max(...files.map((f) => statSync(join(f.parentPath, f.name)).mtimeMs));
-}
 
 /**
  * `answer` (version 1) knows four capitals, reports a cent of cost per call and logs each call to
@@ -107,17 +96,11 @@ const resultRows = (n: number) =>
     `document.querySelectorAll('table[aria-label="Results"] tbody tr [data-status]').length === ${n}`,
   );
 
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && (process.env.CI || process.env.ASSAY_REQUIRE_SERVICES === '1')) {
-  throw new Error(`${CHROMIUM} is missing: the UI tests need Debian's chromium (apt-get install -y chromium)`);
-}
-if (!haveChromium) console.warn(`[ui test] skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
+const haveChromium = chromiumOrSkip();
 
 describe.skipIf(!haveChromium)('the cache and re-score on the run page, in headless Chromium', () => {
   beforeAll(async () => {
-    if (!existsSync(UI_DIST) || newestSource() > statSync(UI_DIST).mtimeMs) {
-      execFileSync('npm', ['run', 'build', '-w', '@assay/ui'], { cwd: REPO_ROOT, stdio: 'ignore' });
-    }
+    ensureUiBuilt();
     mkdirSync(SHOTS, { recursive: true });
     dir = tempDir('assay-ui-cache-');
     writeFile(dir, 'assay.config.mjs', config(dir));
@@ -129,21 +112,10 @@ describe.skipIf(!haveChromium)('the cache and re-score on the run page, in headl
     ]);
     client = new Driver(server);
     datasetId = (await client.seedDataset('capitals-cache', ITEMS)).id;
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      ...headlessChromium,
-      viewport: { width: 1280, height: 720 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(20_000);
+    ({ context, page } = await openPage(join(dir, 'profile')));
   }, 120_000);
 
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail' && page) {
-      const file = join(tmpdir(), `assay-ui-failure-${ctx.task.name.replace(/\W+/g, '-').slice(0, 40)}.png`);
-      await page.screenshot({ path: file }).catch(() => {});
-      console.error(`[ui test] screenshot of the failing page: ${file}`);
-    }
-  });
+  afterEach((ctx) => screenshotOnFailure(ctx, page));
 
   afterAll(async () => {
     await context?.close();

@@ -6,14 +6,11 @@
  * and deciding on exact-match alone makes the twelve fixed answers a significant improvement.
  * Writes docs/screenshots/compare-demo.png.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CHROMIUM,
   Driver,
   freePort,
-  headlessChromium,
   killAllChildren,
   REPO_ROOT,
   removeTempDirs,
@@ -21,20 +18,11 @@ import {
   startServer,
   tempDir,
 } from '@assay/testkit';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { chromiumOrSkip, ensureUiBuilt, openPage, SCREENSHOTS } from '@assay/testkit/ui';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const UI_DIST = join(REPO_ROOT, 'packages/ui/dist/index.html');
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && (process.env.CI || process.env.ASSAY_REQUIRE_SERVICES === '1')) {
-  throw new Error(`${CHROMIUM} is missing: the UI tests need Debian's chromium (apt-get install -y chromium)`);
-}
-
-function newestSource(): number {
-  const src = join(REPO_ROOT, 'packages/ui/app');
-  const files = readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-  return Math.max(...files.map((f) => statSync(join(f.parentPath, f.name)).mtimeMs));
-}
+const haveChromium = chromiumOrSkip();
 
 let server: Server;
 let context: BrowserContext;
@@ -42,9 +30,7 @@ let page: Page;
 
 describe.skipIf(!haveChromium)('the demo compare in headless Chromium', () => {
   beforeAll(async () => {
-    if (!existsSync(UI_DIST) || newestSource() > statSync(UI_DIST).mtimeMs) {
-      execFileSync('npm', ['run', 'build', '-w', '@assay/ui'], { cwd: REPO_ROOT, stdio: 'ignore' });
-    }
+    ensureUiBuilt();
     const dir = tempDir('assay-ui-demo-');
     server = await startServer(
       await freePort(),
@@ -58,12 +44,7 @@ describe.skipIf(!haveChromium)('the demo compare in headless Chromium', () => {
       ],
       { cwd: REPO_ROOT },
     );
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      ...headlessChromium,
-      viewport: { width: 1280, height: 720 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(20_000);
+    ({ context, page } = await openPage(join(dir, 'profile')));
   }, 120_000);
 
   afterAll(async () => {
@@ -103,7 +84,8 @@ describe.skipIf(!haveChromium)('the demo compare in headless Chromium', () => {
     const fast = rows.find((r) => r.startsWith('fast'));
     expect(fast).toBeDefined();
     expect(await page.getByLabel('Decides: fast').isChecked()).toBe(false);
-    await page.screenshot({ path: join(REPO_ROOT, 'docs/screenshots/compare-demo.png'), fullPage: false });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'compare-demo.png') });
 
     // Deciding on exact-match alone: 12 fixed, 2 broken of 64 is a significant improvement.
     for (const id of ['similar', 'short-answer', 'no-refusal']) {
@@ -111,6 +93,5 @@ describe.skipIf(!haveChromium)('the demo compare in headless Chromium', () => {
       if (await box.isChecked()) await box.uncheck();
     }
     await verdict.getByText('improved', { exact: false }).waitFor();
-    mkdirSync(join(REPO_ROOT, 'docs/screenshots'), { recursive: true });
   }, 90_000);
 });

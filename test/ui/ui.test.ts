@@ -4,16 +4,12 @@
  * worker, so a new run stays `pending` until the test starts an `assay worker` on the same SQLite
  * file. One test makes every event-stream request fail, so the page can only poll.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CHROMIUM,
   type Child,
   Driver,
   freePort,
-  headlessChromium,
   killAllChildren,
   REPO_ROOT,
   rawApi,
@@ -24,22 +20,11 @@ import {
   tempDir,
   writeFile,
 } from '@assay/testkit';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { chromiumOrSkip, ensureUiBuilt, openPage, screenshotOnFailure } from '@assay/testkit/ui';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const SHOTS = join(REPO_ROOT, 'docs/screenshots');
-const UI_DIST = join(REPO_ROOT, 'packages/ui/dist/index.html');
-
-/** Newest modification time of the UI's sources: a stale build is rebuilt before the tests. */
-function newestSource(): number {
-  const src = join(REPO_ROOT, 'packages/ui/app');
-  const files = readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-  const extra = ['index.html', 'vite.config.ts', 'package.json'].map((f) => join(REPO_ROOT, 'packages/ui', f));
-  return Math.max(
-    ...files.map((f) => statSync(join(f.parentPath, f.name)).mtimeMs),
-    ...extra.map((f) => statSync(f).mtimeMs),
-  );
-}
 
 let dir: string;
 let flag: string;
@@ -123,17 +108,11 @@ const expectText = async (text: string | RegExp, timeout = 20_000) =>
   page.getByText(text).first().waitFor({ state: 'visible', timeout });
 
 // On a laptop without Chromium the suite skips (one line says why); in CI a missing browser fails.
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && (process.env.CI || process.env.ASSAY_REQUIRE_SERVICES === '1')) {
-  throw new Error(`${CHROMIUM} is missing: the UI tests need Debian's chromium (apt-get install -y chromium)`);
-}
-if (!haveChromium) console.warn(`[ui test] skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
+const haveChromium = chromiumOrSkip();
 
 describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
   beforeAll(async () => {
-    if (!existsSync(UI_DIST) || newestSource() > statSync(UI_DIST).mtimeMs) {
-      execFileSync('npm', ['run', 'build', '-w', '@assay/ui'], { cwd: REPO_ROOT, stdio: 'ignore' });
-    }
+    ensureUiBuilt();
     mkdirSync(SHOTS, { recursive: true });
     dir = tempDir('assay-ui-');
     flag = join(dir, 'fail-flag');
@@ -147,22 +126,10 @@ describe.skipIf(!haveChromium)('web UI in headless Chromium', () => {
       '--no-worker',
     ]);
     client = new Driver(server);
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      ...headlessChromium,
-      viewport: { width: 1280, height: 720 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(20_000);
+    ({ context, page } = await openPage(join(dir, 'profile')));
   }, 120_000);
 
-  afterEach(async (ctx) => {
-    // A failing step leaves a picture of the page behind, for the person reading the failure.
-    if (ctx.task.result?.state === 'fail' && page) {
-      const file = join(tmpdir(), `assay-ui-failure-${ctx.task.name.replace(/\W+/g, '-').slice(0, 40)}.png`);
-      await page.screenshot({ path: file }).catch(() => {});
-      console.error(`[ui test] screenshot of the failing page: ${file}`);
-    }
-  });
+  afterEach((ctx) => screenshotOnFailure(ctx, page));
 
   afterAll(async () => {
     await context?.close();
