@@ -16,6 +16,11 @@
  *                                        the config as objects, on the main thread. The report ends with
  *                                        the threads / main-thread ratios.
  *   npm run bench -- --only T1           targets and scorers (issue 5): code vs http target, 1 vs 7 scorers
+ *   npm run bench -- --only W1,W1C,W2,W2C --quick
+ *                                        the output cache (issue 14, bench/workloads/cache.ts): W1 and W2
+ *                                        rerun from the cache (a readwrite run fills it, the timed readwrite
+ *                                        rerun reads it), with the ratios to the uncached W1 and W2; RS1
+ *                                        re-scores a finished 100,000-item run with one scorer.
  *   npm run bench -- --only R1,R2 --quick
  *                                        the reliability workloads (issue 3, bench/workloads/r1.ts, r2.ts): recovery
  *                                        after kill -9 and cancel → cancelled, each a median of 10 samples
@@ -70,7 +75,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--data-dir') opts.dataDir = value();
     else
       throw new Error(
-        `unknown argument ${a}; usage: bench/run.ts [--only W1,W1M,W2,W2M,W3,T1,R1,R2,H1] [--quick] [--json file] [--profile]`,
+        `unknown argument ${a}; usage: bench/run.ts [--only W1,W1M,W2,W2M,W1C,W2C,RS1,W3,T1,R1,R2,H1] [--quick] [--json file] [--profile]`,
       );
   }
   return opts;

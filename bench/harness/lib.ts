@@ -8,7 +8,7 @@ import { Session } from 'node:inspector/promises';
 import { findSourceMap } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AssayConfig, ItemInput, Run } from '@assay/core';
+import type { AssayConfig, ItemInput, Run, TriggerRunInput } from '@assay/core';
 import type { Assay } from '@assay/runtime';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -124,7 +124,10 @@ async function startProfile(): Promise<(() => Promise<void>) | null> {
   };
 }
 
-/** Triggers a run and waits for it: seconds from just before the trigger to the stored final status. */
+/**
+ * Triggers a run (or, with `start`, whatever `start` triggers) and waits for it: seconds from just
+ * before the trigger to the stored final status.
+ */
 export async function timedRun(
   assay: Assay,
   datasetId: string,
@@ -132,12 +135,16 @@ export async function timedRun(
   expected: number,
   scorerIds: string[] = ['exact-match'],
   profile = true,
+  /** More of the trigger's input (`cache`, …). */
+  trigger: Partial<TriggerRunInput> = {},
+  start: () => Promise<Run> = () =>
+    assay.runs.trigger(datasetId, { targetId, scorerIds, maxConcurrency: 50, ...trigger }),
 ) {
   const stopProfile = profile ? await startProfile() : null;
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
-  const triggered = await assay.runs.trigger(datasetId, { targetId, scorerIds, maxConcurrency: 50 });
+  const triggered = await start();
   const run = await waitForFinal(assay, triggered.id);
   const seconds = (performance.now() - t0) / 1000;
   // CPU spent, less sensitive to a busy machine than wall time: the whole process (all threads,

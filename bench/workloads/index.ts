@@ -1,5 +1,6 @@
 /** Every workload bench/run.ts knows: its title, what one run does, and its report rows. */
 import type { Metrics, Row, RowOf } from '../harness/lib.js';
+import { RS1_ROWS, rs1, W1C_ROWS, W2C_ROWS, w1c, w2c } from './cache.js';
 import { H1_TITLE, h1, h1Rows } from './h1.js';
 import type { Placement } from './placement.js';
 import { R_SAMPLES, r1, r1Rows } from './r1.js';
@@ -38,6 +39,21 @@ function twins<I extends string>(
 export const WORKLOADS = {
   ...twins('W1', 'overhead: 10,000 items, instant target, exact-match, maxConcurrency 50', w1, W1_ROWS),
   ...twins('W2', 'latency-bound: 2,000 items, 50 ms target, maxConcurrency 50', w2, W2_ROWS),
+  W1C: {
+    title: 'W1 rerun from the output cache: a readwrite run fills it, the timed readwrite rerun reads every output',
+    run: w1c,
+    rows: W1C_ROWS,
+  },
+  W2C: {
+    title: 'W2 rerun from the output cache: a readwrite run fills it, the timed readwrite rerun reads every output',
+    run: w2c,
+    rows: W2C_ROWS,
+  },
+  RS1: {
+    title: 're-score of a finished 100,000-item run with one scorer (exact-match), no target called',
+    run: rs1,
+    rows: RS1_ROWS,
+  },
   W3: {
     title: 'trigger latency over HTTP, 10 vs 100,000 items, worker off',
     run: w3,
@@ -72,4 +88,11 @@ export const COMPARISONS = [
   { what: 'W1 CPU per item, threads / main thread', a: 'W1', b: 'W1M', key: 'cpuUsPerItem' },
   { what: 'W1 main thread busy per item, threads / main thread', a: 'W1', b: 'W1M', key: 'mainBusyUsPerItem' },
   { what: 'W2 efficiency, threads / main thread', a: 'W2', b: 'W2M', key: 'efficiency' },
+  { what: 'W1 rerun from the cache: items/s, W1C / W1 (uncached)', a: 'W1C', b: 'W1', key: 'itemsPerSec' },
+  {
+    what: 'W2 rerun from the cache: speed-up, W2 wall time / W2C wall time (goal ≥ 10)',
+    a: 'W2',
+    b: 'W2C',
+    key: 'seconds',
+  },
 ] as const;

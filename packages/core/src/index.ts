@@ -24,6 +24,7 @@ export {
   resolveCacheMode,
   summarizeWithCache,
 } from './engine/cache.js';
+export { CacheSizeLimit, type CacheSizeLimitOptions, cacheMaxBytesFrom } from './engine/cache-size.js';
 export { type CompareOptions, compareRuns, DEFAULT_ALPHA, DEFAULT_COMPARE_LIMIT } from './engine/compare.js';
 export { compareMany } from './engine/compare-many.js';
 export { type ExecutorDeps, executeItem, executeRun } from './engine/executor.js';
@@ -33,6 +34,14 @@ export {
   IsolationGate,
 } from './engine/isolation.js';
 export { abortableSleep, createLocalLimiter, type TargetLimiter } from './engine/limits.js';
+export {
+  cachedModelCall,
+  declareModelCall,
+  type ModelCallParts,
+  type ModelCallRecord,
+  modelCallKey,
+  type StoredModelCall,
+} from './engine/model-calls.js';
 export { createRegistry, type Registry } from './engine/registry.js';
 export { type RunEventStreamOptions, type RunStreamItem, runEventStream } from './engine/run-events.js';
 export {

@@ -2,7 +2,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
   type AssayConfig,
+  CacheSizeLimit,
   type Clock,
+  cacheMaxBytesFrom,
   createLocalLimiter,
   createMemoryEventBus,
   createRegistry,
@@ -80,6 +82,14 @@ export interface AssayOptions {
   log?: (message: string) => void;
   /** Largest item in bytes (JSON of input + groundTruth + metadata). Default `ASSAY_MAX_ITEM_BYTES`, else 4 MiB. */
   maxItemBytes?: number;
+  /**
+   * Largest size of the output and model-call cache, in MiB of stored JSON: a worker deletes the
+   * oldest entries when it is over (checked every `cacheCheckMs`). Default `ASSAY_CACHE_MAX_MB`,
+   * else no limit.
+   */
+  cacheMaxMb?: number;
+  /** How often a worker checks the cache's size against `cacheMaxMb`, in ms. Default 30 000. */
+  cacheCheckMs?: number;
 }
 
 /** This package's version, read from its package.json (the same file in the sources and the build). */
@@ -172,6 +182,10 @@ async function adapters(opts: AssayOptions, clock: Clock, logger: Logger) {
 export async function createAssay(opts: AssayOptions) {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? silentLogger;
+  // Checked before anything is opened: a bad value refuses to start.
+  const cacheMaxBytes = cacheMaxBytesFrom(
+    opts.cacheMaxMb !== undefined ? String(opts.cacheMaxMb) : process.env.ASSAY_CACHE_MAX_MB,
+  );
   const { storage, queue, events, limiter, closeEvents, scaleOut, health } = await adapters(opts, clock, logger);
   await storage.migrate();
   const migratable = queue as JobQueue & { migrate?: () => Promise<void> };
@@ -199,6 +213,7 @@ export async function createAssay(opts: AssayOptions) {
   let sweeper: ReturnType<typeof createSweeper> | undefined;
   let workerId: string | null = null;
   let runner: ItemRunner | undefined;
+  let cacheLimit: CacheSizeLimit | undefined;
   if (withWorker) {
     if (opts.configPath)
       runner = createThreadRunner({
@@ -227,6 +242,16 @@ export async function createAssay(opts: AssayOptions) {
     // Every active run keeps a live job (see sweeper.ts), in both deployments.
     sweeper = createSweeper({ storage, queue, intervalMs: opts.reconcileMs, log: logger });
     sweeper.start();
+    if (cacheMaxBytes !== undefined) {
+      cacheLimit = new CacheSizeLimit({
+        maxBytes: cacheMaxBytes,
+        storage,
+        clock,
+        intervalMs: opts.cacheCheckMs,
+        log: logger.child({ component: 'cache' }),
+      });
+      cacheLimit.start();
+    }
   }
   return {
     app,
@@ -237,6 +262,8 @@ export async function createAssay(opts: AssayOptions) {
     registry,
     events,
     runs,
+    /** The cache's size limit of this worker (`cacheMaxMb`), if it has one. */
+    cacheLimit,
     /** Prometheus metrics of this process (`GET /metrics` serves them). */
     metrics,
     logger,
@@ -248,6 +275,7 @@ export async function createAssay(opts: AssayOptions) {
      */
     async close(timeoutMs = 10_000) {
       sweeper?.stop();
+      await cacheLimit?.stop();
       await worker?.stop(timeoutMs);
       await runner?.close();
       await queue.close();

@@ -104,6 +104,18 @@ export interface TargetCacheTable {
   item_id: string;
   repetition: number;
   created_at: string;
+  /** `output` (a target's output) or `model-call` (a built-in's model call; `target_id` is its target or scorer). */
+  kind: Generated<string>;
+}
+
+/** Scorers' model calls of a run, made and answered from the cache, per worker (summed by the summary). */
+export interface RunModelCallsTable {
+  run_id: string;
+  worker_id: string;
+  made: number;
+  reused: number;
+  cost_spent_usd: number;
+  cost_saved_usd: number;
 }
 
 export interface RunItemAttemptsTable {
@@ -141,4 +153,5 @@ export interface DB {
   run_item_attempts: RunItemAttemptsTable;
   scores: ScoresTable;
   target_cache: TargetCacheTable;
+  run_model_calls: RunModelCallsTable;
 }

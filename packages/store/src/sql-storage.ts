@@ -171,4 +171,6 @@ export class SqlStorage implements Storage {
   readonly runCacheCounts: Storage['runCacheCounts'] = (runId) => this.cache.runCacheCounts(runId);
   readonly cacheStats: Storage['cacheStats'] = (q) => this.cache.cacheStats(q);
   readonly clearCache: Storage['clearCache'] = (q) => this.cache.clearCache(q);
+  readonly cacheBytes: Storage['cacheBytes'] = (range) => this.cache.cacheBytes(range);
+  readonly evictOldest: Storage['evictOldest'] = (bytes, max) => this.cache.evictOldest(bytes, max);
 }

@@ -102,6 +102,77 @@ await describeStorage('Target cache', (f) => {
     expect(await f.storage.countUnfinished(runId)).toBe(0);
   });
 
+  it("stores a landed outcome's model calls as entries and counts the scorers' calls in the run's cost", async () => {
+    const { items, runId } = await claimedRun('calls', ['m', 'n', 'o']);
+    const [m, n, o] = items.map((i) => i.id);
+    const verdict = { score: 0.5, reason: 'half' };
+    const calls = (key: string, extra = {}) => ({
+      modelCalls: {
+        store: [{ key, ownerId: 'judge', value: verdict, latencyMs: 12, usage }],
+        made: 1,
+        reused: 2,
+        costSpentUsd: 0.25,
+        costSavedUsd: 0.5,
+        ...extra,
+      },
+    });
+    await f.storage.writeOutcomes(runId, [
+      // From the output cache: its output is not stored again, its judge's call is.
+      f.outcome(m!, 'succeeded', {
+        cachedFrom: 'run_old',
+        cacheWrite: { key: 'out-m', targetId: 't' },
+        ...calls('call-m'),
+      }),
+      f.outcome(n!, 'succeeded', { workerId: 'w2', cacheWrite: { key: 'out-n', targetId: 't' }, ...calls('call-n') }),
+      // Stale (a lost claim): neither its entries nor its counts land.
+      { ...f.outcome(o!, 'succeeded', calls('call-o')), claimToken: -3 },
+    ]);
+    const found = await f.storage.readCache(['out-m', 'out-n', 'call-m', 'call-n', 'call-o']);
+    expect([...found.keys()].sort()).toEqual(['call-m', 'call-n', 'out-n']);
+    expect(found.get('call-m')).toMatchObject({ targetId: 'judge', output: verdict, latencyMs: 12, usage, runId });
+    expect(await f.storage.runCacheCounts(runId)).toEqual({
+      hits: 1,
+      misses: 1,
+      stored: 3,
+      // The scorers' calls of both workers, added to what the results cost (none reported usage).
+      costSpentUsd: 0.5,
+      costSavedUsd: 1,
+    });
+    // Counted per worker, and added up when the same worker writes again.
+    const more = await claimedRun('calls-2', ['p']);
+    await f.storage.writeOutcomes(more.runId, [f.outcome(more.items[0]!.id, 'succeeded', calls('call-n'))]);
+    await f.storage.writeOutcomes(more.runId, [f.outcome(more.items[0]!.id, 'succeeded', calls('call-n'))]);
+    expect((await f.storage.runCacheCounts(more.runId)).costSavedUsd).toBe(0.5);
+    expect((await f.storage.readCache(['call-n'])).get('call-n')!.runId).toBe(runId); // the first entry stays
+    const stats = await f.storage.cacheStats({ targetId: 'judge' });
+    expect(stats.map((t) => t.entries)).toEqual([2]);
+  });
+
+  it('sums entry sizes by age and deletes the oldest first', async () => {
+    await f.storage.clearCache();
+    const t0 = new Date(f.clock.now()).toISOString();
+    const run = await claimedRun('sizes', ['a', 'b', 'c', 'd']);
+    for (const [k, item] of run.items.entries()) {
+      await f.clock.advance(1_000);
+      await f.storage.writeOutcomes(run.runId, [
+        f.outcome(item.id, 'succeeded', { output: 'x'.repeat(98), cacheWrite: { key: `size-${k}`, targetId: 't' } }),
+      ]);
+    }
+    const at = (s: number) => new Date(Date.parse(t0) + s * 1_000).toISOString();
+    expect(await f.storage.cacheBytes()).toBe(400); // 100 bytes of JSON each
+    expect(await f.storage.cacheBytes({ upTo: at(2) })).toBe(200);
+    expect(await f.storage.cacheBytes({ after: at(2) })).toBe(200);
+    expect(await f.storage.cacheBytes({ after: at(1), upTo: at(3) })).toBe(200);
+    expect(await f.storage.evictOldest(150, 500)).toEqual({ entries: 2, bytes: 200 });
+    expect([...(await f.storage.readCache(['size-0', 'size-1', 'size-2', 'size-3'])).keys()].sort()).toEqual([
+      'size-2',
+      'size-3',
+    ]);
+    expect(await f.storage.evictOldest(1_000, 1)).toEqual({ entries: 1, bytes: 100 });
+    expect(await f.storage.evictOldest(0, 10)).toEqual({ entries: 0, bytes: 0 });
+    expect(await f.storage.cacheBytes()).toBe(100);
+  });
+
   it('reports entries per target and clears by target and by age', async () => {
     const before = new Date(f.clock.now()).toISOString();
     await f.storage.clearCache();

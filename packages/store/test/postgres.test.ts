@@ -111,6 +111,7 @@ describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
         '0005_lost_claims',
         '0006_latency_index',
         '0007_target_cache',
+        '0008_model_call_cache',
       ]);
       await storage.migrate(); // and again later: nothing to do
       const ds = await storage.createDataset({ name: 'after-migrate' });

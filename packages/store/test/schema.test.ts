@@ -141,6 +141,15 @@ const COLUMNS: SchemaSpec = {
     item_id: 'text',
     repetition: 'integer',
     created_at: 'text',
+    kind: 'text default',
+  },
+  run_model_calls: {
+    run_id: 'text',
+    worker_id: 'text',
+    made: 'integer',
+    reused: 'integer',
+    cost_spent_usd: 'real',
+    cost_saved_usd: 'real',
   },
 };
 

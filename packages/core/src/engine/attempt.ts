@@ -3,6 +3,7 @@ import type { Scorer, Target } from '../config.js';
 import { retryAfterMs, serializeError, TimeoutError } from '../errors.js';
 import type { ItemOutcome, WorkItem } from '../ports.js';
 import type { Usage } from '../types.js';
+import { ModelCallLog, type ModelCallRecord, type StoredModelCall } from './model-calls.js';
 
 /**
  * One try of an item: the target once, then (when it answered) every scorer. This is the user
@@ -23,6 +24,11 @@ export interface AttemptRequest extends WorkItem {
    * target runs): the result's `output` is its canonical JSON text, or null (do not cache the item).
    */
   cacheKeyOnly?: boolean;
+  /**
+   * The run uses the model-call cache: the stored answers found for this attempt's model calls, by
+   * key (model-calls.ts). The result then reports every model call of a built-in (`modelCalls`).
+   */
+  modelCalls?: Record<string, StoredModelCall>;
 }
 
 export type AttemptResult =
@@ -32,6 +38,8 @@ export type AttemptResult =
       latencyMs: number;
       usage: Usage | null;
       scores: ItemOutcome['scores'];
+      /** The model calls of built-ins, made or answered from the cache (with `modelCalls` in the request). */
+      modelCalls?: ModelCallRecord[];
     }
   | {
       ok: false;
@@ -129,6 +137,7 @@ export async function scoreItem(
   args: Parameters<Scorer['score']>[0],
   timeoutMs = 30_000,
   probe: AttemptProbe = NO_PROBE,
+  calls: ModelCallLog | null = null,
 ): Promise<ItemOutcome['scores']> {
   return Promise.all(
     scorers.map(async (s, k) => {
@@ -139,7 +148,8 @@ export async function scoreItem(
           () => new ScorerTimeoutError(s.id, timeoutMs),
           (signal) => {
             probe.phase(PHASE_SCORER + k);
-            return call(probe, () => s.score({ ...args, signal }));
+            const score = () => s.score({ ...args, signal });
+            return call(probe, calls ? () => calls.run('scorer', s.id, score) : score);
           },
         );
         const { score, reason } = normalizeScore(value);
@@ -193,11 +203,13 @@ export async function runAttempt(
   probe: AttemptProbe = NO_PROBE,
 ): Promise<AttemptResult> {
   if (req.cacheKeyOnly) return cacheKeyAttempt(req, target, signal, probe);
+  const calls = req.modelCalls ? new ModelCallLog(req.modelCalls, req.repetition) : null;
+  const made = () => (calls ? { modelCalls: calls.calls.slice() } : {});
   if (req.cached) {
     const { output, latencyMs, usage } = req.cached;
     const args = { input: req.input, groundTruth: req.groundTruth, metadata: req.metadata, signal };
-    const scores = await scoreItem(scorers, { ...args, output, latencyMs, usage }, req.scorerTimeoutMs, probe);
-    return { ok: true, output, latencyMs, usage, scores };
+    const scores = await scoreItem(scorers, { ...args, output, latencyMs, usage }, req.scorerTimeoutMs, probe, calls);
+    return { ok: true, output, latencyMs, usage, scores, ...made() };
   }
   const t0 = performance.now();
   const usage = new UsageMeter();
@@ -209,8 +221,8 @@ export async function runAttempt(
       req.itemTimeoutMs,
       signal,
       () => new TimeoutError(req.itemTimeoutMs),
-      (s) =>
-        call(probe, () =>
+      (s) => {
+        const run = () =>
           target.run(req.input, {
             signal: s,
             item: { id: req.itemId, groundTruth: req.groundTruth, metadata: req.metadata },
@@ -218,8 +230,9 @@ export async function runAttempt(
             attempt: req.attempt,
             repetition: req.repetition,
             reportUsage: (u) => usage.add(u),
-          }),
-        ),
+          });
+        return call(probe, calls ? () => calls.run('target', req.targetId, run) : run);
+      },
     );
     latencyMs = performance.now() - t0;
     stored = storable(output);
@@ -245,8 +258,9 @@ export async function runAttempt(
     },
     req.scorerTimeoutMs,
     probe,
+    calls,
   );
-  return { ok: true, output: stored, latencyMs, usage: usage.value(), scores };
+  return { ok: true, output: stored, latencyMs, usage: usage.value(), scores, ...made() };
 }
 
 /** The target's `cacheKey` for one item (see {@link AttemptRequest.cacheKeyOnly}); its errors come back as data. */

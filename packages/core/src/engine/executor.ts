@@ -17,6 +17,8 @@ import { type AttemptRequest, type AttemptResult, createInlineRunner, type ItemR
 import { cachePlan } from './cache.js';
 import { FAIL_AFTER_LOST_CLAIMS, ISOLATE_AFTER_LOST_CLAIMS, type IsolationGate } from './isolation.js';
 import type { TargetLimiter } from './limits.js';
+import { ModelCallReader, withModelCalls } from './model-call-cache.js';
+import type { ModelCallRecord, StoredModelCall } from './model-calls.js';
 import { SourceOutputs } from './rescore.js';
 import { type CacheLookup, type OutputSource, type Reuse, RunCache } from './run-cache.js';
 import { Semaphore } from './semaphore.js';
@@ -133,8 +135,13 @@ export async function executeItem(deps: ExecutorDeps, p: ItemParams, item: Claim
   }
 }
 
-/** The attempt request of an item's try number `attempt`. */
-function requestOf(p: ItemParams, item: ClaimedItem, attempt: number): AttemptRequest {
+/** The attempt request of an item's try number `attempt` (with `calls`: the run uses the model-call cache). */
+function requestOf(
+  p: ItemParams,
+  item: ClaimedItem,
+  attempt: number,
+  calls?: Record<string, StoredModelCall>,
+): AttemptRequest {
   const { run } = p;
   return {
     runId: run.id,
@@ -148,6 +155,7 @@ function requestOf(p: ItemParams, item: ClaimedItem, attempt: number): AttemptRe
     metadata: item.metadata,
     itemTimeoutMs: run.options.itemTimeoutMs,
     scorerTimeoutMs: run.options.scorerTimeoutMs ?? RUN_DEFAULTS.scorerTimeoutMs,
+    ...(calls ? { modelCalls: calls } : {}),
   };
 }
 
@@ -182,19 +190,22 @@ async function fromCache(
   item: ClaimedItem,
   hit: Reuse,
   startedAt: string,
+  calls: Record<string, StoredModelCall> | undefined,
 ): Promise<ItemOutcome | null> {
   const attempt = item.attempt + 1;
   const latencyMs = hit.latencyMs ?? 0;
   let scores: ItemOutcome['scores'] = [];
+  let made: ModelCallRecord[] | undefined;
   if (p.scorers.length) {
     const cached = { output: hit.output, latencyMs, usage: hit.usage };
-    const result = await attemptOf(deps, p, { ...requestOf(p, item, attempt), cached }, false);
+    const result = await attemptOf(deps, p, { ...requestOf(p, item, attempt, calls), cached }, false);
     if (!result) return null;
     const at = new Date(deps.clock.now()).toISOString();
     if (!result.ok) return failed(item, p.workerId, attempt, result.error, null, startedAt, at);
     scores = result.scores;
+    made = result.modelCalls;
   }
-  return {
+  return withCalls(p, made, {
     itemId: item.itemId,
     claimToken: item.claimToken,
     workerId: p.workerId,
@@ -209,8 +220,12 @@ async function fromCache(
     completedAt: new Date(deps.clock.now()).toISOString(),
     scores,
     cachedFrom: hit.runId,
-  };
+  });
 }
+
+/** An outcome with the model calls of its attempt, when the run caches them. */
+const withCalls = (p: ItemParams, calls: ModelCallRecord[] | undefined, outcome: ItemOutcome): ItemOutcome =>
+  p.cache?.modelCalls ? withModelCalls(outcome, calls, p.cache.modelCalls.mode) : outcome;
 
 async function runItem(deps: ExecutorDeps, p: ItemParams, item: ClaimedItem): Promise<ItemOutcome | null> {
   const { run, signal } = p;
@@ -219,6 +234,7 @@ async function runItem(deps: ExecutorDeps, p: ItemParams, item: ClaimedItem): Pr
   const max = deps.retryMaxMs ?? 30_000;
   const startedAt = new Date(clock.now()).toISOString();
   let cacheWrite: CacheWrite | null = null;
+  let calls: Record<string, StoredModelCall> | undefined;
   if (p.cache) {
     // Before the target: a hit never calls it.
     let found: CacheLookup;
@@ -233,16 +249,17 @@ async function runItem(deps: ExecutorDeps, p: ItemParams, item: ClaimedItem): Pr
       const at = new Date(clock.now()).toISOString();
       return failed(item, p.workerId, item.attempt + 1, found.error, null, startedAt, at);
     }
-    if (found.hit) return fromCache(deps, p, item, found.hit, startedAt);
+    if (p.cache.modelCalls) calls = found.calls ?? {};
+    if (found.hit) return fromCache(deps, p, item, found.hit, startedAt, calls);
     if (found.key && p.cache.write) cacheWrite = { key: found.key, targetId: p.target.id };
   }
   let attempt = item.attempt;
   for (let tryNo = 1; ; tryNo++) {
     attempt++;
-    const result = await attemptOf(deps, p, requestOf(p, item, attempt), true);
+    const result = await attemptOf(deps, p, requestOf(p, item, attempt, calls), true);
     if (!result) return null;
     if (result.ok) {
-      return {
+      return withCalls(p, result.modelCalls, {
         itemId: item.itemId,
         claimToken: item.claimToken,
         workerId: p.workerId,
@@ -257,7 +274,7 @@ async function runItem(deps: ExecutorDeps, p: ItemParams, item: ClaimedItem): Pr
         completedAt: new Date(clock.now()).toISOString(),
         scores: result.scores,
         cacheWrite,
-      };
+      });
     }
     if (tryNo <= run.options.maxRetries && result.error.retryable) {
       const exp = Math.min(max, base * 2 ** (tryNo - 1));
@@ -286,15 +303,19 @@ async function runItem(deps: ExecutorDeps, p: ItemParams, item: ClaimedItem): Pr
  * called), or the output cache when the run uses it and its target can be cached.
  */
 function runCacheOf(deps: ExecutorDeps, p: ExecuteParams): OutputSource | null {
-  if (p.run.sourceRunId) return new SourceOutputs(p.run.sourceRunId, deps.storage);
+  const calls = (read: boolean, write: boolean) =>
+    ModelCallReader.of({ read, write }, p.run.id, p.target, p.scorers, deps.storage);
+  // A re-score reads and writes the model-call cache: its judge is free the second time.
+  if (p.run.sourceRunId) return new SourceOutputs(p.run.sourceRunId, deps.storage, calls(true, true));
   const plan = cachePlan(p.run, p.target);
   if (!plan) return null;
   const runner = deps.runner ?? inline;
-  return new RunCache(plan, deps.storage, async (item) => {
+  const customKey = async (item: ClaimedItem) => {
     const req = { ...requestOf(p, item, item.attempt + 1), cacheKeyOnly: true };
     const r = await runner.attempt(req, p.target, p.scorers, p.signal);
     return r.ok ? { key: r.output as string | null } : { error: r.error };
-  });
+  };
+  return new RunCache(plan, deps.storage, customKey, calls(plan.read, plan.write));
 }
 
 /** Why {@link executeRun} returned before every item was done (null: it finished them all). */

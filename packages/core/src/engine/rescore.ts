@@ -1,5 +1,6 @@
 import type { ClaimedItem, StoredOutput, TargetCache } from '../ports.js';
-import type { CacheLookup, OutputSource } from './run-cache.js';
+import type { ModelCallReader } from './model-call-cache.js';
+import { type CacheLookup, type OutputSource, withOutput } from './run-cache.js';
 
 const READ_CHUNK = 1_000;
 const keyOf = (x: { itemId: string; repetition: number }) => `${x.itemId}\u0000${x.repetition}`;
@@ -17,6 +18,8 @@ export class SourceOutputs implements OutputSource {
   constructor(
     private readonly sourceRunId: string,
     private readonly store: Pick<TargetCache, 'readRunOutputs'>,
+    /** The scorers' model calls (a re-score reads and writes the model-call cache). */
+    readonly modelCalls: ModelCallReader | null = null,
   ) {}
 
   async prepare(batch: ClaimedItem[]): Promise<ClaimedItem[]> {
@@ -25,7 +28,11 @@ export class SourceOutputs implements OutputSource {
       for (const [k, o] of await this.store.readRunOutputs(this.sourceRunId, batch.slice(i, i + READ_CHUNK)))
         stored.set(k, o);
     }
-    for (const item of batch) this.found.set(item, this.lookupOf(stored.get(keyOf(item))));
+    const found = batch.map((item) => this.lookupOf(stored.get(keyOf(item))));
+    await this.withCalls(batch, found);
+    batch.forEach((item, i) => {
+      this.found.set(item, found[i]!);
+    });
     return batch;
   }
 
@@ -33,7 +40,19 @@ export class SourceOutputs implements OutputSource {
     const known = this.found.get(item);
     if (known) return known;
     const stored = await this.store.readRunOutputs(this.sourceRunId, [item]);
-    return this.lookupOf(stored.get(keyOf(item)));
+    const found = [this.lookupOf(stored.get(keyOf(item)))];
+    await this.withCalls([item], found);
+    return found[0]!;
+  }
+
+  /** Adds the stored answers of the scorers' model calls to the items that have an output. */
+  private async withCalls(batch: ClaimedItem[], found: CacheLookup[]): Promise<void> {
+    if (!this.modelCalls) return;
+    const scored = found.flatMap((f, i) => (f.hit ? [i] : []));
+    const calls = await this.modelCalls.found(scored.map((i) => withOutput(batch[i]!, found[i]!.hit)));
+    scored.forEach((i, k) => {
+      found[i] = { ...(found[i] as Extract<CacheLookup, { error?: undefined }>), calls: calls[k]!.calls };
+    });
   }
 
   private lookupOf(o: StoredOutput | undefined): CacheLookup {

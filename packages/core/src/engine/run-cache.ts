@@ -1,19 +1,26 @@
 import type { CacheEntry, ClaimedItem, TargetCache } from '../ports.js';
 import type { ItemError } from '../types.js';
 import { type CachePlan, itemCacheKey } from './cache.js';
+import type { ModelCallReader, ModelCallsFound } from './model-call-cache.js';
+import type { StoredModelCall } from './model-calls.js';
 
 /** A stored output an item reuses instead of calling the target: the cache's, or a source run's. */
 export type Reuse = Pick<CacheEntry, 'output' | 'latencyMs' | 'usage' | 'runId'>;
 
-/** What is stored for one item: its cache key (null: none) and the output found, or why the item fails. */
+/**
+ * What is stored for one item: its cache key (null: none) and the output found, or why the item
+ * fails; and the stored answers of the model calls its attempt makes (model-call-cache.ts).
+ */
 export type CacheLookup =
-  | { key: string | null; hit: Reuse | null; error?: undefined }
-  | { key: null; hit: null; error: ItemError };
+  | { key: string | null; hit: Reuse | null; error?: undefined; calls?: Record<string, StoredModelCall> }
+  | { key: null; hit: null; error: ItemError; calls?: undefined };
 
 /** Where an execution finds outputs before calling the target (see {@link RunCache}, rescore.ts). */
 export interface OutputSource {
   /** Store the outputs of the target calls made on a miss (under their key). */
   readonly write: boolean;
+  /** The model calls of built-ins: looked up here, and stored with the outcomes (null: none are cached). */
+  readonly modelCalls: ModelCallReader | null;
   /** Looks a claimed batch up at once where it can; returns the batch. */
   prepare(batch: ClaimedItem[]): Promise<ClaimedItem[]>;
   /** The lookup of one item. */
@@ -37,6 +44,7 @@ export class RunCache implements OutputSource {
     private readonly store: Pick<TargetCache, 'readCache'>,
     /** Computes a target's `cacheKey` for an item (JSON text, or null: do not cache it). */
     private readonly customKey: (item: ClaimedItem) => Promise<{ key: string | null } | { error: ItemError }>,
+    readonly modelCalls: ModelCallReader | null = null,
   ) {}
 
   get write(): boolean {
@@ -53,8 +61,10 @@ export class RunCache implements OutputSource {
         for (const [k, e] of await this.store.readCache([...new Set(keys.slice(i, i + READ_CHUNK))])) hits.set(k, e);
       }
     }
+    const found = keys.map((key) => ({ key, hit: hits.get(key) ?? null }));
+    const calls = await this.modelCalls?.found(batch.map((item, i) => withOutput(item, found[i]!.hit)));
     batch.forEach((item, i) => {
-      this.found.set(item, { key: keys[i]!, hit: hits.get(keys[i]!) ?? null });
+      this.found.set(item, calls ? withCalls(found[i]!, calls[i]!) : found[i]!);
     });
     return batch;
   }
@@ -72,6 +82,21 @@ export class RunCache implements OutputSource {
     }
     const key = itemCacheKey(this.plan, item, custom);
     const hit = this.plan.read ? ((await this.store.readCache([key])).get(key) ?? null) : null;
-    return { key, hit };
+    if (!this.modelCalls) return { key, hit };
+    const [calls] = await this.modelCalls.found([withOutput(item, hit)]);
+    return withCalls({ key, hit }, calls!);
   }
 }
+
+/** A lookup with the model calls found; a target's stored answer that is its output is a hit. */
+function withCalls(found: { key: string | null; hit: Reuse | null }, calls: ModelCallsFound): CacheLookup {
+  const answer = calls.output;
+  const hit =
+    found.hit ??
+    (answer ? { output: answer.value, latencyMs: answer.latencyMs, usage: answer.usage, runId: answer.runId } : null);
+  return { ...found, hit, calls: calls.calls };
+}
+
+/** An item to look the model calls of up, with its output when it is reused (known now). */
+export const withOutput = (item: ClaimedItem, hit: Reuse | null) =>
+  hit ? { item, output: { value: hit.output } } : { item };

@@ -35,6 +35,27 @@ export interface CacheWrite {
   targetId: string;
 }
 
+/** A model call an outcome made, to store in the cache with it (see engine/model-calls.ts). */
+export interface ModelCallWrite {
+  key: string;
+  /** The target or scorer that made the call (what `cache stats` lists it under). */
+  ownerId: string;
+  value: unknown;
+  latencyMs: number | null;
+  usage: Usage | null;
+}
+
+/** The model calls of built-ins behind one outcome (see {@link ItemOutcome.modelCalls}). */
+export interface OutcomeModelCalls {
+  /** Calls made now, to store with the outcome (empty when the run does not write the cache). */
+  store: ModelCallWrite[];
+  /** Scorers' calls made now and answered from the cache, and their cost (USD). */
+  made: number;
+  reused: number;
+  costSpentUsd: number;
+  costSavedUsd: number;
+}
+
 /** The cache's share of one run (the summary's `cache` block without its mode). */
 export type RunCacheCounts = Omit<NonNullable<RunSummary['cache']>, 'mode'>;
 
@@ -70,6 +91,16 @@ export interface TargetCache {
   cacheStats(q?: { targetId?: string }): Promise<CacheTargetStats[]>;
   /** Deletes entries (of one target, or created before a time); returns how many. */
   clearCache(q?: { targetId?: string; olderThan?: string }): Promise<number>;
+  /**
+   * Bytes (of JSON text) of the entries created after `after` and at or before `upTo` (ISO
+   * times, each optional): read from an index, without the stored values.
+   */
+  cacheBytes(range?: { after?: string; upTo?: string }): Promise<number>;
+  /**
+   * Deletes the oldest entries, at most `maxEntries` in one short transaction, until at least
+   * `bytes` bytes are gone; returns what it deleted (see engine/cache-size.ts).
+   */
+  evictOldest(bytes: number, maxEntries: number): Promise<{ entries: number; bytes: number }>;
 }
 
 export type { CacheMode };

@@ -1,5 +1,5 @@
 import type { ItemError, RunItemStatus, Usage } from '../types.js';
-import type { CacheWrite } from './cache.js';
+import type { CacheWrite, OutcomeModelCalls } from './cache.js';
 
 /** One pending unit of work handed to the executor: a run item with its pinned item data. */
 export interface WorkItem {
@@ -49,6 +49,8 @@ export interface ItemOutcome {
   cachedFrom?: string | null;
   /** Store the output in the target cache under this key, with the outcome (succeeded only). */
   cacheWrite?: CacheWrite | null;
+  /** The model calls of built-ins behind it, when the run uses the cache: stored and counted with it. */
+  modelCalls?: OutcomeModelCalls | null;
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { LanguageModel as SdkModel } from 'ai';
 import { z } from 'zod';
+import type { ScoreArgs } from '../config.js';
+import { cachedModelCall, declareModelCall, type ModelCallParts, type ModelCallResult } from '../engine/model-calls.js';
 import { loadAiSdk } from '../targets/ai-sdk.js';
 import { modelName, priceFor, providerError, usageOf } from '../targets/model.js';
 import type { LanguageModel } from '../targets/model-ref.js';
@@ -10,6 +12,11 @@ const verdict = z.object({
   score: z.number().min(0).max(1).describe('0 = fails the rubric completely, 1 = meets it fully'),
   reason: z.string().describe('one or two sentences: why this score'),
 });
+
+/** The verdict's JSON Schema, as the call sends it: part of the model-call cache's key. */
+const VERDICT_SCHEMA = z.toJSONSchema(verdict);
+
+type Verdict = z.infer<typeof verdict>;
 
 const isModel = (v: unknown): v is LanguageModel =>
   typeof v === 'string' ||
@@ -26,6 +33,8 @@ const judgeOptions = z.strictObject({
   maxOutputTokens: z.number().int().positive().optional(),
   /** Tries of the judge call on 429, 5xx and network errors (the AI SDK's backoff). */
   maxRetries: z.number().int().min(0).max(10).default(2),
+  /** Sent to providers that support it, for more reproducible verdicts. */
+  seed: z.number().int().optional(),
 });
 
 const SYSTEM = [
@@ -48,42 +57,69 @@ export const llmJudgeBuiltIn: BuiltIn<z.infer<typeof judgeOptions>> = {
   create: (id, o, ctx) => {
     const name = modelName(o.model);
     const price = priceFor(ctx.prices, o.model);
-    return {
+    /** What the judge's call sends, as the model-call cache keys it (model-calls.ts). */
+    const partsOf = (input: unknown, output: unknown, groundTruth: unknown): ModelCallParts => ({
+      provider: typeof o.model === 'string' ? null : o.model.provider,
+      modelId: typeof o.model === 'string' ? o.model : o.model.modelId,
+      system: o.system ?? SYSTEM,
+      prompt: [
+        `## Rubric\n${o.rubric}`,
+        `## Input\n${block(input)}`,
+        `## Expected answer\n${block(groundTruth)}`,
+        `## Output to grade\n${block(output)}`,
+      ].join('\n\n'),
+      params: {
+        temperature: o.temperature,
+        maxOutputTokens: o.maxOutputTokens ?? null,
+        seed: o.seed ?? null,
+        output: { name: 'verdict', schema: VERDICT_SCHEMA },
+      },
+    });
+    const scorer = {
       id,
       description: `${name} judges against: ${o.rubric.length > 80 ? `${o.rubric.slice(0, 80)}…` : o.rubric}`,
-      score: async ({ input, output, groundTruth, signal }) => {
-        const prompt = [
-          `## Rubric\n${o.rubric}`,
-          `## Input\n${block(input)}`,
-          `## Expected answer\n${block(groundTruth)}`,
-          `## Output to grade\n${block(output)}`,
-        ].join('\n\n');
-        const ai = await loadAiSdk();
-        try {
-          const result = await ai.generateText({
-            model: o.model as SdkModel,
-            system: o.system ?? SYSTEM,
-            prompt,
-            temperature: o.temperature,
-            maxOutputTokens: o.maxOutputTokens,
-            maxRetries: o.maxRetries,
-            abortSignal: signal,
-            output: ai.Output.object({ schema: verdict, name: 'verdict' }),
-          });
-          const usage = usageOf(result.usage, price);
-          const spent =
-            usage.inputTokens !== null
-              ? ` [judge: ${usage.inputTokens}+${usage.outputTokens ?? 0} tokens${usage.costUsd !== null ? `, $${usage.costUsd.toFixed(6)}` : ''}]`
-              : '';
-          return { score: result.output.score, reason: `${result.output.reason}${spent}` };
-        } catch (error) {
-          if (ai.NoObjectGeneratedError.isInstance(error)) {
-            const answer = error.text ? `: ${JSON.stringify(error.text.slice(0, 200))}` : '';
-            throw new Error(`judge ${name} gave no valid { score 0–1, reason } answer${answer}`);
+      score: async ({ input, output, groundTruth, signal }: ScoreArgs) => {
+        const parts = partsOf(input, output, groundTruth);
+        const answer = await cachedModelCall<Verdict>(parts, async () => {
+          const ai = await loadAiSdk();
+          try {
+            const result = await ai.generateText({
+              model: o.model as SdkModel,
+              system: parts.system ?? undefined,
+              prompt: parts.prompt,
+              temperature: o.temperature,
+              maxOutputTokens: o.maxOutputTokens,
+              maxRetries: o.maxRetries,
+              seed: o.seed,
+              abortSignal: signal,
+              output: ai.Output.object({ schema: verdict, name: 'verdict' }),
+            });
+            return {
+              value: { score: result.output.score, reason: result.output.reason },
+              usage: usageOf(result.usage, price),
+            };
+          } catch (error) {
+            if (ai.NoObjectGeneratedError.isInstance(error)) {
+              const answer = error.text ? `: ${JSON.stringify(error.text.slice(0, 200))}` : '';
+              throw new Error(`judge ${name} gave no valid { score 0–1, reason } answer${answer}`);
+            }
+            throw providerError(ai, error, `judge ${name}`);
           }
-          throw providerError(ai, error, `judge ${name}`);
-        }
+        });
+        return { score: answer.value.score, reason: `${answer.value.reason}${spentNote(answer)}` };
       },
     };
+    return declareModelCall(scorer, (a) => partsOf(a.input, a.output, a.groundTruth));
   },
 };
+
+/** The judge's tokens and cost, after its reason; for a stored verdict, the run that paid for it. */
+function spentNote(answer: ModelCallResult<Verdict>): string {
+  const u = answer.usage;
+  if (!u || u.inputTokens === null) return answer.cachedFrom ? ` [judge: cached from ${answer.cachedFrom}]` : '';
+  const tokens = `${u.inputTokens}+${u.outputTokens ?? 0} tokens`;
+  const cost = u.costUsd !== null ? `, $${u.costUsd.toFixed(6)}` : '';
+  return answer.cachedFrom
+    ? ` [judge: cached from ${answer.cachedFrom}, ${tokens}${cost} not spent again]`
+    : ` [judge: ${tokens}${cost}]`;
+}

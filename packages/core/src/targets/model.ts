@@ -1,11 +1,12 @@
 import type { LanguageModelUsage, LanguageModel as SdkModel } from 'ai';
 import type { ModelPrice, ModelTargetConfig, Target, TargetContext } from '../config.js';
+import { cachedModelCall, declareModelCall, type ModelCallParts } from '../engine/model-calls.js';
 import { TargetError } from '../errors.js';
 import type { Usage } from '../types.js';
 import { loadAiSdk } from './ai-sdk.js';
 import { declaredIdentity } from './cache-identity.js';
 import type { LanguageModel } from './model-ref.js';
-import { renderText, scopeOf } from './template.js';
+import { renderText, scopeOf, type TemplateScope } from './template.js';
 
 /** `provider:modelId` of an AI SDK model (or the string id it was given as). */
 export function modelName(model: LanguageModel): string {
@@ -66,31 +67,44 @@ export function createModelTarget(cfg: ModelTargetConfig, prices: Record<string,
   const price = cfg.price ?? priceFor(prices, model);
   const name = modelName(model);
 
+  const provider = typeof model === 'string' ? null : model.provider;
+  const modelId = typeof model === 'string' ? model : model.modelId;
+  /** What the call sends, as the model-call cache keys it (model-calls.ts). */
+  const partsOf = (scope: TemplateScope): ModelCallParts => ({
+    provider,
+    modelId,
+    system: cfg.system === undefined ? null : renderText(cfg.system, scope),
+    prompt: renderText(cfg.prompt, scope),
+    params: { temperature: cfg.temperature ?? null, maxOutputTokens: cfg.maxOutputTokens ?? null },
+  });
+
   async function run(input: unknown, ctx: TargetContext): Promise<string> {
-    const scope = scopeOf(input, ctx);
-    const system = cfg.system === undefined ? undefined : renderText(cfg.system, scope);
-    const prompt = renderText(cfg.prompt, scope);
-    const ai = await loadAiSdk();
-    try {
-      const result = await ai.generateText({
-        model: model as SdkModel, // checked at start-up; a provider's model object is one
-        system,
-        prompt,
-        temperature: cfg.temperature,
-        maxOutputTokens: cfg.maxOutputTokens,
-        abortSignal: ctx.signal,
-        // The engine retries (durably, with backoff and Retry-After): the SDK does not.
-        maxRetries: 0,
-      });
-      ctx.reportUsage(usageOf(result.usage, price));
-      return result.text;
-    } catch (error) {
-      if (ctx.signal.aborted) throw ctx.signal.reason ?? error;
-      throw providerError(ai, error, name);
-    }
+    const parts = partsOf(scopeOf(input, ctx));
+    const answer = await cachedModelCall(parts, async () => {
+      const ai = await loadAiSdk();
+      try {
+        const result = await ai.generateText({
+          model: model as SdkModel, // checked at start-up; a provider's model object is one
+          system: parts.system ?? undefined,
+          prompt: parts.prompt,
+          temperature: cfg.temperature,
+          maxOutputTokens: cfg.maxOutputTokens,
+          abortSignal: ctx.signal,
+          // The engine retries (durably, with backoff and Retry-After): the SDK does not.
+          maxRetries: 0,
+        });
+        return { value: result.text, usage: usageOf(result.usage, price) };
+      } catch (error) {
+        if (ctx.signal.aborted) throw ctx.signal.reason ?? error;
+        throw providerError(ai, error, name);
+      }
+    });
+    // A stored answer keeps the usage of its first call (the run counts it as saved).
+    if (answer.usage) ctx.reportUsage(answer.usage);
+    return answer.value;
   }
 
-  return {
+  const target: Target = {
     id: cfg.id,
     type: 'model',
     kind: 'model',
@@ -107,8 +121,8 @@ export function createModelTarget(cfg: ModelTargetConfig, prices: Record<string,
     cacheIdentity: declaredIdentity(
       'model',
       {
-        provider: typeof model === 'string' ? null : model.provider,
-        modelId: typeof model === 'string' ? model : model.modelId,
+        provider,
+        modelId,
         system: cfg.system ?? null,
         prompt: cfg.prompt,
         temperature: cfg.temperature ?? null,
@@ -118,4 +132,10 @@ export function createModelTarget(cfg: ModelTargetConfig, prices: Record<string,
     ),
     run,
   };
+  return declareModelCall(
+    target,
+    (a) =>
+      partsOf({ input: a.input, groundTruth: a.groundTruth, metadata: a.metadata, itemId: a.itemId, runId: a.runId }),
+    { answerIsOutput: true },
+  );
 }

@@ -9,24 +9,56 @@ import type {
   TargetCache,
   Usage,
 } from '@assay/core';
-import { sql, type Transaction } from 'kysely';
+import { type Insertable, sql, type Transaction } from 'kysely';
 import type { DB } from '../db-types.js';
+import { createCacheSize } from './cache-size.js';
 import { isoNow, type SqlContext } from './context.js';
 import { dec, enc } from './rows.js';
 
 /**
  * The target output cache on SQL (`target_cache`): entries keyed by the hash of what produced the
- * output (see core's engine/cache.ts). Entries are inserted only by {@link insertCacheEntries},
+ * output (see core's engine/cache.ts), and of kind `model-call` the answers of built-ins' model
+ * calls (core's engine/model-calls.ts). Entries are inserted only by {@link insertCacheEntries},
  * inside the transaction that stores their outcomes.
  */
 
-/** Rows per insert statement (11 parameters each). */
+/** Rows per insert statement (12 parameters each). */
 const CHUNK = 300;
 
+type EntryRow = Insertable<DB['target_cache']>;
+
+/** The cache entry of a stored value. */
+function entryRow(
+  key: string,
+  kind: 'output' | 'model-call',
+  o: ItemOutcome,
+  e: { ownerId: string; value: unknown; latencyMs: number | null; usage: Usage | null },
+  runId: string,
+  ts: string,
+): EntryRow {
+  const output = JSON.stringify(e.value ?? null);
+  return {
+    key,
+    kind,
+    target_id: e.ownerId,
+    output,
+    latency_ms: e.latencyMs,
+    usage: enc(e.usage),
+    cost_usd: e.usage?.costUsd ?? null,
+    bytes: Buffer.byteLength(output),
+    run_id: runId,
+    item_id: o.itemId,
+    repetition: o.repetition,
+    created_at: ts,
+  };
+}
+
 /**
- * Stores the outputs of `outcomes` that asked for it (`cacheWrite`), succeeded, and landed (their
- * keys in `landed`), in the caller's transaction. A key already stored keeps its entry; keys are
- * inserted in order, so concurrent writers of the same keys cannot deadlock.
+ * Stores, in the caller's transaction, what the outcomes that landed (`landed`) ask for: the
+ * outputs of succeeded outcomes that asked for it (`cacheWrite`), the model calls they made
+ * (`modelCalls.store`), and the run's count of scorers' model calls made and reused. A key
+ * already stored keeps its entry; keys are inserted in order, so concurrent writers of the same
+ * keys cannot deadlock.
  */
 export async function insertCacheEntries(
   ctx: SqlContext,
@@ -35,31 +67,30 @@ export async function insertCacheEntries(
   outcomes: ItemOutcome[],
   landed: (o: ItemOutcome) => boolean,
 ): Promise<number> {
-  const byKey = new Map<string, ItemOutcome>();
-  for (const o of outcomes) {
-    const key = o.cacheWrite?.key;
-    if (key && o.status === 'succeeded' && !o.cachedFrom && !byKey.has(key) && landed(o)) byKey.set(key, o);
-  }
-  if (byKey.size === 0) return 0;
   const ts = isoNow(ctx.clock);
-  const rows = [...byKey.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, o]) => {
-      const output = JSON.stringify(o.output ?? null);
-      return {
-        key,
-        target_id: o.cacheWrite!.targetId,
-        output,
-        latency_ms: o.latencyMs,
-        usage: enc(o.usage),
-        cost_usd: o.usage?.costUsd ?? null,
-        bytes: Buffer.byteLength(output),
-        run_id: runId,
-        item_id: o.itemId,
-        repetition: o.repetition,
-        created_at: ts,
-      };
+  const byKey = new Map<string, EntryRow>();
+  const tally = new Map<string, Omit<Insertable<DB['run_model_calls']>, 'run_id' | 'worker_id'>>();
+  for (const o of outcomes) {
+    if (o.status !== 'succeeded' || !(o.cacheWrite || o.modelCalls) || !landed(o)) continue;
+    const key = o.cacheWrite?.key;
+    if (key && !o.cachedFrom && !byKey.has(key)) {
+      const value = { ownerId: o.cacheWrite!.targetId, value: o.output, latencyMs: o.latencyMs, usage: o.usage };
+      byKey.set(key, entryRow(key, 'output', o, value, runId, ts));
+    }
+    const calls = o.modelCalls;
+    if (!calls) continue;
+    for (const c of calls.store)
+      if (!byKey.has(c.key)) byKey.set(c.key, entryRow(c.key, 'model-call', o, c, runId, ts));
+    if (calls.made + calls.reused === 0) continue;
+    const t = tally.get(o.workerId) ?? { made: 0, reused: 0, cost_spent_usd: 0, cost_saved_usd: 0 };
+    tally.set(o.workerId, {
+      made: t.made + calls.made,
+      reused: t.reused + calls.reused,
+      cost_spent_usd: t.cost_spent_usd + calls.costSpentUsd,
+      cost_saved_usd: t.cost_saved_usd + calls.costSavedUsd,
     });
+  }
+  const rows = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
   let stored = 0;
   for (let i = 0; i < rows.length; i += CHUNK) {
     const r = await trx
@@ -68,6 +99,24 @@ export async function insertCacheEntries(
       .onConflict((oc) => oc.column('key').doNothing())
       .executeTakeFirst();
     stored += Number(r.numInsertedOrUpdatedRows ?? 0);
+  }
+  if (tally.size) {
+    // One row per worker (in key order): concurrent workers of a run never wait on each other here.
+    const counts = [...tally.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([workerId, t]) => ({ run_id: runId, worker_id: workerId, ...t }));
+    await trx
+      .insertInto('run_model_calls')
+      .values(counts)
+      .onConflict((oc) =>
+        oc.columns(['run_id', 'worker_id']).doUpdateSet((eb) => ({
+          made: eb('run_model_calls.made', '+', eb.ref('excluded.made')),
+          reused: eb('run_model_calls.reused', '+', eb.ref('excluded.reused')),
+          cost_spent_usd: eb('run_model_calls.cost_spent_usd', '+', eb.ref('excluded.cost_spent_usd')),
+          cost_saved_usd: eb('run_model_calls.cost_saved_usd', '+', eb.ref('excluded.cost_saved_usd')),
+        })),
+      )
+      .execute();
   }
   return stored;
 }
@@ -141,13 +190,22 @@ export function createTargetCache(ctx: SqlContext): TargetCache {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('run_id', '=', runId)
       .executeTakeFirstOrThrow();
+    // Scorers' model calls (an llm-judge's): what they cost, and what answers from the cache saved.
+    const calls = await ctx.db
+      .selectFrom('run_model_calls')
+      .select((eb) => [
+        eb.fn.sum<number>('cost_spent_usd').as('spent'),
+        eb.fn.sum<number>('cost_saved_usd').as('saved'),
+      ])
+      .where('run_id', '=', runId)
+      .executeTakeFirstOrThrow();
     const row = r.rows[0];
     return {
       hits: num(row?.hits),
       misses: num(row?.misses),
       stored: Number(n),
-      costSpentUsd: num(row?.spent),
-      costSavedUsd: num(row?.saved),
+      costSpentUsd: num(row?.spent) + num(calls.spent),
+      costSavedUsd: num(row?.saved) + num(calls.saved),
     };
   }
 
@@ -186,5 +244,5 @@ export function createTargetCache(ctx: SqlContext): TargetCache {
     });
   }
 
-  return { readCache, readRunOutputs, runCacheCounts, cacheStats, clearCache };
+  return { readCache, readRunOutputs, runCacheCounts, cacheStats, clearCache, ...createCacheSize(ctx) };
 }

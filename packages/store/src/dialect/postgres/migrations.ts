@@ -172,4 +172,22 @@ export const postgresMigrations: Record<string, Migration> = {
     // A re-score scores the stored outputs of this run instead of calling its target.
     'ALTER TABLE runs ADD COLUMN source_run_id text',
   ),
+  // The model-call cache (a model target's generations, an llm-judge's verdicts) in the same
+  // table, as entries of kind 'model-call'; each run's scorer calls made and reused, with their
+  // cost, counted with its outcomes (one row per worker, so workers never wait on each other);
+  // and the age index carries each entry's size, so the size limit sums it without reading outputs.
+  '0008_model_call_cache': statements(
+    "ALTER TABLE target_cache ADD COLUMN kind text NOT NULL DEFAULT 'output'",
+    'DROP INDEX target_cache_by_age',
+    'CREATE INDEX target_cache_by_age_size ON target_cache (created_at, bytes)',
+    `CREATE TABLE run_model_calls (
+      run_id text COLLATE "C" NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+      worker_id text COLLATE "C" NOT NULL,
+      made integer NOT NULL,
+      reused integer NOT NULL,
+      cost_spent_usd double precision NOT NULL,
+      cost_saved_usd double precision NOT NULL,
+      PRIMARY KEY (run_id, worker_id)
+    )`,
+  ),
 };
