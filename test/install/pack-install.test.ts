@@ -59,7 +59,9 @@ afterAll(async () => {
 describe('pack and install in a fresh project', () => {
   it('tarballs carry dist, README and LICENSE, and no tests', () => {
     expect(packed.map((p) => p.name).sort()).toEqual(
-      ['cli', 'client', 'contract', 'core', 'queue', 'runtime', 'server', 'store', 'ui'].map((n) => `@assay/${n}`),
+      ['cli', 'client', 'contract', 'core', 'mastra', 'queue', 'runtime', 'server', 'store', 'ui'].map(
+        (n) => `@assay/${n}`,
+      ),
     );
     for (const p of packed) {
       expect(p.files, p.name).toContain('README.md');

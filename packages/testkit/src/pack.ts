@@ -9,7 +9,18 @@ import { join } from 'node:path';
 import { REPO_ROOT } from './process.js';
 
 /** Every package that is published, in dependency order (their folders under packages/). */
-export const PUBLISHED = ['contract', 'core', 'store', 'queue', 'ui', 'server', 'runtime', 'client', 'cli'] as const;
+export const PUBLISHED = [
+  'contract',
+  'core',
+  'mastra',
+  'store',
+  'queue',
+  'ui',
+  'server',
+  'runtime',
+  'client',
+  'cli',
+] as const;
 export type Published = (typeof PUBLISHED)[number];
 
 export interface Packed {

@@ -1,0 +1,74 @@
+import type { MastraProject } from './mastra-install.js';
+
+/**
+ * A Mastra instance as a user would write it, built from the real @mastra/core of `project`:
+ * - agent `helper` on an AI SDK OpenAI-compatible model at `baseURL`, with a `weather` tool;
+ * - workflow `calc`: `double` (fails on a negative n), then `approve` (suspends when n > 100
+ *   until resumed with `{ ok }`);
+ * - scorers `has-sunny` (1 when the output mentions "sunny", with a reason) and `broken` (throws).
+ */
+export async function buildMastra(project: MastraProject, baseURL: string) {
+  const { Mastra } = await project.load('@mastra/core');
+  const { Agent } = await project.load('@mastra/core/agent');
+  const { createTool } = await project.load('@mastra/core/tools');
+  const { createWorkflow, createStep } = await project.load('@mastra/core/workflows');
+  const { createScorer } = await project.load('@mastra/core/evals');
+  const { createOpenAICompatible } = await project.load('@ai-sdk/openai-compatible');
+  const { z } = await project.load('zod');
+
+  const provider = createOpenAICompatible({ name: 'fake', baseURL, apiKey: 'test' });
+  const weather = createTool({
+    id: 'weather',
+    description: 'The weather in a city',
+    inputSchema: z.object({ city: z.string() }),
+    execute: async (input: { city: string }) => ({ city: input.city, sky: 'sunny' }),
+  });
+  const helper = new Agent({
+    id: 'helper',
+    name: 'Helper',
+    instructions: 'Answer briefly; use the weather tool for weather questions.',
+    model: provider.chatModel('fake-model'),
+    tools: { weather },
+  });
+  const n = z.object({ n: z.number() });
+  const double = createStep({
+    id: 'double',
+    inputSchema: n,
+    outputSchema: n,
+    execute: async ({ inputData }: { inputData: { n: number } }) => {
+      if (inputData.n < 0) throw new Error(`cannot double a negative number (${inputData.n})`);
+      return { n: inputData.n * 2 };
+    },
+  });
+  const approve = createStep({
+    id: 'approve',
+    inputSchema: n,
+    outputSchema: z.object({ n: z.number(), ok: z.boolean() }),
+    resumeSchema: z.object({ ok: z.boolean() }),
+    suspendSchema: z.object({ why: z.string() }),
+    execute: async ({ inputData, resumeData, suspend }: any) => {
+      if (inputData.n > 100 && !resumeData) return await suspend({ why: `n=${inputData.n} needs approval` });
+      return { n: inputData.n, ok: resumeData?.ok ?? true };
+    },
+  });
+  const calc = createWorkflow({
+    id: 'calc',
+    inputSchema: n,
+    outputSchema: z.object({ n: z.number(), ok: z.boolean() }),
+  })
+    .then(double)
+    .then(approve)
+    .commit();
+  const hasSunny = createScorer({ id: 'has-sunny', description: 'mentions sunny weather' })
+    .generateScore(({ run }: any) => (JSON.stringify(run.output).toLowerCase().includes('sunny') ? 1 : 0))
+    .generateReason(({ score }: any) => (score === 1 ? 'mentions sunny' : 'no sunny'));
+  const broken = createScorer({ id: 'broken', description: 'always throws' }).generateScore(() => {
+    throw new Error('judge unavailable');
+  });
+  return new Mastra({
+    agents: { helper },
+    workflows: { calc },
+    scorers: { 'has-sunny': hasSunny, broken },
+    logger: false,
+  });
+}
