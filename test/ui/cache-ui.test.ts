@@ -218,12 +218,13 @@ describe.skipIf(!haveChromium)('the cache and re-score on the run page, in headl
       'Input',
       'Output / error',
     ]);
+    // A row can show before its score does (the page refetches as the run ends): wait for each.
     const shortOf = async (externalId: string) =>
       table.locator('tbody tr', { hasText: externalId }).locator('td').nth(2).textContent();
-    expect(await shortOf('cap-france')).toBe('0');
-    expect(await shortOf('cap-peru')).toBe('1');
-    expect(await shortOf('cap-italy')).toBe('1');
-    expect(await shortOf('cap-japan')).toBe('0');
+    await expect.poll(() => shortOf('cap-france')).toBe('0');
+    await expect.poll(() => shortOf('cap-peru')).toBe('1');
+    await expect.poll(() => shortOf('cap-italy')).toBe('1');
+    await expect.poll(() => shortOf('cap-japan')).toBe('0');
     expect(await table.locator('tbody tr .tag.cached').count()).toBe(4);
     await page.getByTestId('run-cache').getByText('4 hits', { exact: false }).waitFor();
     expect(await page.getByTestId('run-cache').textContent()).toMatch(/^cache read 4 hits · 0 target calls · 0 stored/);
