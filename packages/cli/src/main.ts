@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerCacheCommands } from './commands/cache.js';
 import { registerDatasetCommands } from './commands/datasets.js';
 import { EXIT, usageExits } from './commands/exit.js';
+import { registerImportCommands } from './commands/import-mastra.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerItemCommands } from './commands/items.js';
 import { registerRegistryCommands } from './commands/registry.js';
@@ -39,6 +40,7 @@ registerRunCommand(program);
 registerRunsCommands(program);
 registerRegistryCommands(program);
 registerCacheCommands(program);
+registerImportCommands(program);
 
 try {
   await program.parseAsync(process.argv);
