@@ -16,8 +16,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAssay } from '@assay/runtime';
+import { lastUser, startFakeOpenAI } from '../packages/core/test/fake-openai.js';
 import { fromMastra } from '../packages/mastra/src/index.js';
-import { lastUser, startFakeOpenAI } from '../packages/mastra/test/fake-openai.js';
 import { installMastra, MASTRA_VERSION } from '../packages/mastra/test/mastra-install.js';
 
 const arg = (name: string, dflt: number) => {

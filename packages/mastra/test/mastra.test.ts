@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Assay, createAssay } from '@assay/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeOpenAI, lastUser, startFakeOpenAI } from '../../core/test/fake-openai.js';
 import { fromMastra } from '../src/index.js';
-import { type FakeOpenAI, lastUser, startFakeOpenAI } from './fake-openai.js';
 import { buildMastra } from './fixture.js';
 import { installMastra, type MastraProject } from './mastra-install.js';
 

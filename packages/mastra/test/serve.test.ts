@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Driver, doneCount, freePort, isFinal, startServer, waitExit, waitFor, writeFile } from '@assay/testkit';
 import { cleanUpProcesses } from '@assay/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeOpenAI, lastUser, startFakeOpenAI } from './fake-openai.js';
+import { type FakeOpenAI, lastUser, startFakeOpenAI } from '../../core/test/fake-openai.js';
 import { installMastra, type MastraProject } from './mastra-install.js';
 
 cleanUpProcesses({ afterEach: true });
