@@ -128,9 +128,9 @@ describe.skipIf(!haveChromium)('the cache and re-score on the run page, in headl
     await page.locator('h1 [data-status="completed"]').waitFor({ timeout: 30_000 });
     const line = page.getByTestId('run-cache');
     await line.getByText('0 hits', { exact: false }).waitFor();
-    expect(await line.textContent()).toBe(
-      'cache readwrite 0 hits · 4 target calls · 4 stored · $0.0400 spent · $0.00 saved',
-    );
+    await expect
+      .poll(() => line.textContent())
+      .toBe('cache readwrite 0 hits · 4 target calls · 4 stored · $0.0400 spent · $0.00 saved');
     expect(calls()).toBe(4);
     // A fresh run's results are not cached: no tag.
     await resultRows(4);
@@ -140,9 +140,9 @@ describe.skipIf(!haveChromium)('the cache and re-score on the run page, in headl
     expect(second).not.toBe(first);
     await page.locator('h1 [data-status="completed"]').waitFor({ timeout: 30_000 });
     await line.getByText('4 hits', { exact: false }).waitFor();
-    expect(await line.textContent()).toBe(
-      'cache readwrite 4 hits · 0 target calls · 0 stored · $0.00 spent · $0.0400 saved',
-    );
+    await expect
+      .poll(() => line.textContent())
+      .toBe('cache readwrite 4 hits · 0 target calls · 0 stored · $0.00 spent · $0.0400 saved');
     expect(calls()).toBe(4);
     const run = await client.getRun(datasetId, second);
     expect(run.options.cache).toBe('readwrite');
@@ -151,7 +151,8 @@ describe.skipIf(!haveChromium)('the cache and re-score on the run page, in headl
     // Every row carries the tag; its tooltip names the run whose target call produced the output.
     await resultRows(4);
     const tags = page.getByRole('table', { name: 'Results' }).locator('tbody tr .tag.cached');
-    expect(await tags.count()).toBe(4);
+    // Rows can render before their cached tags (the page refetches as the run ends): wait for them.
+    await expect.poll(() => tags.count()).toBe(4);
     expect(await tags.allTextContents()).toEqual(['cached', 'cached', 'cached', 'cached']);
     for (const title of await tags.evaluateAll((els) => els.map((e) => e.getAttribute('title'))))
       expect(title).toBe(`output from run ${first} (target not called)`);
@@ -225,7 +226,7 @@ describe.skipIf(!haveChromium)('the cache and re-score on the run page, in headl
     await expect.poll(() => shortOf('cap-peru')).toBe('1');
     await expect.poll(() => shortOf('cap-italy')).toBe('1');
     await expect.poll(() => shortOf('cap-japan')).toBe('0');
-    expect(await table.locator('tbody tr .tag.cached').count()).toBe(4);
+    await expect.poll(() => table.locator('tbody tr .tag.cached').count()).toBe(4);
     await page.getByTestId('run-cache').getByText('4 hits', { exact: false }).waitFor();
     expect(await page.getByTestId('run-cache').textContent()).toMatch(/^cache read 4 hits · 0 target calls · 0 stored/);
 
