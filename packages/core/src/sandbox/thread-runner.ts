@@ -36,13 +36,21 @@ interface Task {
   /** Set when its thread was stopped for another item's known fault: it runs again on the pool. */
   innocent: boolean;
   startedAt: number;
+  /** Past this time (ms) with no answer from its thread, the attempt fails (`USER_CODE_LOST`). */
+  deadline: number;
   /** The caller's signal: once it aborted, nothing runs again. */
   outer: AbortSignal;
+  /** The caller's promise, until it is settled (an answer, a lost reply, or the caller's abort). */
+  caller: { resolve: (r: AttemptResult) => void; reject: (e: unknown) => void } | null;
+  /** Its slot was given back: whatever comes later for this task is ignored. */
+  done: boolean;
 }
 
 const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url).href;
 /** Quarantine threads at a time (each runs one item). */
 const QUARANTINE_THREADS = 2;
+/** The fewest attempts a batch is split to (each piece is one message each way). */
+const MIN_PIECE = 8;
 
 /**
  * Runs attempts in worker threads (a piscina pool), so that targets and scorers — user code, and
@@ -136,6 +144,14 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
 
   const watchdog = setInterval(() => {
     const now = Date.now();
+    // Last line of the liveness invariant: an attempt whose thread never answers (a lost reply)
+    // fails after its limits plus slack, instead of holding its item's claim forever.
+    for (const t of active.values()) {
+      if (now > t.deadline) {
+        const ms = t.deadline - t.startedAt;
+        finish(t, failure(t, 'USER_CODE_LOST', `no answer from the worker thread running this item within ${ms} ms`));
+      }
+    }
     for (let i = 0; i < MAX_THREADS; i++) {
       if (shared.owner[i] === 0) continue;
       const age = now - shared.heartbeat[i];
@@ -160,7 +176,7 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
       }
     }
   }, 100);
-  watchdog.unref();
+  watchdog.unref(); // ref'd while attempts are active (their deadlines are checked here)
 
   const failure = (t: Task, code: string, message: string): AttemptResult => ({
     ok: false,
@@ -175,8 +191,16 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
   const replies = new Map<number, { resolve: (r: ThreadReply) => void; reject: (e: unknown) => void }>();
   let outbox: ThreadTask[] = [];
   const flush = () => {
-    const batch = outbox;
+    const all = outbox;
     outbox = [];
+    // One piece per thread (of at least MIN_PIECE attempts), so that every thread works on them
+    // at once: piscina gives each task to one thread.
+    const pieces = Math.max(1, Math.min(threads, Math.floor(all.length / MIN_PIECE)));
+    if (pieces === 1) return send(all);
+    const size = Math.ceil(all.length / pieces);
+    for (let i = 0; i < all.length; i += size) send(all.slice(i, i + size));
+  };
+  const send = (batch: ThreadTask[]) => {
     pool.run({ batch } satisfies ThreadBatch).catch((e) => {
       // The thread ended: whatever it had not answered is lost with it.
       for (const { taskId } of batch) {
@@ -257,62 +281,90 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
     return reply.result;
   }
 
+  /**
+   * The attempt's end: its slot is given back (once), and its caller answered unless it already
+   * gave up. A late reply or failure for a finished task changes nothing.
+   */
+  function finish(t: Task, result: AttemptResult | null, error?: unknown): void {
+    if (t.done) return;
+    t.done = true;
+    replies.delete(t.id);
+    active.delete(t.slot);
+    if (active.size === 0) watchdog.unref();
+    watchers.get(t.outer)?.delete(t);
+    giveSlot(t.slot);
+    const caller = t.caller;
+    t.caller = null;
+    if (caller) result ? caller.resolve(result) : caller.reject(error);
+  }
+
+  /**
+   * The attempts in flight by their caller's signal, with one abort listener per signal (a run's
+   * attempts share one): on abort the target's signal fires in its thread and each caller moves
+   * on at once; a busy thread is still bounded by the watchdog, and the slot is held until the
+   * thread lets go of the task.
+   */
+  const watchers = new WeakMap<AbortSignal, Set<Task>>();
+  const watch = (t: Task) => {
+    let set = watchers.get(t.outer);
+    if (!set) {
+      const tasks = new Set<Task>();
+      set = tasks;
+      watchers.set(t.outer, tasks);
+      const signal = t.outer;
+      signal.addEventListener(
+        'abort',
+        () => {
+          const reason = String(signal.reason?.message ?? signal.reason);
+          for (const task of tasks) {
+            Atomics.store(shared.aborted, task.slot, task.id);
+            channel.postMessage({ taskId: task.id, reason });
+            const caller = task.caller;
+            task.caller = null;
+            caller?.reject(signal.reason);
+          }
+          tasks.clear();
+        },
+        { once: true },
+      );
+    }
+    set.add(t);
+  };
+
   return {
     threads,
     async attempt(req, _target, _scorers, signal) {
       if (closed) throw new Error('the thread runner is closed');
       if (signal.aborted) throw signal.reason;
-      const slot = await takeSlot();
-      const t: Task = {
-        id: ++seq,
-        slot,
-        req,
-        verdict: null,
-        innocent: false,
-        startedAt: Date.now(),
-        outer: signal,
-      };
-      active.set(slot, t);
-      // Last line of the liveness invariant: an attempt whose thread never answers (a lost reply)
-      // fails after its limits plus slack, instead of holding its item's claim forever.
-      let deadline: NodeJS.Timeout | undefined;
+      const taken = takeSlot();
+      const slot = typeof taken === 'number' ? taken : await taken;
+      if (signal.aborted) {
+        giveSlot(slot);
+        throw signal.reason;
+      }
+      const startedAt = Date.now();
       const bound = req.itemTimeoutMs + req.scorerTimeoutMs * Math.max(1, req.scorerIds.length) + 10_000;
-      const lost = new Promise<AttemptResult>((resolve) => {
-        deadline = setTimeout(
-          () =>
-            resolve(
-              failure(t, 'USER_CODE_LOST', `no answer from the worker thread running this item within ${bound} ms`),
-            ),
-          bound,
+      return new Promise<AttemptResult>((resolve, reject) => {
+        const t: Task = {
+          id: ++seq,
+          slot,
+          req,
+          verdict: null,
+          innocent: false,
+          startedAt,
+          deadline: startedAt + bound,
+          outer: signal,
+          caller: { resolve, reject },
+          done: false,
+        };
+        if (active.size === 0) watchdog.ref();
+        active.set(slot, t);
+        watch(t);
+        execute(t, false).then(
+          (r) => finish(t, r),
+          (e) => finish(t, null, e),
         );
       });
-      const running = Promise.race([execute(t, false), lost]).finally(() => {
-        clearTimeout(deadline);
-        active.delete(slot);
-        giveSlot(slot);
-      });
-      if (!signal.aborted) {
-        // Aborted from outside (cancel, lost lease, shutdown): the target's signal fires in its
-        // thread, and the caller moves on at once; a busy thread is still bounded by the watchdog.
-        let onAbort: () => void = () => {};
-        const aborted = new Promise<never>((_, reject) => {
-          onAbort = () => {
-            Atomics.store(shared.aborted, t.slot, t.id);
-            channel.postMessage({ taskId: t.id, reason: String(signal.reason?.message ?? signal.reason) });
-            reject(signal.reason);
-          };
-          signal.addEventListener('abort', onAbort, { once: true });
-        });
-        try {
-          return await Promise.race([running, aborted]);
-        } finally {
-          signal.removeEventListener('abort', onAbort);
-          running.catch(() => {});
-          aborted.catch(() => {});
-        }
-      }
-      running.catch(() => {});
-      throw signal.reason;
     },
     async close() {
       closed = true;
