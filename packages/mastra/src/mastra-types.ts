@@ -73,6 +73,7 @@ export interface MastraWorkflowRun {
   runId?: string;
   start(args: { inputData?: unknown; initialState?: unknown }): Promise<MastraWorkflowResult>;
   resume(args: { resumeData?: unknown; step?: string | string[] }): Promise<MastraWorkflowResult>;
+  /** Aborts the run's controller (the `abortSignal` every step gets) and marks it 'canceled' in storage. */
   cancel?(): Promise<void>;
 }
 

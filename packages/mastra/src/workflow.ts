@@ -87,9 +87,13 @@ export function workflowTarget(id: string, workflow: MastraWorkflow): Target {
     async run(input, ctx) {
       const args = workflowArgs(input);
       const run = await createRun(workflow);
+      // Mastra's `cancel()` aborts the run's controller: every running step's `abortSignal` fires,
+      // and `start` resolves with status 'canceled' once the step returns.
       const cancel = () => void run.cancel?.().catch(() => {});
       ctx.signal.addEventListener('abort', cancel, { once: true });
       try {
+        // Aborted while the run was being created: a listener added now never fires, so do not start.
+        if (ctx.signal.aborted) throw ctx.signal.reason;
         let result = await run.start({ inputData: args.inputData });
         if (result.status === 'suspended' && args.resumeData !== undefined && !ctx.signal.aborted)
           result = await run.resume({

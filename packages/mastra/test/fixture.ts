@@ -1,13 +1,28 @@
 import type { MastraProject } from './mastra-install.js';
 
+/** What the `hold` workflow's step saw: how often it started, and how often its abortSignal fired. */
+export interface HoldProbe {
+  started: number;
+  aborted: number;
+}
+
+/** How long `hold`'s step waits when nothing aborts it (long past any test's wait for the abort). */
+const HOLD_MS = 60_000;
+
 /**
  * A Mastra instance as a user would write it, built from the real @mastra/core of `project`:
  * - agent `helper` on an AI SDK OpenAI-compatible model at `baseURL`, with a `weather` tool;
  * - workflow `calc`: `double` (fails on a negative n), then `approve` (suspends when n > 100
  *   until resumed with `{ ok }`);
+ * - workflow `hold`: one step `wait` that waits until its `abortSignal` fires (or a minute),
+ *   counting both in `probe`;
  * - scorers `has-sunny` (1 when the output mentions "sunny", with a reason) and `broken` (throws).
  */
-export async function buildMastra(project: MastraProject, baseURL: string) {
+export async function buildMastra(
+  project: MastraProject,
+  baseURL: string,
+  probe: HoldProbe = { started: 0, aborted: 0 },
+) {
   const { Mastra } = await project.load('@mastra/core');
   const { Agent } = await project.load('@mastra/core/agent');
   const { createTool } = await project.load('@mastra/core/tools');
@@ -59,6 +74,27 @@ export async function buildMastra(project: MastraProject, baseURL: string) {
     .then(double)
     .then(approve)
     .commit();
+  const wait = createStep({
+    id: 'wait',
+    inputSchema: n,
+    outputSchema: n,
+    execute: async ({ inputData, abortSignal }: { inputData: { n: number }; abortSignal: AbortSignal }) => {
+      probe.started++;
+      await new Promise<void>((done) => {
+        // Unref'd: a step nobody cancels must not keep the test process alive.
+        const timer = setTimeout(done, HOLD_MS).unref();
+        const onAbort = () => {
+          probe.aborted++;
+          clearTimeout(timer);
+          done();
+        };
+        if (abortSignal.aborted) onAbort();
+        else abortSignal.addEventListener('abort', onAbort, { once: true });
+      });
+      return inputData;
+    },
+  });
+  const hold = createWorkflow({ id: 'hold', inputSchema: n, outputSchema: n }).then(wait).commit();
   const hasSunny = createScorer({ id: 'has-sunny', description: 'mentions sunny weather' })
     .generateScore(({ run }: any) => (JSON.stringify(run.output).toLowerCase().includes('sunny') ? 1 : 0))
     .generateReason(({ score }: any) => (score === 1 ? 'mentions sunny' : 'no sunny'));
@@ -67,7 +103,7 @@ export async function buildMastra(project: MastraProject, baseURL: string) {
   });
   return new Mastra({
     agents: { helper },
-    workflows: { calc },
+    workflows: { calc, hold },
     scorers: { 'has-sunny': hasSunny, broken },
     logger: false,
   });

@@ -5,7 +5,7 @@ import { type Assay, createAssay } from '@assay/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOpenAI, lastUser, startFakeOpenAI } from '../../core/test/fake-openai.js';
 import { fromMastra } from '../src/index.js';
-import { buildMastra } from './fixture.js';
+import { buildMastra, type HoldProbe } from './fixture.js';
 import { installMastra, type MastraProject } from './mastra-install.js';
 
 /**
@@ -19,6 +19,8 @@ let assay: Assay;
 let dataDir: string;
 /** Resolves the model's hanging answer (the cancel test) once the test is over. */
 let release = () => {};
+/** What the `hold` workflow's waiting step saw (the workflow cancel test). */
+const hold: HoldProbe = { started: 0, aborted: 0 };
 
 beforeAll(async () => {
   project = installMastra();
@@ -36,7 +38,7 @@ beforeAll(async () => {
       };
     return { content: `You said: ${q}`, usage: { prompt_tokens: 7, completion_tokens: 3 } };
   });
-  const mastra = await buildMastra(project, fake.baseURL);
+  const mastra = await buildMastra(project, fake.baseURL, hold);
   const agentOnly = fromMastra(mastra, { agents: ['helper'], workflows: [], scorers: [] });
   const full = fromMastra(mastra, { agents: ['helper'], workflows: [], scorers: [], output: 'full' });
   const all = fromMastra(mastra);
@@ -223,5 +225,47 @@ describe('fromMastra with the real @mastra/core', () => {
     );
     const results = (await call('GET', `/datasets/${ds}/runs/${runId}/results?perPage=10`)).json.results as any[];
     expect(results.every((r) => r.status !== 'succeeded')).toBe(true);
+  });
+
+  it('a cancelled run cancels the Mastra workflow run: the waiting step’s abortSignal fires', async () => {
+    const startedBefore = hold.started;
+    const abortedBefore = hold.aborted;
+    const { ds, runId } = await startRun([{ input: { n: 1 } }], 'hold');
+    // The step is running; it returns only when its abortSignal fires (or after a minute).
+    await until(
+      async () => hold.started,
+      (n) => n > startedBefore,
+    );
+    expect(hold.aborted).toBe(abortedBefore);
+    expect((await call('POST', `/datasets/${ds}/runs/${runId}/cancel`)).status).toBe(202);
+    const run = await waitRun(ds, runId);
+    expect(run.status).toBe('cancelled');
+    // Assay's cancel reached Mastra's run: `run.cancel()` aborted the signal the step waits on.
+    await until(
+      async () => hold.aborted,
+      (n) => n > abortedBefore,
+      10_000,
+    );
+    const results = (await call('GET', `/datasets/${ds}/runs/${runId}/results?perPage=10`)).json.results as any[];
+    expect(results.every((r) => r.status !== 'succeeded')).toBe(true);
+  });
+
+  it('a workflow target whose signal aborted before the run started does not start it', async () => {
+    const probe: HoldProbe = { started: 0, aborted: 0 };
+    const mastra = await buildMastra(project, fake.baseURL, probe);
+    const [target] = fromMastra(mastra, { agents: [], workflows: ['hold'], scorers: [] }).targets;
+    const reason = new Error('cancelled before the run started');
+    // An abort listener added to an aborted signal never fires, so only a check before `start`
+    // keeps the step from running (here for a minute).
+    const ctx = {
+      signal: AbortSignal.abort(reason),
+      item: { id: 'item', groundTruth: null, metadata: null },
+      runId: 'run',
+      attempt: 1,
+      repetition: 1,
+      reportUsage() {},
+    };
+    await expect(target.run({ n: 1 }, ctx)).rejects.toBe(reason);
+    expect(probe.started).toBe(0);
   });
 });
