@@ -32,6 +32,7 @@ export default {
     { id: 'bigint', type: 'function', run: async () => ({ n: 1n }) },
     { id: 'spin', type: 'function', run: (input) => { spin(input.ms); return input; } },
     { id: 'exit', type: 'function', run: async () => { process.exit(9); } },
+    { id: 'whereBusy', type: 'function', run: async (input) => { await sleep(1); spin(input.ms); return (await import('node:worker_threads')).threadId; } },
     { id: 'spinLate', type: 'function', run: async (input) => { await sleep(20); spin(input.ms); return input; } },
     {
       id: 'overlap',
@@ -193,6 +194,32 @@ describe('thread runner: synchronous user code', () => {
     expect(exited).toMatchObject({ ok: false, error: { code: 'USER_CODE_EXITED' } });
     expect(spun).toMatchObject({ ok: false, error: { code: 'TARGET_TIMEOUT' } });
     for (const r of rest) expect(r).toMatchObject({ ok: true });
+  }, 30_000);
+});
+
+describe('thread runner: which thread runs what', () => {
+  const runner = createThreadRunner({ configPath, threads: 2, graceMs: 200, stallMs: 300 });
+  runners.push(runner);
+
+  it('fills the next thread once one is busy: CPU-heavy attempts run on both', async () => {
+    // 40 × 25 ms of synchronous work: the first thread is busy within one heartbeat (50 ms), so
+    // later pieces go to the second.
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () => attempt(runner, request('whereBusy', { ms: 25 }))),
+    );
+    const threadIds = new Set(results.map((r) => (r.ok ? r.output : r.error.code)));
+    expect([...threadIds].every((t) => typeof t === 'number')).toBe(true);
+    expect(threadIds.size).toBe(2);
+  });
+
+  it('a thread held up by busy code does not hold up attempts sent after it', async () => {
+    const spun = attempt(runner, request('spin', { ms: 30_000 }, [], { itemTimeoutMs: 4_000 }));
+    await new Promise((r) => setTimeout(r, 300)); // that thread stops beating
+    const later = Promise.all(Array.from({ length: 5 }, (_, i) => attempt(runner, request('echo', i))));
+    // On the held-up thread they would wait for its stop (then run again, and succeed).
+    const first = await Promise.race([later, spun.then(() => 'the held-up thread was stopped first')]);
+    expect(first).toEqual(Array.from({ length: 5 }, (_, i) => expect.objectContaining({ ok: true, output: i })));
+    await expect(spun).resolves.toMatchObject({ ok: false, error: { code: 'TARGET_TIMEOUT' } });
   }, 30_000);
 });
 

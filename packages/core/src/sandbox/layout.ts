@@ -2,8 +2,10 @@
  * The shared memory between a thread runner and its worker threads: how the main thread sees,
  * without any message, whether a thread's event loop still turns and what each task is doing.
  *
- * - per thread (index claimed by the thread): its owner (thread id), last heartbeat (ms), and the
- *   task slot whose synchronous user code it is in (slot + 1; 0: none);
+ * - per thread (index claimed by the thread): its owner (thread id), last heartbeat (ms), its
+ *   event-loop utilization over the last heartbeat period (0–1), its recent busy time per attempt
+ *   (ms) and when that was measured, and the task slot whose synchronous user code it is in
+ *   (slot + 1; 0: none);
  * - per task slot: the thread running it (index + 1), its phase (see attempt.ts), when the
  *   phase began (ms), and the id of the task there whose caller gave up (so a task that has not
  *   started yet never calls user code).
@@ -14,6 +16,9 @@ export const MAX_SLOTS = 4096;
 export interface SharedState {
   owner: Int32Array;
   heartbeat: Float64Array;
+  busy: Float64Array;
+  cost: Float64Array;
+  costAt: Float64Array;
   sync: Int32Array;
   thread: Int32Array;
   phase: Int32Array;
@@ -22,7 +27,7 @@ export interface SharedState {
 }
 
 const INTS = MAX_THREADS * 2 + MAX_SLOTS * 3;
-const FLOATS = MAX_THREADS + MAX_SLOTS;
+const FLOATS = MAX_THREADS * 4 + MAX_SLOTS;
 
 export function allocate(): SharedArrayBuffer {
   return new SharedArrayBuffer(FLOATS * 8 + INTS * 4);
@@ -33,7 +38,10 @@ export function view(buffer: SharedArrayBuffer): SharedState {
   const ints = new Int32Array(buffer, FLOATS * 8, INTS);
   return {
     heartbeat: floats.subarray(0, MAX_THREADS),
-    phaseAt: floats.subarray(MAX_THREADS),
+    busy: floats.subarray(MAX_THREADS, MAX_THREADS * 2),
+    cost: floats.subarray(MAX_THREADS * 2, MAX_THREADS * 3),
+    costAt: floats.subarray(MAX_THREADS * 3, MAX_THREADS * 4),
+    phaseAt: floats.subarray(MAX_THREADS * 4),
     owner: ints.subarray(0, MAX_THREADS),
     sync: ints.subarray(MAX_THREADS, MAX_THREADS * 2),
     thread: ints.subarray(MAX_THREADS * 2, MAX_THREADS * 2 + MAX_SLOTS),

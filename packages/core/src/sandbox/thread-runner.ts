@@ -5,6 +5,7 @@ import type { AttemptRequest, AttemptResult, ItemRunner } from '../engine/attemp
 import { newId } from '../ids.js';
 import {
   allocate,
+  HEARTBEAT_MS,
   isResults,
   MAX_SLOTS,
   MAX_THREADS,
@@ -49,8 +50,17 @@ interface Task {
 const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url).href;
 /** Quarantine threads at a time (each runs one item). */
 const QUARANTINE_THREADS = 2;
-/** The fewest attempts a batch is split to (each piece is one message each way). */
+/** The fewest attempts in a piece of a batch (each piece is one message each way), unless they are costly. */
 const MIN_PIECE = 8;
+/** Pieces a tick's batch is split to, per thread: a thread answers each piece once it is done. */
+const PIECES_PER_THREAD = 2;
+/** A thread busier than this (event-loop utilization over its last heartbeat period) is full. */
+const FULL = 0.8;
+/** A batch whose attempts take less than this (ms, at the threads' recent cost) is packed onto one thread. */
+const PACK_MS = 4;
+
+type Balancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>;
+type PiscinaWorker = Parameters<Balancer>[1][number];
 
 /**
  * Runs attempts in worker threads (a piscina pool), so that targets and scorers — user code, and
@@ -77,11 +87,51 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
   (channel as unknown as { unref(): void }).unref();
   const workerData: ThreadData = { configPath: opts.configPath, buffer, channel: channelName };
   const common = { filename: BOOTSTRAP, workerData, atomics: 'disabled' as const, closeTimeout: 1_000 };
+  /**
+   * Where the pieces of a batch go. A batch that is cheap at the threads' recent cost per attempt
+   * is packed: the first thread (in a stable order) that is not full — its event loop busy less
+   * than {@link FULL} of its last heartbeat period — takes it, else the least busy. A thread that
+   * stopped beating gets nothing while another can take it.
+   * Quick attempts then stay on one thread and leave the other CPUs to this thread, which claims
+   * and stores them (on 2 CPUs, spreading W1's instant target over both threads costs it ≈ 10 % of
+   * its throughput, docs/benchmarks.md); a thread held up by user code, or kept busy, fills the
+   * next. A costly batch (or one of unknown cost) is spread: each piece to the least busy thread.
+   */
+  let spreading = true;
+  const balancer: Balancer = (_task, workers) => {
+    const now = Date.now();
+    let least: PiscinaWorker | null = null;
+    let stuck: PiscinaWorker | null = null; // not beating: busy user code holds its event loop
+    for (const w of workers) {
+      if (w.terminating || w.destroyed) continue;
+      const i = shared.owner.indexOf(w.id);
+      if (i >= 0 && now - shared.heartbeat[i]! >= 3 * HEARTBEAT_MS) {
+        stuck ??= w;
+        continue;
+      }
+      if (!spreading && i >= 0 && shared.busy[i]! < FULL) return w;
+      if (!least || w.currentUsage < least.currentUsage) least = w;
+    }
+    return least ?? stuck;
+  };
+  /** The threads' most recent busy time per attempt (ms), or null before any was measured. */
+  const recentCost = (): number | null => {
+    let at = 0;
+    let cost: number | null = null;
+    for (let i = 0; i < MAX_THREADS; i++) {
+      if (shared.owner[i] !== 0 && shared.costAt[i]! > at) {
+        at = shared.costAt[i]!;
+        cost = shared.cost[i]!;
+      }
+    }
+    return cost;
+  };
   const pool = new Piscina({
     ...common,
     minThreads: threads,
     maxThreads: threads,
     concurrentTasksPerWorker: 1_000,
+    loadBalancer: balancer,
     idleTimeout: 60_000,
   });
   const alone = new Map<number, Worker>(); // quarantine threads by thread id
@@ -193,9 +243,12 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
   const flush = () => {
     const all = outbox;
     outbox = [];
-    // One piece per thread (of at least MIN_PIECE attempts), so that every thread works on them
-    // at once: piscina gives each task to one thread.
-    const pieces = Math.max(1, Math.min(threads, Math.floor(all.length / MIN_PIECE)));
+    // Pieces of at least MIN_PIECE attempts, a few per thread: piscina gives each task to one
+    // thread, and a thread answers each piece once it is done. See `balancer` for where they go.
+    const cost = recentCost();
+    spreading = cost === null || cost * all.length >= PACK_MS;
+    const least = spreading && cost !== null ? 1 : MIN_PIECE; // costly attempts are worth a message each
+    const pieces = Math.max(1, Math.min(PIECES_PER_THREAD * threads, Math.floor(all.length / least)));
     if (pieces === 1) return send(all);
     const size = Math.ceil(all.length / pieces);
     for (let i = 0; i < all.length; i += size) send(all.slice(i, i + size));

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { configExport } from '../config-export.js';
@@ -30,7 +31,31 @@ const beat = () => {
   if (index >= 0) shared.heartbeat[index] = Date.now();
 };
 beat();
-setInterval(beat, HEARTBEAT_MS).unref();
+let elu = performance.eventLoopUtilization();
+/** Attempts finished since the last beat. */
+let finished = 0;
+setInterval(() => {
+  // How busy this thread was since the last beat, and per attempt: the runner packs cheap
+  // attempts onto one thread and spreads costly ones (thread-runner.ts, `flush`, `packing`).
+  const now = performance.eventLoopUtilization();
+  const d = performance.eventLoopUtilization(now, elu);
+  elu = now;
+  if (index >= 0) {
+    shared.busy[index] = d.utilization;
+    const last = shared.cost[index]!;
+    if (finished > 0) {
+      const cost = d.active / finished;
+      shared.cost[index] = last > 0 ? (last + cost) / 2 : cost;
+      shared.costAt[index] = Date.now();
+    } else if (d.utilization > 0.8) {
+      // Busy, and nothing finished: at least this much per attempt.
+      shared.cost[index] = Math.max(last, d.active);
+      shared.costAt[index] = Date.now();
+    }
+  }
+  finished = 0;
+  beat();
+}, HEARTBEAT_MS).unref();
 
 const controllers = new Map<number, AbortController>();
 const channel = new BroadcastChannel(data.channel);
@@ -119,6 +144,7 @@ async function runTask(task: ThreadTask): Promise<ThreadReply> {
   } catch (e) {
     return { internalError: e instanceof Error ? e.message : String(e) };
   } finally {
+    finished++;
     controllers.delete(taskId);
     shared.phase[slot] = 0;
     shared.thread[slot] = 0;
