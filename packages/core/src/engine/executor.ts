@@ -45,6 +45,8 @@ export interface ExecutorDeps {
 }
 
 const inline = createInlineRunner();
+/** Items per claim of a run that reads stored outputs (see `claimSize` in {@link executeRun}). */
+const READING_CLAIM = 500;
 
 export interface ExecuteParams {
   run: Run;
@@ -406,11 +408,20 @@ export async function executeRun(
   let buffer: ClaimedItem[] = [];
   let ahead: Promise<ClaimedItem[]> | null = null;
   const cache = runCacheOf(deps, p);
+  // While claimed batches find their outputs stored (a re-score, a rerun from the cache), the
+  // target is hardly called: larger claims, fewer claim transactions (W2C: 0.34 → 0.30 s).
+  let claimSize = concurrency * 2;
   const claim = () =>
     storage
-      .claimWork(runId, p.workerId, concurrency * 2, leaseMs)
+      .claimWork(runId, p.workerId, claimSize, leaseMs)
       .then(tookOver)
-      .then((batch) => (cache ? cache.prepare(batch) : batch));
+      .then((batch) => (cache ? cache.prepare(batch) : batch))
+      .then((batch) => {
+        if (cache && batch.length)
+          claimSize =
+            cache.reusedIn(batch) >= batch.length * 0.9 ? Math.max(concurrency * 2, READING_CLAIM) : concurrency * 2;
+        return batch;
+      });
   try {
     while (!halted()) {
       if (buffer.length === 0) {
@@ -418,7 +429,7 @@ export async function executeRun(
         ahead = null;
         if (buffer.length === 0) break;
       }
-      if (!ahead && buffer.length <= concurrency) {
+      if (!ahead && buffer.length <= Math.max(concurrency, claimSize / 2)) {
         // After the items being started now (setImmediate): SQLite commits block the event loop.
         ahead = new Promise((r) => setImmediate(r)).then(claim);
         ahead.catch(() => {}); // awaited above or in `finally`

@@ -36,6 +36,10 @@ export class SourceOutputs implements OutputSource {
     return batch;
   }
 
+  reusedIn(batch: ClaimedItem[]): number {
+    return batch.length; // the target is never called: an item is scored from the source run, or fails
+  }
+
   async lookup(item: ClaimedItem): Promise<CacheLookup> {
     const known = this.found.get(item);
     if (known) return known;

@@ -25,6 +25,8 @@ export interface OutputSource {
   prepare(batch: ClaimedItem[]): Promise<ClaimedItem[]>;
   /** The lookup of one item. */
   lookup(item: ClaimedItem): Promise<CacheLookup>;
+  /** How many items of a prepared batch call no target (their output is stored here). */
+  reusedIn(batch: ClaimedItem[]): number;
 }
 
 /** Reads at most this many keys per query. */
@@ -49,6 +51,12 @@ export class RunCache implements OutputSource {
 
   get write(): boolean {
     return this.plan.write;
+  }
+
+  reusedIn(batch: ClaimedItem[]): number {
+    let n = 0;
+    for (const item of batch) if (this.found.get(item)?.hit) n++;
+    return n;
   }
 
   /** Looks up a claimed batch at once (keys without user code); returns the batch. */
