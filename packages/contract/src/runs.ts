@@ -145,6 +145,12 @@ export const runSummarySchema = z.object({
       costSpentUsd: z.number(),
       /** Cost the cached results had when first computed, not spent again (USD). */
       costSavedUsd: z.number(),
+      /**
+       * The model-call cache's share of the scorers' model calls (an `llm-judge`'s): calls made
+       * now, and answered from the cache (a `model` target answered from it counts as a hit). Absent
+       * in summaries stored before they were counted.
+       */
+      modelCalls: z.object({ made: z.number().int(), reused: z.number().int() }).optional(),
     })
     .optional(),
 });

@@ -145,6 +145,11 @@ export interface ModelTargetConfig extends TargetLimits {
   prompt: string;
   temperature?: number;
   maxOutputTokens?: number;
+  /**
+   * Sent to providers that support it, for more reproducible answers; part of the cache keys (the
+   * output cache's fingerprint and the model-call cache's key).
+   */
+  seed?: number;
   /** Overrides the config's `prices` entry for this model. */
   price?: ModelPrice;
 }

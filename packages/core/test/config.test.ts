@@ -103,6 +103,9 @@ describe('config: target kinds and scorer options are checked at start-up', () =
     expect(err({ targets: [{ id: 'm', type: 'model', model: 'x', prompt: 'p', temperature: 5 }] })).toMatch(
       /temperature/,
     );
+    expect(err({ targets: [{ id: 'm', type: 'model', model: 'x', prompt: 'p', seed: 1.5 }] })).toMatch(
+      /'m' \(model\): seed must be an integer/,
+    );
     expect(
       err({ targets: [{ id: 'm', type: 'model', model: 'x', prompt: 'p', price: { inputPerMillion: 1 } }] }),
     ).toMatch(/targets\[0\]\.price must be \{ inputPerMillion, outputPerMillion \}/);

@@ -45,12 +45,15 @@ beforeAll(async () => {
 afterAll(() => provider.close());
 
 /** Requests the provider got while `fn` ran, by model. */
-async function requestsDuring<T>(fn: () => Promise<T>): Promise<{ value: T; model: number; judge: number }> {
+async function requestsDuring<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; model: number; judge: number; sent: ChatRequest[] }> {
   const before = provider.requests.length;
   const value = await fn();
   const sent = provider.requests.slice(before);
   return {
     value,
+    sent,
     model: sent.filter((r) => r.model === 'small-1').length,
     judge: sent.filter((r) => r.model === 'judge-1').length,
   };
@@ -83,6 +86,8 @@ function configOf(): AssayConfig {
       model('qa'),
       model('qa-copy'),
       model('qa-hot', { temperature: 0.7 }),
+      model('qa-seed-1', { seed: 1 }),
+      model('qa-seed-2', { seed: 2 }),
       { id: 'echo', type: 'function', run: async (input: { answer: string }) => input.answer },
     ],
     scorers: [judge('judge'), judge('judge-hot', { temperature: 0.7 })],
@@ -172,6 +177,7 @@ for (const d of DEPLOYMENTS) {
       expect(first.value.run.summary.cache).toMatchObject({ mode: 'read', hits: 6, misses: 0 });
       expect(first.value.run.summary.cache.costSpentUsd).toBeCloseTo(6 * JUDGE_COST, 9);
       expect(first.value.run.summary.cache.costSavedUsd).toBe(0);
+      expect(first.value.run.summary.cache.modelCalls).toEqual({ made: 6, reused: 0 });
 
       const second = await requestsDuring(() => finish(assay, ds, { scorerIds: ['judge'] }, source.value.run.id));
       expect(second.judge).toBe(0);
@@ -183,6 +189,7 @@ for (const d of DEPLOYMENTS) {
         );
       expect(second.value.run.summary.cache.costSpentUsd).toBe(0);
       expect(second.value.run.summary.cache.costSavedUsd).toBeCloseTo(6 * JUDGE_COST, 9);
+      expect(second.value.run.summary.cache.modelCalls).toEqual({ made: 0, reused: 6 });
 
       // Another temperature is another request: every verdict is asked for again.
       const hot = await requestsDuring(() => finish(assay, ds, { scorerIds: ['judge-hot'] }, source.value.run.id));
@@ -240,6 +247,24 @@ describe('model-call cache: sqlite', () => {
     expect(reps.value.rs.filter((r) => r.cached).map((r) => r.repetition)).toEqual([0, 0, 0]);
     const repsAgain = await requestsDuring(() => finish(assay, ds, { ...body, repetitions: 3 }));
     expect(repsAgain.model).toBe(0);
+  });
+
+  it("a model target's seed is sent and keys both caches: another seed misses, the same seed hits", async () => {
+    const assay = await sqlitePlace().open(configOf());
+    const ds = await dataset(assay, items(3));
+    const run = (targetId: string) =>
+      requestsDuring(() => finish(assay, ds, { targetId, scorerIds: [], cache: 'readwrite' }));
+    const one = await run('qa-seed-1');
+    expect(one.sent.map((r) => r.seed)).toEqual([1, 1, 1]);
+    // The same declaration but the seed: the output cache misses (another fingerprint), and so do its model calls.
+    const two = await run('qa-seed-2');
+    expect(two.sent.map((r) => r.seed)).toEqual([2, 2, 2]);
+    expect(two.value.rs.every((r) => !r.cached)).toBe(true);
+    const plain = await run('qa');
+    expect(plain.sent.map((r) => r.seed)).toEqual([undefined, undefined, undefined]);
+    const again = await run('qa-seed-1');
+    expect(again.model).toBe(0);
+    expect(again.value.rs.every((r) => r.cached && r.cachedFrom === one.value.run.id)).toBe(true);
   });
 
   it("the 'write' mode stores without reading; 'read' reads without storing; 'off' neither", async () => {

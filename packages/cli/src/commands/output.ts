@@ -103,7 +103,10 @@ export function summaryText(run: Run, datasetName?: string): string {
   if (s.cache) {
     const c = s.cache;
     lines.push(
-      `cache (${c.mode}): ${c.hits} hits, ${c.misses} target calls, ${c.stored} stored · $${usd(c.costSpentUsd)} spent, $${usd(c.costSavedUsd)} saved`,
+      `cache (${c.mode}): ${c.hits} hits, ${c.misses} target calls, ${c.stored} stored · $${usd(c.costSpentUsd)} spent, $${usd(c.costSavedUsd)} saved` +
+        (c.modelCalls && c.modelCalls.made + c.modelCalls.reused > 0
+          ? ` · judge model calls: ${c.modelCalls.made} made, ${c.modelCalls.reused} from the cache`
+          : ''),
     );
   }
   if (s.scorers.length) {

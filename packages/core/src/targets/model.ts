@@ -64,6 +64,9 @@ export function createModelTarget(cfg: ModelTargetConfig, prices: Record<string,
     throw new Error('temperature must be a number from 0 to 2');
   if (cfg.maxOutputTokens !== undefined && !(Number.isInteger(cfg.maxOutputTokens) && cfg.maxOutputTokens > 0))
     throw new Error('maxOutputTokens must be a positive integer');
+  if (cfg.seed !== undefined && !Number.isSafeInteger(cfg.seed)) throw new Error('seed must be an integer');
+  // Only when declared, so the cache keys of targets without a seed stay what they were.
+  const seeded = cfg.seed !== undefined ? { seed: cfg.seed } : {};
   const price = cfg.price ?? priceFor(prices, model);
   const name = modelName(model);
 
@@ -75,7 +78,7 @@ export function createModelTarget(cfg: ModelTargetConfig, prices: Record<string,
     modelId,
     system: cfg.system === undefined ? null : renderText(cfg.system, scope),
     prompt: renderText(cfg.prompt, scope),
-    params: { temperature: cfg.temperature ?? null, maxOutputTokens: cfg.maxOutputTokens ?? null },
+    params: { temperature: cfg.temperature ?? null, maxOutputTokens: cfg.maxOutputTokens ?? null, ...seeded },
   });
 
   async function run(input: unknown, ctx: TargetContext): Promise<string> {
@@ -89,6 +92,7 @@ export function createModelTarget(cfg: ModelTargetConfig, prices: Record<string,
           prompt: parts.prompt,
           temperature: cfg.temperature,
           maxOutputTokens: cfg.maxOutputTokens,
+          seed: cfg.seed,
           abortSignal: ctx.signal,
           // The engine retries (durably, with backoff and Retry-After): the SDK does not.
           maxRetries: 0,
@@ -113,6 +117,7 @@ export function createModelTarget(cfg: ModelTargetConfig, prices: Record<string,
       model: name,
       ...(cfg.temperature !== undefined ? { temperature: cfg.temperature } : {}),
       ...(cfg.maxOutputTokens !== undefined ? { maxOutputTokens: cfg.maxOutputTokens } : {}),
+      ...seeded,
       price: price ?? null,
     },
     maxConcurrency: cfg.maxConcurrency,
@@ -127,6 +132,7 @@ export function createModelTarget(cfg: ModelTargetConfig, prices: Record<string,
         prompt: cfg.prompt,
         temperature: cfg.temperature ?? null,
         maxOutputTokens: cfg.maxOutputTokens ?? null,
+        ...seeded,
       },
       [cfg.system, cfg.prompt],
     ),

@@ -196,6 +196,8 @@ export function createTargetCache(ctx: SqlContext): TargetCache {
       .select((eb) => [
         eb.fn.sum<number>('cost_spent_usd').as('spent'),
         eb.fn.sum<number>('cost_saved_usd').as('saved'),
+        eb.fn.sum<number>('made').as('made'),
+        eb.fn.sum<number>('reused').as('reused'),
       ])
       .where('run_id', '=', runId)
       .executeTakeFirstOrThrow();
@@ -206,6 +208,7 @@ export function createTargetCache(ctx: SqlContext): TargetCache {
       stored: Number(n),
       costSpentUsd: num(row?.spent) + num(calls.spent),
       costSavedUsd: num(row?.saved) + num(calls.saved),
+      modelCalls: { made: num(calls.made), reused: num(calls.reused) },
     };
   }
 

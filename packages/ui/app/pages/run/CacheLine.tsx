@@ -5,7 +5,7 @@ import { usd } from './format';
 /**
  * The target output cache's share of a run, under the progress: its mode, and once the run has
  * its summary the hits (target not called), target calls, entries stored, cost spent and cost
- * saved. A run that asked for a cache its target cannot use says why (`options.cacheNotice`).
+ * saved, and the scorers' model calls (an llm-judge's) made and answered from the cache. A run that asked for a cache its target cannot use says why (`options.cacheNotice`).
  */
 export function CacheLine({ run }: { run: Run }) {
   const c = run.summary?.cache;
@@ -22,6 +22,13 @@ export function CacheLine({ run }: { run: Run }) {
               <strong>{c.hits.toLocaleString()}</strong> hit{c.hits === 1 ? '' : 's'} ·{' '}
               <strong>{c.misses.toLocaleString()}</strong> target call{c.misses === 1 ? '' : 's'} ·{' '}
               {c.stored.toLocaleString()} stored · {usd(c.costSpentUsd)} spent · {usd(c.costSavedUsd)} saved
+              {c.modelCalls && c.modelCalls.made + c.modelCalls.reused > 0 && (
+                <span data-testid="run-model-calls">
+                  {' '}
+                  · judge calls: <strong>{c.modelCalls.made.toLocaleString()}</strong> made,{' '}
+                  <strong>{c.modelCalls.reused.toLocaleString()}</strong> from the cache
+                </span>
+              )}
             </>
           ) : (
             <span className="muted">hits and target calls are counted when the run ends</span>
