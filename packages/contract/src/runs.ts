@@ -60,6 +60,12 @@ export const rescoreRunSchema = z.strictObject({
   passThreshold: z.number().min(0).max(1).optional(),
   /** Default: `rescore of <the source run's name or id>`. */
   name: text().max(200).optional(),
+  /**
+   * The model-call cache for the scorers' calls (an `llm-judge`'s): `readwrite` (the default)
+   * answers them from the cache and stores the new ones, `read` or `write` one of the two, `off`
+   * neither — every judge call is made again. The outputs always come from the source run.
+   */
+  cache: cacheModeSchema.optional(),
 });
 export type RescoreRunInput = z.infer<typeof rescoreRunSchema>;
 

@@ -267,6 +267,31 @@ describe('model-call cache: sqlite', () => {
     expect(again.value.rs.every((r) => r.cached && r.cachedFrom === one.value.run.id)).toBe(true);
   });
 
+  it("a re-score's cache option: 'off' asks the judge again and stores nothing, 'write' stores, 'read' reuses", async () => {
+    const assay = await sqlitePlace().open(configOf());
+    const ds = await dataset(assay, items(3));
+    const source = await finish(assay, ds, { targetId: 'echo', scorerIds: [] });
+    const rescore = (cache?: string) =>
+      requestsDuring(() => finish(assay, ds, { scorerIds: ['judge'], ...(cache ? { cache } : {}) }, source.run.id));
+    const off = await rescore('off');
+    expect(off.judge).toBe(3);
+    expect(off.value.run.options.cache).toBe('off');
+    expect(off.value.run.summary.cache.modelCalls).toEqual({ made: 3, reused: 0 });
+    expect((await rescore('read')).judge).toBe(3); // 'off' stored nothing
+    expect((await rescore('write')).judge).toBe(3);
+    expect((await rescore('off')).judge).toBe(3); // stored now, but not read
+    const read = await rescore('read');
+    expect(read.judge).toBe(0);
+    expect(read.value.run.summary.cache.modelCalls).toEqual({ made: 0, reused: 3 });
+    expect((await rescore()).judge).toBe(0); // the default reads and writes
+    const bad = await call(assay, 'POST', `/datasets/${ds}/runs/${source.run.id}/rescore`, {
+      scorerIds: ['judge'],
+      cache: 'sometimes',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe('VALIDATION_ERROR');
+  });
+
   it("the 'write' mode stores without reading; 'read' reads without storing; 'off' neither", async () => {
     const assay = await sqlitePlace().open(configOf());
     const ds = await dataset(assay, items(2));

@@ -1,4 +1,4 @@
-import { isTruncated } from '@assay/client';
+import { isTruncated, type RescoreRunInput } from '@assay/client';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { comparisonText } from './comparison.js';
@@ -235,6 +235,12 @@ export function registerRunsCommands(program: Command): void {
         .requiredOption('-s, --scorer <id>', 'scorer to apply; repeat for several (`assay scorers list`)', collect)
         .option('--pass-threshold <x>', "score that passes, 0–1 (default: the run's)", fractionArg('--pass-threshold'))
         .option('--name <name>', 'a name for the new run (default: rescore of <run>)')
+        .addOption(
+          new Option(
+            '--cache <mode>',
+            "the scorers' model-call cache (an llm-judge's): readwrite (default), read, write, or off to ask every judge again",
+          ).choices(['off', 'read', 'write', 'readwrite']),
+        )
         .option('-w, --watch', 'follow it to the end (always, in local mode: this process executes it)')
         .addOption(interruptOption()),
     ),
@@ -248,6 +254,7 @@ export function registerRunsCommands(program: Command): void {
           scorer: string[];
           passThreshold?: number;
           name?: string;
+          cache?: RescoreRunInput['cache'];
           watch?: boolean;
           onInterrupt: InterruptAction;
         },
@@ -257,6 +264,7 @@ export function registerRunsCommands(program: Command): void {
           scorerIds: opts.scorer,
           passThreshold: opts.passThreshold,
           name: opts.name,
+          cache: opts.cache,
         });
         note(`run ${r.id} re-scores run ${run.id} with ${r.scorerIds.join(', ')} (no target is called)`);
         if (!opts.watch && !session.local) {

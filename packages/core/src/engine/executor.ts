@@ -307,8 +307,14 @@ async function runItem(deps: ExecutorDeps, p: ItemParams, item: ClaimedItem): Pr
 function runCacheOf(deps: ExecutorDeps, p: ExecuteParams): OutputSource | null {
   const calls = (read: boolean, write: boolean) =>
     ModelCallReader.of({ read, write }, p.run.id, p.target, p.scorers, deps.storage);
-  // A re-score reads and writes the model-call cache: its judge is free the second time.
-  if (p.run.sourceRunId) return new SourceOutputs(p.run.sourceRunId, deps.storage, calls(true, true));
+  // A re-score reads and writes the model-call cache unless it says otherwise: its judge is free
+  // the second time.
+  if (p.run.sourceRunId) {
+    const mode = p.run.options.cache ?? 'readwrite';
+    const reads = mode === 'read' || mode === 'readwrite';
+    const writes = mode === 'write' || mode === 'readwrite';
+    return new SourceOutputs(p.run.sourceRunId, deps.storage, calls(reads, writes));
+  }
   const plan = cachePlan(p.run, p.target);
   if (!plan) return null;
   const runner = deps.runner ?? inline;

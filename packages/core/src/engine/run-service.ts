@@ -236,7 +236,12 @@ export function createRunService({ storage, queue, registry, events, log = silen
         });
       }
       const { cache: _cache, cacheNotice: _notice, ...kept } = source.options;
-      const options = { ...kept, ...(input.passThreshold === undefined ? {} : { passThreshold: input.passThreshold }) };
+      const options = {
+        ...kept,
+        ...(input.passThreshold === undefined ? {} : { passThreshold: input.passThreshold }),
+        // For a re-score, the scorers' model-call cache (executor.ts); absent: readwrite.
+        ...(input.cache === undefined ? {} : { cache: input.cache }),
+      };
       const total = (await storage.countItems(datasetId, source.datasetVersion)) * options.repetitions;
       const id = newId('run');
       const run = await storage.transaction(async (tx) => {
