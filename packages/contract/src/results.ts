@@ -10,6 +10,8 @@ export const scoreSchema = z.object({
   score: z.number().nullable(),
   reason: z.string().nullable(),
   error: z.string().nullable(),
+  /** Tokens and cost the scorer reported (a judge model's, e.g. a Mastra judge scorer); absent when none. */
+  usage: usageSchema.optional(),
 });
 export type Score = z.infer<typeof scoreSchema>;
 

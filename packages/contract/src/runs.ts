@@ -112,6 +112,11 @@ export const scorerSummarySchema = z.object({
   repetitions: z
     .object({ means: z.array(nullableNumber), stddev: nullableNumber, min: nullableNumber, max: nullableNumber })
     .optional(),
+  /**
+   * What the scorer's judge spent over the run: sums over the scores that reported it (null: no
+   * score reported that measure); absent when none reported any.
+   */
+  usage: z.object({ inputTokens: nullableNumber, outputTokens: nullableNumber, costUsd: nullableNumber }).optional(),
 });
 export type ScorerSummary = z.infer<typeof scorerSummarySchema>;
 

@@ -169,7 +169,11 @@ export interface ScoreArgs<I = any, O = any, G = any> {
   signal: AbortSignal;
 }
 
-export type ScoreValue = number | { score: number; reason?: string | null };
+/**
+ * A score in [0, 1], or with its reason and, for a scorer that calls a model (a judge), the tokens
+ * and cost of its calls (stored with the score; invalid fields are ignored).
+ */
+export type ScoreValue = number | { score: number; reason?: string | null; usage?: Partial<Usage> | null };
 
 /**
  * Scores one output in [0, 1].

@@ -91,6 +91,18 @@ export interface MastraScorerResult {
   score?: number;
   reason?: unknown;
   notScorable?: unknown;
+  /** Per prompt step (`generateScore`, …): each judge call's tokens, and a cost Mastra may give. */
+  judge?: Partial<
+    Record<
+      string,
+      {
+        executions?: {
+          usage?: { inputTokens?: number; outputTokens?: number };
+          cost?: { amount?: number; unit?: string };
+        }[];
+      }
+    >
+  >;
 }
 
 export interface MastraScorer {

@@ -16,7 +16,8 @@ const HOLD_MS = 60_000;
  *   until resumed with `{ ok }`);
  * - workflow `hold`: one step `wait` that waits until its `abortSignal` fires (or a minute),
  *   counting both in `probe`;
- * - scorers `has-sunny` (1 when the output mentions "sunny", with a reason) and `broken` (throws).
+ * - scorers `has-sunny` (1 when the output mentions "sunny", with a reason), `broken` (throws) and
+ *   `graded` (an LLM judge on the model `judge-model`: its `generateScore` step asks the model).
  */
 export async function buildMastra(
   project: MastraProject,
@@ -101,10 +102,15 @@ export async function buildMastra(
   const broken = createScorer({ id: 'broken', description: 'always throws' }).generateScore(() => {
     throw new Error('judge unavailable');
   });
+  const graded = createScorer({
+    id: 'graded',
+    description: 'a judge grades the answer',
+    judge: { model: provider.chatModel('judge-model'), instructions: 'You grade answers from 0 to 1.' },
+  }).generateScore({ description: 'grade', createPrompt: ({ run }: any) => `Grade: ${JSON.stringify(run.output)}` });
   return new Mastra({
     agents: { helper },
     workflows: { calc, hold },
-    scorers: { 'has-sunny': hasSunny, broken },
+    scorers: { 'has-sunny': hasSunny, broken, graded },
     logger: false,
   });
 }

@@ -25,6 +25,8 @@ const hold: HoldProbe = { started: 0, aborted: 0 };
 beforeAll(async () => {
   project = installMastra();
   fake = await startFakeOpenAI((req) => {
+    if (req.model === 'judge-model')
+      return { content: '{"score": 0.8}', usage: { prompt_tokens: 40, completion_tokens: 5 } };
     const last = req.messages[req.messages.length - 1];
     if (last.role === 'tool')
       return { content: 'It is sunny in Paris.', usage: { prompt_tokens: 30, completion_tokens: 6 } };
@@ -148,6 +150,23 @@ describe('fromMastra with the real @mastra/core', () => {
     expect(mine).toHaveLength(2);
     expect(mine[0].tools?.map((t) => t.function.name)).toEqual(['weather']);
     expect(JSON.stringify(mine[1].messages)).toContain('sunny');
+  });
+
+  it("stores a Mastra judge scorer's score with what its judge spent (Mastra's judge usage)", async () => {
+    const before = fake.requests.length;
+    const { run, results } = await runToEnd([{ input: 'hello judge' }], 'helper-text', ['graded', 'has-sunny']);
+    const [r] = results;
+    expect(r.status).toBe('succeeded');
+    const graded = r.scores.find((s: any) => s.scorerId === 'graded');
+    expect(graded).toMatchObject({ score: 0.8, error: null });
+    expect(graded.usage).toEqual({ inputTokens: 40, outputTokens: 5, costUsd: null });
+    // A scorer without a judge reports nothing.
+    expect(r.scores.find((s: any) => s.scorerId === 'has-sunny').usage).toBeUndefined();
+    expect(fake.requests.slice(before).filter((q) => q.model === 'judge-model')).toHaveLength(1);
+    // The run's summary adds it up per scorer.
+    const summary = (s: string) => run.summary.scorers.find((x: any) => x.scorerId === s);
+    expect(summary('graded').usage).toEqual({ inputTokens: 40, outputTokens: 5, costUsd: null });
+    expect(summary('has-sunny').usage).toBeUndefined();
   });
 
   it('passes messages and per-item options: maxSteps 1 stops after the tool call', async () => {

@@ -178,6 +178,11 @@ for (const d of DEPLOYMENTS) {
       expect(first.value.run.summary.cache.costSpentUsd).toBeCloseTo(6 * JUDGE_COST, 9);
       expect(first.value.run.summary.cache.costSavedUsd).toBe(0);
       expect(first.value.run.summary.cache.modelCalls).toEqual({ made: 6, reused: 0 });
+      // Each verdict keeps what its judge call spent; a stored verdict spent nothing now.
+      expect(first.value.rs[0].scores[0].usage).toMatchObject({ inputTokens: 60, outputTokens: 10 });
+      expect(first.value.rs[0].scores[0].usage.costUsd).toBeCloseTo(JUDGE_COST, 9);
+      expect(first.value.run.summary.scorers[0].usage).toMatchObject({ inputTokens: 360, outputTokens: 60 });
+      expect(first.value.run.summary.scorers[0].usage.costUsd).toBeCloseTo(6 * JUDGE_COST, 9);
 
       const second = await requestsDuring(() => finish(assay, ds, { scorerIds: ['judge'] }, source.value.run.id));
       expect(second.judge).toBe(0);
@@ -190,6 +195,7 @@ for (const d of DEPLOYMENTS) {
       expect(second.value.run.summary.cache.costSpentUsd).toBe(0);
       expect(second.value.run.summary.cache.costSavedUsd).toBeCloseTo(6 * JUDGE_COST, 9);
       expect(second.value.run.summary.cache.modelCalls).toEqual({ made: 0, reused: 6 });
+      expect(second.value.rs.every((r) => r.scores[0].usage === undefined)).toBe(true);
 
       // Another temperature is another request: every verdict is asked for again.
       const hot = await requestsDuring(() => finish(assay, ds, { scorerIds: ['judge-hot'] }, source.value.run.id));

@@ -142,6 +142,9 @@ export interface ScoresTable {
   score: number | null;
   reason: string | null;
   error: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cost_usd: number | null;
 }
 
 export interface DB {

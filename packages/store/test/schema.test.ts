@@ -128,6 +128,9 @@ const COLUMNS: SchemaSpec = {
     score: 'real null',
     reason: 'text null',
     error: 'text null',
+    input_tokens: 'integer null',
+    output_tokens: 'integer null',
+    cost_usd: 'real null',
   },
   target_cache: {
     key: 'text',

@@ -22,6 +22,8 @@ export interface ScorerAggregate {
   middle: number[];
   /** The mean score of each repetition, in repetition order (null: no score in that repetition). */
   repetitionMeans: (number | null)[];
+  /** Sums of what the scorer reported spending (a judge); null where no score reported that measure. */
+  usage?: { inputTokens: number | null; outputTokens: number | null; costUsd: number | null };
 }
 
 /** Everything {@link buildRunSummary} needs, as a store reads it. */
@@ -136,7 +138,14 @@ export function scorerSummary(s: ScorerAggregate): ScorerSummary {
     count: s.count,
     errors: s.errors,
     ...(repetitions ? { repetitions } : {}),
+    ...judgeUsage(s.usage),
   };
+}
+
+/** A scorer summary's `usage`, when any of its scores reported one. */
+function judgeUsage(u: ScorerAggregate['usage']): { usage?: NonNullable<ScorerSummary['usage']> } {
+  if (!u || (u.inputTokens === null && u.outputTokens === null && u.costUsd === null)) return {};
+  return { usage: { ...u } };
 }
 
 /** The run summary from a store's aggregates. */

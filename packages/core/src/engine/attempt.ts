@@ -107,13 +107,17 @@ export async function withTimeout<T>(
 /** Text from user code, made storable everywhere (PostgreSQL text cannot hold NUL). */
 export const clean = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
 
-function normalizeScore(value: unknown): { score: number; reason: string | null } {
+function normalizeScore(value: unknown): { score: number; reason: string | null; usage: Usage | null } {
   const v =
-    typeof value === 'object' && value !== null ? (value as { score?: unknown; reason?: unknown }) : { score: value };
+    typeof value === 'object' && value !== null
+      ? (value as { score?: unknown; reason?: unknown; usage?: unknown })
+      : { score: value };
   if (typeof v.score !== 'number' || !Number.isFinite(v.score) || v.score < 0 || v.score > 1) {
     throw new Error(`scorer returned ${JSON.stringify(value)}; expected a number in [0, 1] or { score, reason }`);
   }
-  return { score: v.score, reason: v.reason == null ? null : clean(String(v.reason)) };
+  const usage = new UsageMeter();
+  usage.add(v.usage as Partial<Usage> | null | undefined);
+  return { score: v.score, reason: v.reason == null ? null : clean(String(v.reason)), usage: usage.value() };
 }
 
 const NO_PROBE: AttemptProbe = { phase() {}, enter() {}, leave() {} };
@@ -152,8 +156,8 @@ export async function scoreItem(
             return call(probe, calls ? () => calls.run('scorer', s.id, score) : score);
           },
         );
-        const { score, reason } = normalizeScore(value);
-        return { scorerId: s.id, score, reason, error: null };
+        const { score, reason, usage } = normalizeScore(value);
+        return { scorerId: s.id, score, reason, error: null, ...(usage ? { usage } : {}) };
       } catch (e) {
         if (args.signal.aborted) throw args.signal.reason;
         return { scorerId: s.id, score: null, reason: null, error: clean(e instanceof Error ? e.message : String(e)) };

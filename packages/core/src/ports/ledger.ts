@@ -44,7 +44,7 @@ export interface ItemOutcome {
   usage: Usage | null;
   startedAt: string;
   completedAt: string;
-  scores: { scorerId: string; score: number | null; reason: string | null; error: string | null }[];
+  scores: { scorerId: string; score: number | null; reason: string | null; error: string | null; usage?: Usage }[];
   /** The run whose cached output this is (the target was not called); absent: not from the cache. */
   cachedFrom?: string | null;
   /** Store the output in the target cache under this key, with the outcome (succeeded only). */

@@ -106,7 +106,12 @@ export const llmJudgeBuiltIn: BuiltIn<z.infer<typeof judgeOptions>> = {
             throw providerError(ai, error, `judge ${name}`);
           }
         });
-        return { score: answer.value.score, reason: `${answer.value.reason}${spentNote(answer)}` };
+        return {
+          score: answer.value.score,
+          reason: `${answer.value.reason}${spentNote(answer)}`,
+          // Stored with the score when spent now; a stored verdict's cost was spent by its run.
+          usage: answer.cachedFrom ? null : answer.usage,
+        };
       },
     };
     return declareModelCall(scorer, (a) => partsOf(a.input, a.output, a.groundTruth));

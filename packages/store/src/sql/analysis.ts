@@ -90,7 +90,8 @@ export function createAnalysisStore(ctx: SqlContext, opts: { rangeRows?: number 
     const threshold = passThresholdOf(dec<{ passThreshold?: number } | null>(runRow?.options ?? null));
     // Counts and sums range by range (see itemRanges), added up here.
     const statusCounts = new Map<string, number>();
-    const byScorer = new Map<string, { sum: number | null; passed: number; n: number; errors: number }>();
+    type Spent = { inputTokens: number | null; outputTokens: number | null; costUsd: number | null };
+    const byScorer = new Map<string, { sum: number | null; passed: number; n: number; errors: number; usage: Spent }>();
     const byRep = new Map<string, { scorerId: string; repetition: number; sum: number | null; n: number }>();
     const lat = {
       n: 0,
@@ -115,17 +116,32 @@ export function createAnalysisStore(ctx: SqlContext, opts: { rangeRows?: number 
       await breathe();
       const scorerRows = await ctx.db
         .selectFrom('scores')
-        .select(['scorer_id', ...scorerSums(threshold)])
+        .select([
+          'scorer_id',
+          ...scorerSums(threshold),
+          sql<number | null>`sum(input_tokens)`.as('input_tokens'),
+          sql<number | null>`sum(output_tokens)`.as('output_tokens'),
+          sql<number | null>`sum(cost_usd)`.as('cost_usd'),
+        ])
         .where('run_id', '=', runId)
         .$call(within(range))
         .groupBy('scorer_id')
         .execute();
       for (const r of scorerRows) {
-        const acc = byScorer.get(r.scorer_id) ?? { sum: null, passed: 0, n: 0, errors: 0 };
+        const acc = byScorer.get(r.scorer_id) ?? {
+          sum: null,
+          passed: 0,
+          n: 0,
+          errors: 0,
+          usage: { inputTokens: null, outputTokens: null, costUsd: null },
+        };
         acc.sum = addNullable(acc.sum, r.sum);
         acc.passed += Number(r.passed);
         acc.n += Number(r.n);
         acc.errors += Number(r.errors);
+        acc.usage.inputTokens = addNullable(acc.usage.inputTokens, r.input_tokens);
+        acc.usage.outputTokens = addNullable(acc.usage.outputTokens, r.output_tokens);
+        acc.usage.costUsd = addNullable(acc.usage.costUsd, r.cost_usd);
         byScorer.set(r.scorer_id, acc);
       }
       await breathe();
@@ -179,7 +195,14 @@ export function createAnalysisStore(ctx: SqlContext, opts: { rangeRows?: number 
       .map((r) => ({ scorer_id: r.scorerId, mean: mean(r.sum, r.n) }));
     const scorerRows = [...byScorer.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([scorer_id, a]) => ({ scorer_id, mean: mean(a.sum, a.n), passed: a.passed, n: a.n, errors: a.errors }));
+      .map(([scorer_id, a]) => ({
+        scorer_id,
+        mean: mean(a.sum, a.n),
+        passed: a.passed,
+        n: a.n,
+        errors: a.errors,
+        usage: a.usage,
+      }));
     const byStatus = [...statusCounts.entries()].map(([status, n]) => ({ status, n }));
     // The middle score(s) per scorer by an ordered offset: one indexed read per scorer.
     const middle = async (scorerId: string, n: number): Promise<number[]> => {
@@ -207,6 +230,7 @@ export function createAnalysisStore(ctx: SqlContext, opts: { rangeRows?: number 
         errors: Number(r.errors),
         middle: await middle(r.scorer_id, Number(r.n)),
         repetitionMeans: perRep.filter((p) => p.scorer_id === r.scorer_id).map((p) => num(p.mean)),
+        usage: r.usage,
       });
       await breathe();
     }

@@ -13,7 +13,7 @@ import {
   valueSelections,
 } from './bounded.js';
 import { dec } from './rows.js';
-import { SCORE_VALUES, scoreOf } from './score-rows.js';
+import { SCORE_USAGE, SCORE_VALUES, scoreOf } from './score-rows.js';
 
 /**
  * The attempts of one run item (archived ones, then the current result), oldest first. With
@@ -89,7 +89,7 @@ export async function listAttempts(
     .select(errorSelections(adapter.jsonField, ERROR, limit, P))
     .execute()) as Row[];
   const scoreRows = (await scores()
-    .select(['repetition', 'scorer_id', 'score'])
+    .select(['repetition', 'scorer_id', 'score', ...SCORE_USAGE])
     .select(valueSelections(SCORE_VALUES, limit, P))
     .execute()) as Row[];
 

@@ -333,6 +333,9 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
               score: s.score,
               reason: s.reason,
               error: s.error,
+              input_tokens: s.usage?.inputTokens ?? null,
+              output_tokens: s.usage?.outputTokens ?? null,
+              cost_usd: s.usage?.costUsd ?? null,
             })),
           );
         // Outputs for the cache go with their results: both commit, or neither does.
@@ -346,6 +349,9 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
                 score: eb.ref('excluded.score'),
                 reason: eb.ref('excluded.reason'),
                 error: eb.ref('excluded.error'),
+                input_tokens: eb.ref('excluded.input_tokens'),
+                output_tokens: eb.ref('excluded.output_tokens'),
+                cost_usd: eb.ref('excluded.cost_usd'),
               })),
             )
             .execute();

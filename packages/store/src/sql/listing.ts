@@ -15,7 +15,7 @@ import {
   valueSelections,
 } from './bounded.js';
 import { dec, pageOf, toDataset, toRun, visibleAt } from './rows.js';
-import { SCORE_VALUES, scoreOf } from './score-rows.js';
+import { SCORE_USAGE, SCORE_VALUES, scoreOf } from './score-rows.js';
 
 /**
  * The list queries of the store (datasets, items, runs, results) and the single result. With
@@ -288,7 +288,7 @@ async function resultRows(
   const ids = [...new Set(rows.map((r) => r.item_id as string))];
   const scores = ids.length
     ? ((await scoresOf(ids)
-        .select(['item_id', 'repetition', 'scorer_id', 'score'])
+        .select(['item_id', 'repetition', 'scorer_id', 'score', ...SCORE_USAGE])
         .select(valueSelections(SCORE_VALUES, limit, P))
         .execute()) as Row[])
     : [];

@@ -12,12 +12,24 @@ const ERROR: ValueColumn = { col: 'error', as: 'error' };
 /** The two values of a score row that a bounded read may cut: its reason and its error. */
 export const SCORE_VALUES: ValueColumn[] = [REASON, ERROR];
 
-/** A score row (`scorer_id`, `score` and {@link SCORE_VALUES} selected) as a {@link Score}. */
+/** The columns of a score's usage (what a judge spent), selected beside `score`. */
+export const SCORE_USAGE = ['input_tokens', 'output_tokens', 'cost_usd'] as const;
+
+const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+/** A score row (`scorer_id`, `score`, {@link SCORE_USAGE} and {@link SCORE_VALUES} selected) as a {@link Score}. */
 export function scoreOf(row: Record<string, unknown>, limit: number | null): Score {
+  const usage = {
+    inputTokens: numOrNull(row.input_tokens),
+    outputTokens: numOrNull(row.output_tokens),
+    costUsd: numOrNull(row.cost_usd),
+  };
+  const reported = usage.inputTokens !== null || usage.outputTokens !== null || usage.costUsd !== null;
   return {
     scorerId: row.scorer_id as string,
     score: row.score as number | null,
     reason: textValue(row, REASON, limit) as string | null,
     error: textValue(row, ERROR, limit) as string | null,
+    ...(reported ? { usage } : {}),
   };
 }

@@ -190,4 +190,10 @@ export const postgresMigrations: Record<string, Migration> = {
       PRIMARY KEY (run_id, worker_id)
     )`,
   ),
+  // What a scorer that calls a model (a judge) reported spending, per score.
+  '0009_score_usage': statements(
+    'ALTER TABLE scores ADD COLUMN input_tokens bigint',
+    'ALTER TABLE scores ADD COLUMN output_tokens bigint',
+    'ALTER TABLE scores ADD COLUMN cost_usd double precision',
+  ),
 };

@@ -187,4 +187,10 @@ export const sqliteMigrations: Record<string, Migration> = {
       PRIMARY KEY (run_id, worker_id)
     ) WITHOUT ROWID`,
   ),
+  // What a scorer that calls a model (a judge) reported spending, per score.
+  '0009_score_usage': statements(
+    'ALTER TABLE scores ADD COLUMN input_tokens INTEGER',
+    'ALTER TABLE scores ADD COLUMN output_tokens INTEGER',
+    'ALTER TABLE scores ADD COLUMN cost_usd REAL',
+  ),
 };

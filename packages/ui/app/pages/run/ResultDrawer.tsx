@@ -25,6 +25,21 @@ function Usage({ result }: { result: RunResult }) {
   );
 }
 
+/** What a scorer's judge spent on this score (tokens, and cost when known). */
+function JudgeSpent({ usage }: { usage: NonNullable<RunResult['scores'][number]['usage']> }) {
+  const tokens =
+    usage.inputTokens !== null || usage.outputTokens !== null
+      ? `${usage.inputTokens ?? 0} + ${usage.outputTokens ?? 0} tokens`
+      : null;
+  const cost = usage.costUsd !== null ? `$${usage.costUsd.toFixed(6)}` : null;
+  return (
+    <span className="muted" data-testid="score-usage">
+      {' '}
+      · judge: {[tokens, cost].filter(Boolean).join(', ')}
+    </span>
+  );
+}
+
 export function ResultDrawer({
   datasetId,
   runId,
@@ -104,6 +119,7 @@ export function ResultDrawer({
               <td className="num">{fmt.num(s.score)}</td>
               <td className="small">
                 {s.error ? <span className="danger">error: {fmt.text(s.error)}</span> : (fmt.text(s.reason) ?? '—')}
+                {s.usage && <JudgeSpent usage={s.usage} />}
               </td>
             </tr>
           ))}
