@@ -38,6 +38,12 @@ export const runResultSchema = z.object({
   cached: z.boolean(),
   /** The run whose target call produced a cached output; null when not cached. */
   cachedFrom: z.string().nullable(),
+  /**
+   * What the target reported beside its output (`ctx.reportTrace`): an agent's `traceId` and
+   * `toolCalls`, say. Null when nothing (and for a result from the cache). Large values are cut
+   * in lists, like the output.
+   */
+  trace: z.unknown().nullable().optional(),
   scores: z.array(scoreSchema),
 });
 export type RunResult = z.infer<typeof runResultSchema>;

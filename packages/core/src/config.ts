@@ -23,6 +23,13 @@ export interface TargetContext {
    * @example ctx.reportUsage({ inputTokens: 812, outputTokens: 64, costUsd: 0.0011 })
    */
   reportUsage(usage: Partial<Usage>): void;
+  /**
+   * Keeps what this call did beside its output — an agent's `traceId` and `toolCalls`, say — with
+   * the result (`trace`), shown in the UI's result drawer; scorers do not see it. A JSON object;
+   * several calls merge (a later key wins). Not kept for results taken from the output cache.
+   * @example ctx.reportTrace({ traceId: result.traceId, toolCalls: [{ name: 'weather', args: { city: 'Paris' } }] })
+   */
+  reportTrace(trace: Record<string, unknown>): void;
 }
 
 /** Limits any target may carry. */

@@ -27,6 +27,15 @@ const sleep = (ms, signal) => new Promise((res, rej) => {
 export default {
   targets: [
     { id: 'echo', type: 'function', run: async (input, ctx) => { ctx.reportUsage({ inputTokens: 3, costUsd: 0.5 }); return input; } },
+    {
+      id: 'traced',
+      type: 'function',
+      run: async (input, ctx) => {
+        ctx.reportTrace({ traceId: 't-1', toolCalls: [{ name: 'search' }] });
+        ctx.reportTrace(input === 'bad' ? { when: 1n } : { steps: 2 });
+        return input;
+      },
+    },
     { id: 'fail', type: 'function', run: async (input) => { throw Object.assign(new Error('boom ' + input), { status: input === 503 ? 503 : 400 }); } },
     { id: 'slow', type: 'function', run: async (input, ctx) => { await sleep(10_000, ctx.signal); return input; } },
     { id: 'bigint', type: 'function', run: async () => ({ n: 1n }) },
@@ -102,6 +111,18 @@ describe.each(adapters)('ItemRunner contract: %s', (_name, make) => {
     expect(r.scores[0]).toEqual({ scorerId: 'exact-match', score: 1, reason: null, error: null });
     expect(r.scores[1]).toMatchObject({ scorerId: 'bad', score: null });
     expect(r.scores[1].error).toContain('expected a number in [0, 1]');
+  });
+
+  it('keeps what the target reported with reportTrace, merged; a trace that is not JSON is named', async () => {
+    const r = await attempt(runner, request('traced', 'ok'));
+    expect(r).toMatchObject({ ok: true, trace: { traceId: 't-1', toolCalls: [{ name: 'search' }], steps: 2 } });
+    const bad = await attempt(runner, request('traced', 'bad'));
+    expect(bad).toMatchObject({
+      ok: true,
+      output: 'bad',
+      trace: { error: expect.stringContaining('not JSON-serializable') },
+    });
+    expect(await attempt(runner, request('echo', 1))).not.toHaveProperty('trace');
   });
 
   it('returns target errors as data, saying whether a retry can help', async () => {

@@ -4,7 +4,8 @@ import type { MastraAgent, MastraGenerateResult, MastraToolCall } from './mastra
 /**
  * What an agent target returns: `text` (default) the answer's text, or its structured object when
  * the call asked for one (`structuredOutput`); `full` an object with the answer, the tool calls
- * and the trace id, so they are stored with the result (an Assay target has no other place for them).
+ * and the trace id, so that scorers see them too. Either way the tool calls, trace id, Mastra run
+ * id and finish reason are kept with the result as its `trace` (`ctx.reportTrace`).
  */
 export type AgentOutput = 'text' | 'full';
 
@@ -88,14 +89,18 @@ export function agentTarget(id: string, agent: MastraAgent, opts: AgentTargetOpt
           code: 'AGENT_TRIPWIRE',
         });
       const answer = result.object !== undefined && result.object !== null ? result.object : result.text;
-      if (opts.output !== 'full') return answer;
-      const full: AgentFullOutput = {
-        text: result.text,
-        ...(result.object !== undefined ? { object: result.object } : {}),
+      const trace = {
         toolCalls: (result.toolCalls ?? []).map(toolCall),
         traceId: result.traceId ?? null,
         runId: result.runId ?? null,
         finishReason: result.finishReason ?? null,
+      };
+      ctx.reportTrace(trace);
+      if (opts.output !== 'full') return answer;
+      const full: AgentFullOutput = {
+        text: result.text,
+        ...(result.object !== undefined ? { object: result.object } : {}),
+        ...trace,
       };
       return full;
     },

@@ -188,6 +188,14 @@ describe('fromMastra with the real @mastra/core', () => {
     expect(stepped.status).toBe('succeeded');
     expect(stepped.output).toBe('');
     expect(stepped.usage).toMatchObject({ inputTokens: 20, outputTokens: 4 });
+    // With the text output, the tool calls and Mastra's run id are kept beside it, as the result's trace.
+    expect(stepped.trace).toEqual({
+      toolCalls: [{ id: expect.any(String), name: 'weather', args: { city: 'Paris' } }],
+      traceId: null,
+      runId: expect.any(String),
+      finishReason: 'tool-calls',
+    });
+    expect(plain.trace).toMatchObject({ toolCalls: [], finishReason: 'stop' });
   });
 
   it('a provider error fails the item with its message', async () => {
@@ -283,6 +291,7 @@ describe('fromMastra with the real @mastra/core', () => {
       attempt: 1,
       repetition: 1,
       reportUsage() {},
+      reportTrace() {},
     };
     await expect(target.run({ n: 1 }, ctx)).rejects.toBe(reason);
     expect(probe.started).toBe(0);

@@ -90,6 +90,8 @@ export interface RunItemsTable {
   started_claim: number | null;
   /** The run whose cached output this result is; null when its target was called. */
   cached_from: string | null;
+  /** What the target reported with `ctx.reportTrace` (JSON); null when nothing. */
+  trace: string | null;
 }
 
 export interface TargetCacheTable {

@@ -104,6 +104,7 @@ const COLUMNS: SchemaSpec = {
     lost_claims: 'integer default',
     started_claim: 'integer null',
     cached_from: 'text null',
+    trace: 'text null',
   },
   run_item_attempts: {
     run_id: 'text',

@@ -38,6 +38,8 @@ export type AttemptResult =
       latencyMs: number;
       usage: Usage | null;
       scores: ItemOutcome['scores'];
+      /** What the target reported with `ctx.reportTrace` (a JSON object), if anything. */
+      trace?: Record<string, unknown>;
       /** The model calls of built-ins, made or answered from the cache (with `modelCalls` in the request). */
       modelCalls?: ModelCallRecord[];
     }
@@ -217,6 +219,7 @@ export async function runAttempt(
   }
   const t0 = performance.now();
   const usage = new UsageMeter();
+  let trace: Record<string, unknown> | null = null;
   let stored: unknown;
   let latencyMs: number;
   try {
@@ -234,12 +237,16 @@ export async function runAttempt(
             attempt: req.attempt,
             repetition: req.repetition,
             reportUsage: (u) => usage.add(u),
+            reportTrace: (t) => {
+              if (typeof t === 'object' && t !== null && !Array.isArray(t)) trace = { ...trace, ...t };
+            },
           });
         return call(probe, calls ? () => calls.run('target', req.targetId, run) : run);
       },
     );
     latencyMs = performance.now() - t0;
     stored = storable(output);
+    trace = traceOf(trace);
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     return {
@@ -264,7 +271,17 @@ export async function runAttempt(
     probe,
     calls,
   );
-  return { ok: true, output: stored, latencyMs, usage: usage.value(), scores, ...made() };
+  return { ok: true, output: stored, latencyMs, usage: usage.value(), scores, ...(trace ? { trace } : {}), ...made() };
+}
+
+/** A JSON-safe copy of what a target reported with `reportTrace`; what is not JSON is named, not stored. */
+function traceOf(trace: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (!trace || Object.keys(trace).length === 0) return null;
+  try {
+    return JSON.parse(JSON.stringify(trace)) as Record<string, unknown>;
+  } catch (e) {
+    return { error: `the reported trace is not JSON-serializable: ${e instanceof Error ? e.message : e}` };
+  }
 }
 
 /** The target's `cacheKey` for one item (see {@link AttemptRequest.cacheKeyOnly}); its errors come back as data. */

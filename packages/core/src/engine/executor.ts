@@ -272,6 +272,7 @@ async function runItem(deps: ExecutorDeps, p: ItemParams, item: ClaimedItem): Pr
         error: null,
         latencyMs: result.latencyMs,
         usage: result.usage,
+        ...(result.trace ? { trace: result.trace } : {}),
         startedAt,
         completedAt: new Date(clock.now()).toISOString(),
         scores: result.scores,

@@ -42,6 +42,8 @@ export interface ItemOutcome {
   latencyMs: number | null;
   /** Tokens and cost the target reported (null: none). */
   usage: Usage | null;
+  /** What the target reported with `ctx.reportTrace` (absent: nothing). */
+  trace?: Record<string, unknown> | null;
   startedAt: string;
   completedAt: string;
   scores: { scorerId: string; score: number | null; reason: string | null; error: string | null; usage?: Usage }[];

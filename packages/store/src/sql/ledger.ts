@@ -299,19 +299,19 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
             .slice(i, i + 400)
             .map(
               (o) =>
-                sql`(${p(o.itemId, 'text')}, ${p(o.repetition, 'integer')}, ${p(o.status, 'text')}, ${p(o.attempt, 'integer')}, ${p(o.output === undefined ? null : JSON.stringify(o.output), 'text')}, ${p(enc(o.error), 'text')}, ${p(o.latencyMs, 'real')}, ${p(enc(o.usage), 'text')}, ${p(o.usage?.inputTokens ?? null, 'integer')}, ${p(o.usage?.outputTokens ?? null, 'integer')}, ${p(o.usage?.costUsd ?? null, 'real')}, ${p(o.startedAt, 'text')}, ${p(o.completedAt, 'text')}, ${p(o.claimToken, 'integer')}, ${p(o.workerId, 'text')}, ${p(o.cachedFrom ?? null, 'text')})`,
+                sql`(${p(o.itemId, 'text')}, ${p(o.repetition, 'integer')}, ${p(o.status, 'text')}, ${p(o.attempt, 'integer')}, ${p(o.output === undefined ? null : JSON.stringify(o.output), 'text')}, ${p(enc(o.error), 'text')}, ${p(o.latencyMs, 'real')}, ${p(enc(o.usage), 'text')}, ${p(o.usage?.inputTokens ?? null, 'integer')}, ${p(o.usage?.outputTokens ?? null, 'integer')}, ${p(o.usage?.costUsd ?? null, 'real')}, ${p(o.startedAt, 'text')}, ${p(o.completedAt, 'text')}, ${p(o.claimToken, 'integer')}, ${p(o.workerId, 'text')}, ${p(o.cachedFrom ?? null, 'text')}, ${p(enc(o.trace ?? null), 'text')})`,
             );
           // An upsert driven by the VALUES rows (a primary-key lookup each); the rows always exist
           // (planned), so the insert branch never fires. SQLite needs the `where true` to parse it.
           const r = await sql<{ item_id: string; repetition: number; status: string }>`
           insert into run_items (item_id, repetition, status, attempt, output, error, latency_ms, usage, input_tokens,
-            output_tokens, cost_usd, started_at, completed_at, claim_token, worker_id, cached_from, run_id, item_row_id)
+            output_tokens, cost_usd, started_at, completed_at, claim_token, worker_id, cached_from, trace, run_id, item_row_id)
           select v.*, ${p(runId, 'text')}, 0 from (values ${sql.join(rows)}) as v where true
           on conflict (run_id, item_id, repetition) do update set status = excluded.status, attempt = excluded.attempt,
             output = excluded.output, error = excluded.error, latency_ms = excluded.latency_ms, usage = excluded.usage,
             input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd,
             started_at = excluded.started_at, completed_at = excluded.completed_at, worker_id = excluded.worker_id,
-            cached_from = excluded.cached_from, lease_until = null
+            cached_from = excluded.cached_from, trace = excluded.trace, lease_until = null
           where run_items.status = 'running' and run_items.claim_token = excluded.claim_token
           returning item_id, repetition, status`.execute(trx);
           for (const row of r.rows) {

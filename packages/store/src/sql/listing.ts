@@ -214,6 +214,7 @@ const RESULT_VALUES: ValueColumn[] = [
   { col: 'di.metadata', as: 'metadata' },
   { col: 'ri.output', as: 'output' },
   { col: 'ri.error', as: 'error' },
+  { col: 'ri.trace', as: 'trace' },
 ];
 const ERROR = RESULT_VALUES[4]!;
 
@@ -317,6 +318,7 @@ async function resultRows(
     workerId: r.worker_id as string | null,
     cached: r.cached_from != null,
     cachedFrom: (r.cached_from as string | null) ?? null,
+    trace: (jsonValue(r, RESULT_VALUES[5]!, limit) as RunResult['trace']) ?? null,
     scores: byKey.get(key(r.item_id, r.repetition)) ?? [],
   }));
 }

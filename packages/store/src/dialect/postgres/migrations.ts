@@ -196,4 +196,6 @@ export const postgresMigrations: Record<string, Migration> = {
     'ALTER TABLE scores ADD COLUMN output_tokens bigint',
     'ALTER TABLE scores ADD COLUMN cost_usd double precision',
   ),
+  // What a target reported beside its output (ctx.reportTrace: an agent's trace id and tool calls).
+  '0010_result_trace': statements('ALTER TABLE run_items ADD COLUMN trace text'),
 };

@@ -193,4 +193,6 @@ export const sqliteMigrations: Record<string, Migration> = {
     'ALTER TABLE scores ADD COLUMN output_tokens INTEGER',
     'ALTER TABLE scores ADD COLUMN cost_usd REAL',
   ),
+  // What a target reported beside its output (ctx.reportTrace: an agent's trace id and tool calls).
+  '0010_result_trace': statements('ALTER TABLE run_items ADD COLUMN trace TEXT'),
 };

@@ -25,6 +25,39 @@ function Usage({ result }: { result: RunResult }) {
   );
 }
 
+type ToolCall = { id?: unknown; name?: unknown; args?: unknown };
+
+/**
+ * What the target reported beside its output (`ctx.reportTrace`): an agent's tool calls as a
+ * table, its trace id, and the whole trace as JSON.
+ */
+function Trace({ trace }: { trace: unknown }) {
+  if (trace === null || trace === undefined) return null;
+  const t = (typeof trace === 'object' ? trace : {}) as { toolCalls?: unknown; traceId?: unknown };
+  const calls = Array.isArray(t.toolCalls) ? (t.toolCalls as ToolCall[]) : [];
+  return (
+    <>
+      <h3>Trace</h3>
+      {typeof t.traceId === 'string' && (
+        <p className="small" data-testid="trace-id">
+          trace id <span className="mono">{t.traceId}</span>
+        </p>
+      )}
+      {calls.length > 0 && (
+        <Table label="Tool calls" className="table compact" columns={['Tool', 'Arguments']}>
+          {calls.map((c, i) => (
+            <tr key={typeof c.id === 'string' ? c.id : i}>
+              <td className="mono">{String(c.name ?? '?')}</td>
+              <td className="small mono">{JSON.stringify(c.args ?? null)}</td>
+            </tr>
+          ))}
+        </Table>
+      )}
+      <Json value={trace} label="Trace" />
+    </>
+  );
+}
+
 /** What a scorer's judge spent on this score (tokens, and cost when known). */
 function JudgeSpent({ usage }: { usage: NonNullable<RunResult['scores'][number]['usage']> }) {
   const tokens =
@@ -108,6 +141,7 @@ export function ResultDrawer({
       <Json value={result.groundTruth} label="Ground truth" />
       <h3>Output</h3>
       <Json value={result.output} label="Output" />
+      <Trace trace={result.trace} />
       <h3>Scores</h3>
       {result.scores.length === 0 ? (
         <p className="muted">No scores.</p>
