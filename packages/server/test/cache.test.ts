@@ -145,6 +145,7 @@ for (const deployment of DEPLOYMENTS) {
         stored: 20,
         costSpentUsd: expect.closeTo(0.2, 9),
         costSavedUsd: 0,
+        modelCalls: { made: 0, reused: 0 },
       });
       expect(first.rs.every((r) => r.cached === false && r.cachedFrom === null)).toBe(true);
       expect(await entries(assay)).toBe(20);
@@ -168,6 +169,7 @@ for (const deployment of DEPLOYMENTS) {
         stored: 0,
         costSpentUsd: 0,
         costSavedUsd: expect.closeTo(0.2, 9),
+        modelCalls: { made: 0, reused: 0 },
       });
       // The usage totals still describe the outputs; spent and saved tell them apart.
       expect(second.run.summary.usage.costUsd).toBeCloseTo(0.2, 9);

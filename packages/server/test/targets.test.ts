@@ -468,6 +468,8 @@ describe('model target and llm-judge against an OpenAI-compatible server', () =>
       score: 1,
       reason: 'matches [judge: 60+9 tokens]',
       error: null,
+      // What the judge call spent, stored with the score (no price for judge-1 here: no cost).
+      usage: { inputTokens: 60, outputTokens: 9, costUsd: null },
     });
     expect(judge(byCountry.Kenya)).toMatchObject({ score: 0, reason: 'expected Nairobi [judge: 60+9 tokens]' });
     expect(judge(byCountry.Peru)).toEqual({

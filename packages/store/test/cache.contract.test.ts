@@ -49,6 +49,7 @@ await describeStorage('Target cache', (f) => {
       stored: 1,
       costSpentUsd: 0.25,
       costSavedUsd: 0,
+      modelCalls: { made: 0, reused: 0 },
     });
   });
 
@@ -77,6 +78,7 @@ await describeStorage('Target cache', (f) => {
       stored: 0,
       costSpentUsd: 0,
       costSavedUsd: 0.25,
+      modelCalls: { made: 0, reused: 0 },
     });
   });
 
@@ -137,6 +139,8 @@ await describeStorage('Target cache', (f) => {
       // The scorers' calls of both workers, added to what the results cost (none reported usage).
       costSpentUsd: 0.5,
       costSavedUsd: 1,
+      // Both workers' scorer calls: one made and two reused each.
+      modelCalls: { made: 2, reused: 4 },
     });
     // Counted per worker, and added up when the same worker writes again.
     const more = await claimedRun('calls-2', ['p']);

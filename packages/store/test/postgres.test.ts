@@ -112,6 +112,8 @@ describeWithService(await pgAvailable())('PostgreSQL adapter', () => {
         '0006_latency_index',
         '0007_target_cache',
         '0008_model_call_cache',
+        '0009_score_usage',
+        '0010_result_trace',
       ]);
       await storage.migrate(); // and again later: nothing to do
       const ds = await storage.createDataset({ name: 'after-migrate' });
