@@ -37,8 +37,9 @@ const sleep = (ms, signal) => new Promise((res, rej) => {
 const CAPITALS = { France: 'Paris', Peru: 'Lima', Italy: 'Milan' };
 export default {
   targets: [
-    { id: 'answer', type: 'agent', run: async (input) => {
+    { id: 'answer', type: 'agent', run: async (input, ctx) => {
         if (input.country === 'Atlantis') throw Object.assign(new Error('no such country'), { retryable: false });
+        ctx.reportTrace({ traceId: 'tr-' + input.country, toolCalls: [{ id: 'c1', name: 'lookup', args: { country: input.country } }] });
         return CAPITALS[input.country] ?? 'unknown';
       } },
     { id: 'slow', type: 'workflow', run: async (input, ctx) => {
@@ -48,7 +49,7 @@ export default {
       } },
   ],
   scorers: [
-    { id: 'match', score: ({ output, groundTruth }) => (output === groundTruth ? 1 : 0) },
+    { id: 'match', score: ({ output, groundTruth }) => ({ score: output === groundTruth ? 1 : 0, usage: { inputTokens: 12, outputTokens: 3 } }) },
     { id: 'picky', score: ({ output }) => { if (output === 'Milan') throw new Error('picky refuses Milan'); return 0.75; } },
   ],
 };
@@ -154,6 +155,13 @@ describe.skipIf(!haveChromium)('the run page in headless Chromium', () => {
     const drawer = page.getByRole('dialog', { name: 'Item cap-italy' });
     await drawer.waitFor();
     await drawer.getByText('picky refuses Milan', { exact: false }).waitFor();
+    // What the target reported beside its output (its trace: id and tool calls), and what the
+    // scorer said it spent.
+    await drawer.getByTestId('trace-id').getByText('tr-Italy').waitFor();
+    const calls = drawer.getByRole('table', { name: 'Tool calls' });
+    expect(await calls.locator('tbody tr').allInnerTexts()).toEqual([expect.stringContaining('lookup')]);
+    expect(await calls.locator('tbody td').nth(1).innerText()).toBe('{"country":"Italy"}');
+    expect(await drawer.getByTestId('score-usage').innerText()).toContain('judge: 12 + 3 tokens');
     await page.keyboard.press('Escape');
     await drawer.waitFor({ state: 'hidden' });
 
