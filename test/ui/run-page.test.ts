@@ -160,8 +160,8 @@ describe.skipIf(!haveChromium)('the run page in headless Chromium', () => {
     await drawer.getByTestId('trace-id').getByText('tr-Italy').waitFor();
     const calls = drawer.getByRole('table', { name: 'Tool calls' });
     expect(await calls.locator('tbody tr').allInnerTexts()).toEqual([expect.stringContaining('lookup')]);
-    expect(await calls.locator('tbody td').nth(1).innerText()).toBe('{"country":"Italy"}');
-    expect(await drawer.getByTestId('score-usage').innerText()).toContain('judge: 12 + 3 tokens');
+    expect(await calls.locator('tbody td').nth(1).textContent()).toBe('{"country":"Italy"}');
+    expect(await drawer.getByTestId('score-usage').textContent()).toContain('judge: 12 + 3 tokens');
     await page.keyboard.press('Escape');
     await drawer.waitFor({ state: 'hidden' });
 
