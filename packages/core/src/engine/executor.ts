@@ -416,7 +416,7 @@ export async function executeRun(
   let ahead: Promise<ClaimedItem[]> | null = null;
   const cache = runCacheOf(deps, p);
   // While claimed batches find their outputs stored (a re-score, a rerun from the cache), the
-  // target is hardly called: larger claims, fewer claim transactions (W2C: 0.34 → 0.30 s).
+  // target is hardly called: larger claims, fewer claim transactions.
   let claimSize = concurrency * 2;
   const claim = () =>
     storage
