@@ -78,7 +78,10 @@ async function createRun(workflow: MastraWorkflow): Promise<MastraWorkflowRun> {
   });
 }
 
-/** A Mastra workflow as an Assay target under `id`: one workflow run per item. */
+/**
+ * A Mastra workflow as an Assay target under `id`: one workflow run per item. A succeeded item's
+ * `trace` holds the Mastra run id, trace id and each step's status.
+ */
 export function workflowTarget(id: string, workflow: MastraWorkflow): Target {
   return {
     id,
@@ -101,6 +104,13 @@ export function workflowTarget(id: string, workflow: MastraWorkflow): Target {
             ...(args.resumeStep !== undefined ? { step: args.resumeStep } : {}),
           });
         if (ctx.signal.aborted) throw ctx.signal.reason;
+        // Beside the output: Mastra's run id and trace id, and each step's status (not its output).
+        ctx.reportTrace({
+          runId: result.runId ?? run.runId ?? null,
+          traceId: result.traceId ?? null,
+          status: result.status,
+          steps: Object.fromEntries(Object.entries(result.steps ?? {}).map(([stepId, s]) => [stepId, s.status])),
+        });
         return workflowOutcome(workflow.id, result);
       } finally {
         ctx.signal.removeEventListener('abort', cancel);

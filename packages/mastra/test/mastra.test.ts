@@ -219,6 +219,12 @@ describe('fromMastra with the real @mastra/core', () => {
     );
     expect(run.status).toBe('completed');
     expect(byInput({ n: 3 })).toMatchObject({ status: 'succeeded', output: { n: 6, ok: true } });
+    // Beside the output: Mastra's run id and every step's status.
+    expect(byInput({ n: 3 }).trace).toMatchObject({
+      runId: expect.any(String),
+      status: 'success',
+      steps: expect.objectContaining({ double: 'success' }),
+    });
     const failed = byInput({ n: -1 });
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatchObject({ code: 'WORKFLOW_FAILED', retryable: false });
