@@ -36,7 +36,7 @@ let elu = performance.eventLoopUtilization();
 let finished = 0;
 setInterval(() => {
   // How busy this thread was since the last beat, and per attempt: the runner packs cheap
-  // attempts onto one thread and spreads costly ones (thread-runner.ts, `flush`, `packing`).
+  // attempts onto one thread and spreads costly ones (thread-runner.ts, `flush` and `balancer`).
   const now = performance.eventLoopUtilization();
   const d = performance.eventLoopUtilization(now, elu);
   elu = now;

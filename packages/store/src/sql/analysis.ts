@@ -16,10 +16,9 @@ import {
 } from '@assay/core';
 import { sql } from 'kysely';
 import { breathe, type SqlContext } from './context.js';
-import { dec } from './rows.js';
+import { dec, num } from './rows.js';
 
 /** A nullable aggregate as a number (drivers may return numeric text). */
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 /** Adds nullable partial sums: null only when every part is null. */
 const addNullable = (a: number | null, b: unknown): number | null => (num(b) === null ? a : (a ?? 0) + num(b)!);
 

@@ -5,6 +5,8 @@ import type { DatasetItemsTable, DatasetsTable, RunsTable } from '../db-types.js
 /** Row ↔ domain mapping shared by the SQL modules. JSON columns hold `JSON.stringify` text. */
 
 export const enc = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+/** A SQL number (or a driver's bigint/string), null kept. */
+export const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 export const dec = <T = unknown>(v: string | null): T => (v === null || v === undefined ? null : JSON.parse(v)) as T;
 
 export function pageOf<T>(rows: T[], total: number, q: PageQuery): Page<T> {

@@ -1,5 +1,6 @@
 import type { Score } from '@assay/core';
 import { textValue, type ValueColumn } from './bounded.js';
+import { num } from './rows.js';
 
 /**
  * The rows of the `scores` table as the bounded reads (result pages, a result's attempts) select
@@ -15,14 +16,12 @@ export const SCORE_VALUES: ValueColumn[] = [REASON, ERROR];
 /** The columns of a score's usage (what a judge spent), selected beside `score`. */
 export const SCORE_USAGE = ['input_tokens', 'output_tokens', 'cost_usd'] as const;
 
-const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-
 /** A score row (`scorer_id`, `score`, {@link SCORE_USAGE} and {@link SCORE_VALUES} selected) as a {@link Score}. */
 export function scoreOf(row: Record<string, unknown>, limit: number | null): Score {
   const usage = {
-    inputTokens: numOrNull(row.input_tokens),
-    outputTokens: numOrNull(row.output_tokens),
-    costUsd: numOrNull(row.cost_usd),
+    inputTokens: num(row.input_tokens),
+    outputTokens: num(row.output_tokens),
+    costUsd: num(row.cost_usd),
   };
   const reported = usage.inputTokens !== null || usage.outputTokens !== null || usage.costUsd !== null;
   return {
