@@ -131,9 +131,11 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
       if (!run) throw notFound('Run', runId);
       const v = Number(run.dataset_version);
       const reps = (dec(run.options) as Run['options']).repetitions ?? 1;
+      // The page's ids only (an index range); its run-item rows are copied by the database itself in
+      // one statement, so planning costs no row objects or bound parameters on this thread.
       const page = await trx
         .selectFrom('dataset_items')
-        .select(['id', 'row_id'])
+        .select('id')
         .where('dataset_id', '=', run.dataset_id)
         .where('id', '>', cursor)
         .where(visibleAt(v))
@@ -141,25 +143,19 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
         .limit(pageSize)
         .execute();
       if (page.length === 0) return { planned: 0, cursor: null };
-      const rows = page.flatMap((p) =>
-        Array.from({ length: reps }, (_, repetition) => ({
-          run_id: runId,
-          item_id: p.id,
-          repetition,
-          item_row_id: Number(p.row_id),
-          status: 'queued',
-          attempt: 0,
-        })),
+      const last = page[page.length - 1]!.id;
+      const repetitions = sql.join(
+        Array.from({ length: reps }, (_, r) => sql`select ${sql.lit(r)} as repetition`),
+        sql` union all `,
       );
-      const chunk = Math.max(1, Math.floor(4000 / 6));
-      for (let i = 0; i < rows.length; i += chunk) {
-        await trx
-          .insertInto('run_items')
-          .values(rows.slice(i, i + chunk))
-          .onConflict((oc) => oc.columns(['run_id', 'item_id', 'repetition']).doNothing())
-          .execute();
-      }
-      return { planned: page.length, cursor: page.length < pageSize ? null : page[page.length - 1].id };
+      await sql`insert into run_items (run_id, item_id, repetition, item_row_id, status, attempt)
+        select ${runId}, d.id, r.repetition, d.row_id, 'queued', 0
+        from dataset_items d cross join (${repetitions}) r
+        where d.dataset_id = ${run.dataset_id} and d.id > ${cursor} and d.id <= ${last}
+          and d.valid_from <= ${v} and (d.valid_to is null or d.valid_to > ${v})
+        order by d.id, r.repetition
+        on conflict (run_id, item_id, repetition) do nothing`.execute(trx);
+      return { planned: page.length, cursor: page.length < pageSize ? null : last };
     });
   }
 
