@@ -17,7 +17,10 @@ export interface AttemptRequest extends WorkItem {
   scorerIds: string[];
   itemTimeoutMs: number;
   scorerTimeoutMs: number;
-  /** An output from the target cache: the target is not called, the scorers score this output. */
+  /**
+   * An output from the target cache: the target is not called, the scorers score this output. The
+   * result's `output` is then not this output's copy (a thread runner sends null back): use your own.
+   */
   cached?: { output: unknown; latencyMs: number; usage: Usage | null };
   /**
    * Only the target's `cacheKey` for this item is computed (bounded by `itemTimeoutMs`, where the

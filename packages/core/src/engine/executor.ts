@@ -12,6 +12,7 @@ import {
   type WorkMetrics,
 } from '../ports.js';
 import { RUN_DEFAULTS } from '../schemas.js';
+import { isLocalScorer } from '../scorers/index.js';
 import type { Run } from '../types.js';
 import { type AttemptRequest, type AttemptResult, createInlineRunner, type ItemRunner } from './attempt.js';
 import { cachePlan } from './cache.js';
@@ -415,6 +416,7 @@ export async function executeRun(
   let buffer: ClaimedItem[] = [];
   let ahead: Promise<ClaimedItem[]> | null = null;
   const cache = runCacheOf(deps, p);
+  const scoresLocally = p.scorers.every(isLocalScorer);
   // While claimed batches find their outputs stored (a re-score, a rerun from the cache), the
   // target is hardly called: larger claims, fewer claim transactions.
   let claimSize = concurrency * 2;
@@ -443,10 +445,13 @@ export async function executeRun(
       }
       // A concurrency slot is held while the target and scorers run; an `unstored` permit until the
       // outcome is durable, so the group commit can batch beyond `concurrency` yet stays bounded.
+      // An item whose output is stored and whose scorers call nothing outside (built-ins other than
+      // llm-judge) loads neither the target nor a provider: it needs the permit only.
       await unstored.acquire();
-      await slots.acquire();
+      const held = !(scoresLocally && cache?.reuses(buffer[0]!));
+      if (held) await slots.acquire();
       if (halted()) {
-        slots.release();
+        if (held) slots.release();
         unstored.release();
         break;
       }
@@ -454,11 +459,11 @@ export async function executeRun(
       const task = executeItem(deps, { ...p, signal, cache }, item)
         .then(
           (outcome) => {
-            slots.release();
+            if (held) slots.release();
             return record(outcome);
           },
           (e) => {
-            slots.release();
+            if (held) slots.release();
             throw e;
           },
         )

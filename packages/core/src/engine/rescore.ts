@@ -40,6 +40,10 @@ export class SourceOutputs implements OutputSource {
     return batch.length; // the target is never called: an item is scored from the source run, or fails
   }
 
+  reuses(item: ClaimedItem): boolean {
+    return !!this.found.get(item)?.hit;
+  }
+
   async lookup(item: ClaimedItem): Promise<CacheLookup> {
     const known = this.found.get(item);
     if (known) return known;

@@ -27,6 +27,8 @@ export interface OutputSource {
   lookup(item: ClaimedItem): Promise<CacheLookup>;
   /** How many items of a prepared batch call no target (their output is stored here). */
   reusedIn(batch: ClaimedItem[]): number;
+  /** Whether an item of a prepared batch calls no target. */
+  reuses(item: ClaimedItem): boolean;
 }
 
 /** Reads at most this many keys per query. */
@@ -57,6 +59,10 @@ export class RunCache implements OutputSource {
     let n = 0;
     for (const item of batch) if (this.found.get(item)?.hit) n++;
     return n;
+  }
+
+  reuses(item: ClaimedItem): boolean {
+    return !!this.found.get(item)?.hit;
   }
 
   /** Looks up a claimed batch at once (keys without user code); returns the batch. */

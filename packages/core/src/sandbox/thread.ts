@@ -138,9 +138,15 @@ async function runTask(task: ThreadTask): Promise<ThreadReply> {
         `${missing} is not in ${data.configPath} as this worker thread loaded it`,
       );
     }
-    return {
-      result: await runAttempt(req, target, scorers as NonNullable<(typeof scorers)[0]>[], controller.signal, probe),
-    };
+    const result = await runAttempt(
+      req,
+      target,
+      scorers as NonNullable<(typeof scorers)[0]>[],
+      controller.signal,
+      probe,
+    );
+    // A cached output is the caller's already: it is not sent back.
+    return { result: req.cached && result.ok ? { ...result, output: null } : result };
   } catch (e) {
     return { internalError: e instanceof Error ? e.message : String(e) };
   } finally {

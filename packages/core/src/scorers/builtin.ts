@@ -16,6 +16,8 @@ export interface BuiltIn<O = any> {
   description: string;
   options: z.ZodType<O>;
   byDefault: boolean;
+  /** It calls a model (or anything outside this process): its calls are bounded like a target's. */
+  callsOut?: boolean;
   create(id: string, options: O, ctx: BuiltInContext): Scorer;
 }
 

@@ -50,9 +50,20 @@ export function createBuiltInScorer(cfg: BuiltInScorerConfig, prices: Record<str
         : `${path}: ${issue.message}`,
     );
   }
-  const scorer = b.create(cfg.id, parsed.data, { prices });
-  return cfg.description ? { ...scorer, description: cfg.description } : scorer;
+  const created = b.create(cfg.id, parsed.data, { prices });
+  const scorer = cfg.description ? { ...created, description: cfg.description } : created;
+  if (!b.callsOut) local.add(scorer);
+  return scorer;
 }
+
+const local = new WeakSet<Scorer>();
+
+/**
+ * Whether a scorer is a built-in that works on its arguments alone (no model, no network): scoring
+ * an output it was given then loads nothing outside this machine. Code scorers may call anything,
+ * so they are never local.
+ */
+export const isLocalScorer = (scorer: Scorer): boolean => local.has(scorer);
 
 function shapeOf(b: BuiltIn): Record<string, unknown> {
   let s = b.options as unknown as { shape?: Record<string, unknown>; def?: { in?: unknown; schema?: unknown } };

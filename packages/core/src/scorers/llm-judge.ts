@@ -50,6 +50,7 @@ const block = (v: unknown) => (v === undefined || v === null ? '(none)' : text(v
  * (structured output). A malformed answer is a score error on that item, never a crash.
  */
 export const llmJudgeBuiltIn: BuiltIn<z.infer<typeof judgeOptions>> = {
+  callsOut: true,
   use: 'llm-judge',
   description: 'A model grades the output against options.rubric: a score from 0 to 1 and a reason',
   options: judgeOptions,
