@@ -1,7 +1,7 @@
 import type { Kysely, Migration, RawBuilder } from 'kysely';
 import type { DB } from '../db-types.js';
 
-/** Column types a bound parameter may need to be declared as (see {@link SqlDialectAdapter.typedParam}). */
+/** Column types a bound parameter may need to be declared as (see {@link SqlDialectAdapter.placeholder}). */
 export type SqlParamType = 'text' | 'integer' | 'real';
 
 /**
@@ -26,10 +26,12 @@ export interface SqlDialectAdapter {
   /** True when a foreign-key violation error comes from this engine (e.g. a run whose dataset is gone). */
   isForeignKeyViolation(error: unknown): boolean;
   /**
-   * A bound parameter with its column type declared, for places where the engine cannot infer it
-   * (a `VALUES` list feeding an `insert … select`: PostgreSQL would type every parameter as text).
+   * The text of bound parameter number `index` (1-based) in SQL built by hand, declared as `type`
+   * where the engine cannot infer it (a `VALUES` list feeding an `insert … select`: PostgreSQL
+   * would type every parameter as text). Placeholders must appear in the text in index order
+   * (SQLite numbers its `?` by position).
    */
-  typedParam(value: unknown, type: SqlParamType): RawBuilder<unknown>;
+  placeholder(index: number, type: SqlParamType | null): string;
   /**
    * An aggregate expression folding the rows it runs over into a JSON array (as text) of objects
    * with these fields, in this order; `'[]'` when there are no rows.

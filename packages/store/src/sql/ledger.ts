@@ -3,6 +3,7 @@ import { sql, type Transaction } from 'kysely';
 import type { DB } from '../db-types.js';
 import { insertCacheEntries } from './cache.js';
 import { isoNow, lockRun, type SqlContext } from './context.js';
+import { type ScoreRow, upsertOutcomes, upsertScores } from './outcome-statements.js';
 import { dec, enc, visibleAt } from './rows.js';
 
 /**
@@ -284,32 +285,12 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
         const unique = firstPerKey(outcomes, (o) => `${o.itemId}\u0000${o.repetition}`).sort((x, y) =>
           x.itemId < y.itemId ? -1 : x.itemId > y.itemId ? 1 : x.repetition - y.repetition,
         );
-        const p = ctx.adapter.typedParam;
         let succeeded = 0;
         let failed = 0;
         const changed = new Set<string>();
-        // One statement per chunk. Only a row still claimed with the outcome's token may change, so a
-        // re-delivered or stale outcome can never land or count twice; RETURNING tells which changed.
+        // One statement per chunk; RETURNING tells which rows changed (see upsertOutcomes).
         for (let i = 0; i < unique.length; i += 400) {
-          const rows = unique
-            .slice(i, i + 400)
-            .map(
-              (o) =>
-                sql`(${p(o.itemId, 'text')}, ${p(o.repetition, 'integer')}, ${p(o.status, 'text')}, ${p(o.attempt, 'integer')}, ${p(o.output === undefined ? null : JSON.stringify(o.output), 'text')}, ${p(enc(o.error), 'text')}, ${p(o.latencyMs, 'real')}, ${p(enc(o.usage), 'text')}, ${p(o.usage?.inputTokens ?? null, 'integer')}, ${p(o.usage?.outputTokens ?? null, 'integer')}, ${p(o.usage?.costUsd ?? null, 'real')}, ${p(o.startedAt, 'text')}, ${p(o.completedAt, 'text')}, ${p(o.claimToken, 'integer')}, ${p(o.workerId, 'text')}, ${p(o.cachedFrom ?? null, 'text')}, ${p(enc(o.trace ?? null), 'text')})`,
-            );
-          // An upsert driven by the VALUES rows (a primary-key lookup each); the rows always exist
-          // (planned), so the insert branch never fires. SQLite needs the `where true` to parse it.
-          const r = await sql<{ item_id: string; repetition: number; status: string }>`
-          insert into run_items (item_id, repetition, status, attempt, output, error, latency_ms, usage, input_tokens,
-            output_tokens, cost_usd, started_at, completed_at, claim_token, worker_id, cached_from, trace, run_id, item_row_id)
-          select v.*, ${p(runId, 'text')}, 0 from (values ${sql.join(rows)}) as v where true
-          on conflict (run_id, item_id, repetition) do update set status = excluded.status, attempt = excluded.attempt,
-            output = excluded.output, error = excluded.error, latency_ms = excluded.latency_ms, usage = excluded.usage,
-            input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd,
-            started_at = excluded.started_at, completed_at = excluded.completed_at, worker_id = excluded.worker_id,
-            cached_from = excluded.cached_from, trace = excluded.trace, lease_until = null
-          where run_items.status = 'running' and run_items.claim_token = excluded.claim_token
-          returning item_id, repetition, status`.execute(trx);
+          const r = await trx.executeQuery(upsertOutcomes(ctx.adapter, runId, unique.slice(i, i + 400)));
           for (const row of r.rows) {
             changed.add(`${row.item_id}\u0000${row.repetition}`);
             if (row.status === 'succeeded') succeeded++;
@@ -321,36 +302,25 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
         const scores = unique
           .filter((o) => o.scores.length && changed.has(`${o.itemId}\u0000${o.repetition}`))
           .flatMap((o) =>
-            lastPerKey(o.scores, (s) => s.scorerId).map((s) => ({
-              run_id: runId,
-              item_id: o.itemId,
-              repetition: o.repetition,
-              scorer_id: s.scorerId,
-              score: s.score,
-              reason: s.reason,
-              error: s.error,
-              input_tokens: s.usage?.inputTokens ?? null,
-              output_tokens: s.usage?.outputTokens ?? null,
-              cost_usd: s.usage?.costUsd ?? null,
-            })),
+            lastPerKey(o.scores, (s) => s.scorerId).map(
+              (s): ScoreRow => [
+                runId,
+                o.itemId,
+                o.repetition,
+                s.scorerId,
+                s.score,
+                s.reason,
+                s.error,
+                s.usage?.inputTokens ?? null,
+                s.usage?.outputTokens ?? null,
+                s.usage?.costUsd ?? null,
+              ],
+            ),
           );
         // Outputs for the cache go with their results: both commit, or neither does.
         await insertCacheEntries(ctx, trx, runId, unique, (o) => changed.has(`${o.itemId}\u0000${o.repetition}`));
         for (let i = 0; i < scores.length; i += 500) {
-          await trx
-            .insertInto('scores')
-            .values(scores.slice(i, i + 500))
-            .onConflict((oc) =>
-              oc.columns(['run_id', 'item_id', 'repetition', 'scorer_id']).doUpdateSet((eb) => ({
-                score: eb.ref('excluded.score'),
-                reason: eb.ref('excluded.reason'),
-                error: eb.ref('excluded.error'),
-                input_tokens: eb.ref('excluded.input_tokens'),
-                output_tokens: eb.ref('excluded.output_tokens'),
-                cost_usd: eb.ref('excluded.cost_usd'),
-              })),
-            )
-            .execute();
+          await trx.executeQuery(upsertScores(ctx.adapter, scores.slice(i, i + 500)));
         }
         return { succeeded, failed };
       },

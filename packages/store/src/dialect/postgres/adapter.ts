@@ -17,7 +17,7 @@ export const postgresAdapter: SqlDialectAdapter = {
   isUniqueViolation: (e) => (e as { code?: string })?.code === '23505',
   isForeignKeyViolation: (e) => (e as { code?: string })?.code === '23503',
   indexed: (table) => sql.table(table),
-  typedParam: (value, type) => sql`${value}::${sql.raw(PG_TYPES[type])}`,
+  placeholder: (index, type) => (type ? `$${index}::${PG_TYPES[type]}` : `$${index}`),
   jsonObjectArray: (fields) =>
     sql<string>`coalesce(json_agg(json_build_object(${sql.join(fields.map(([k, v]) => sql`${sql.lit(k)}, ${v}`))}))::text, '[]')`,
   // The columns hold JSON as text: cast, then `->>` (booleans come back as 'true'/'false').

@@ -15,7 +15,7 @@ export const sqliteAdapter: SqlDialectAdapter = {
   isUniqueViolation: (e) => (e as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE',
   isForeignKeyViolation: (e) => (e as { code?: string })?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY',
   // Values keep the type they were bound with.
-  typedParam: (value) => sql`${value}`,
+  placeholder: () => '?',
   jsonObjectArray: (fields) =>
     sql<string>`json_group_array(json_object(${sql.join(fields.map(([k, v]) => sql`${sql.lit(k)}, ${v}`))}))`,
   // A hint its planner must follow (an error, not a slow plan, if the index is ever missing).
