@@ -9,15 +9,16 @@ export function canonicalJson(value: unknown): string {
 }
 
 function sorted(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sorted);
   if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(sorted);
   if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return sorted((v as { toJSON(): unknown }).toJSON());
   const o = v as Record<string, unknown>;
-  return Object.fromEntries(
-    Object.keys(o)
-      .sort()
-      .map((k) => [k, sorted(o[k])]),
-  );
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o).sort()) {
+    if (k === '__proto__') Object.defineProperty(out, k, { value: sorted(o[k]), enumerable: true, writable: true });
+    else out[k] = sorted(o[k]);
+  }
+  return out;
 }
 
 /** SHA-256 of a text, in hex. */

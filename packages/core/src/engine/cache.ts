@@ -1,4 +1,5 @@
-import { canonicalHash } from '../canonical.js';
+import { createHash, type Hash } from 'node:crypto';
+import { canonicalHash, canonicalJson } from '../canonical.js';
 import type { CacheIdentity, Target } from '../config.js';
 import type { Storage, WorkItem } from '../ports.js';
 import type { CacheMode, Run, RunSummary } from '../types.js';
@@ -74,13 +75,36 @@ export function itemCacheKey(plan: CachePlan, item: WorkItem, custom: string | n
   const fields: Record<string, unknown> = { input: item.input };
   for (const f of plan.itemFields)
     fields[f] = f === 'itemId' ? item.itemId : f === 'groundTruth' ? item.groundTruth : item.metadata;
-  return canonicalHash({
-    target: plan.targetId,
-    fingerprint: plan.fingerprint,
-    custom,
-    item: canonicalHash(fields),
-    repetition: item.repetition,
-  });
+  const itemHash = canonicalHash(fields);
+  const prefix = custom === null ? prefixOf(plan) : null;
+  if (!prefix) {
+    return canonicalHash({
+      target: plan.targetId,
+      fingerprint: plan.fingerprint,
+      custom,
+      item: itemHash,
+      repetition: item.repetition,
+    });
+  }
+  // The same text canonicalHash hashes (keys in order: custom, fingerprint, item, repetition,
+  // target), from the state of the hash after the part that every item of the plan shares.
+  const rest = `${JSON.stringify(itemHash)},"repetition":${JSON.stringify(item.repetition)},"target":${JSON.stringify(plan.targetId)}}`;
+  return prefix.copy().update(rest).digest('hex');
+}
+
+const prefixes = new WeakMap<CachePlan, Hash | null>();
+
+/** The hash state after `{"custom":null,"fingerprint":…,"item":` of a plan's keys (null: no shared part). */
+function prefixOf(plan: CachePlan): Hash | null {
+  let h = prefixes.get(plan);
+  if (h === undefined) {
+    h =
+      plan.fingerprint === undefined
+        ? null
+        : createHash('sha256').update(`{"custom":null,"fingerprint":${canonicalJson(plan.fingerprint)},"item":`);
+    prefixes.set(plan, h);
+  }
+  return h;
 }
 
 /**
