@@ -22,7 +22,7 @@ const plan = (over: Partial<CachePlan> = {}): CachePlan => ({
   read: true,
   write: true,
   targetId: 'answer "quoted" ✓',
-  fingerprint: { z: [1, { b: 2, a: null }], a: 'prompt\n{{input}}' },
+  fingerprint: 'sha "quoted"\n{{input}} ✓',
   itemFields: [],
   perItem: false,
   ...over,
@@ -44,7 +44,7 @@ describe('itemCacheKey', () => {
     const plans = [
       plan(),
       plan({ fingerprint: 'a string fingerprint' }),
-      plan({ fingerprint: 123 }),
+      plan({ fingerprint: '' }),
       plan({ itemFields: ['groundTruth', 'metadata'] }),
       plan({ itemFields: ['itemId'] }),
     ];
@@ -68,7 +68,7 @@ describe('itemCacheKey', () => {
     expect(itemCacheKey(plan(), item({ repetition: 1 }))).not.toBe(base);
     expect(itemCacheKey(plan(), item({ input: { q: 'what?' } }))).not.toBe(base);
     expect(itemCacheKey(plan({ targetId: 'other' }), item())).not.toBe(base);
-    expect(itemCacheKey(plan({ fingerprint: { a: 'changed' } }), item())).not.toBe(base);
+    expect(itemCacheKey(plan({ fingerprint: 'changed' }), item())).not.toBe(base);
   });
 });
 

@@ -112,7 +112,7 @@ export async function withTimeout<T>(
 /** Text from user code, made storable everywhere (PostgreSQL text cannot hold NUL). */
 export const clean = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
 
-function normalizeScore(value: unknown): { score: number; reason: string | null; usage: Usage | null } {
+export function normalizeScore(value: unknown): { score: number; reason: string | null; usage: Usage | null } {
   const v =
     typeof value === 'object' && value !== null
       ? (value as { score?: unknown; reason?: unknown; usage?: unknown })

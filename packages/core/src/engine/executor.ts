@@ -16,6 +16,7 @@ import { isLocalScorer } from '../scorers/index.js';
 import type { Run } from '../types.js';
 import { type AttemptRequest, type AttemptResult, createInlineRunner, type ItemRunner } from './attempt.js';
 import { cachePlan } from './cache.js';
+import { scoreHere, scoresInline } from './inline-scoring.js';
 import { FAIL_AFTER_LOST_CLAIMS, ISOLATE_AFTER_LOST_CLAIMS, type IsolationGate } from './isolation.js';
 import type { TargetLimiter } from './limits.js';
 import { ModelCallReader, withModelCalls } from './model-call-cache.js';
@@ -46,6 +47,8 @@ export interface ExecutorDeps {
 }
 
 const inline = createInlineRunner();
+/** Items started between two turns of the event loop at most. */
+const YIELD_EVERY = 64;
 /** Items per claim of a run that reads stored outputs (see `claimSize` in {@link executeRun}). */
 const READING_CLAIM = 500;
 
@@ -162,14 +165,14 @@ function requestOf(
   };
 }
 
-/** Runs one attempt; null when the run-level signal aborted it. */
+/** Runs one attempt (on `runner`, default the execution's); null when the run-level signal aborted it. */
 async function attemptOf(
   deps: ExecutorDeps,
   p: ItemParams,
   req: AttemptRequest,
   limited: boolean,
+  runner: ItemRunner = deps.runner ?? inline,
 ): Promise<AttemptResult | null> {
-  const runner = deps.runner ?? inline;
   try {
     const release = limited && deps.limiter ? await deps.limiter.acquire(p.target, p.signal) : undefined;
     try {
@@ -201,12 +204,18 @@ async function fromCache(
   let made: ModelCallRecord[] | undefined;
   if (p.scorers.length) {
     const cached = { output: hit.output, latencyMs, usage: hit.usage };
-    const result = await attemptOf(deps, p, { ...requestOf(p, item, attempt, calls), cached }, false);
-    if (!result) return null;
-    const at = new Date(deps.clock.now()).toISOString();
-    if (!result.ok) return failed(item, p.workerId, attempt, result.error, null, startedAt, at);
-    scores = result.scores;
-    made = result.modelCalls;
+    const values = [item.input, item.groundTruth, item.metadata, hit.output];
+    if (scoresInline(p.scorers, values)) {
+      const args = { input: item.input, groundTruth: item.groundTruth, metadata: item.metadata, signal: p.signal };
+      scores = scoreHere(p.scorers, { ...args, ...cached });
+    } else {
+      const result = await attemptOf(deps, p, { ...requestOf(p, item, attempt, calls), cached }, false);
+      if (!result) return null;
+      const at = new Date(deps.clock.now()).toISOString();
+      if (!result.ok) return failed(item, p.workerId, attempt, result.error, null, startedAt, at);
+      scores = result.scores;
+      made = result.modelCalls;
+    }
   }
   return withCalls(p, made, {
     itemId: item.itemId,
@@ -431,6 +440,7 @@ export async function executeRun(
             cache.reusedIn(batch) >= batch.length * 0.9 ? Math.max(concurrency * 2, READING_CLAIM) : concurrency * 2;
         return batch;
       });
+  let started = 0;
   try {
     while (!halted()) {
       if (buffer.length === 0) {
@@ -456,6 +466,9 @@ export async function executeRun(
         break;
       }
       const item = buffer.shift()!;
+      // Items that finish without leaving this thread (stored outputs scored here, an inline runner)
+      // would otherwise start one after another in a single turn of the event loop.
+      if (++started % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       const task = executeItem(deps, { ...p, signal, cache }, item)
         .then(
           (outcome) => {

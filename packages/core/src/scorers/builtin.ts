@@ -18,6 +18,12 @@ export interface BuiltIn<O = any> {
   byDefault: boolean;
   /** It calls a model (or anything outside this process): its calls are bounded like a target's. */
   callsOut?: boolean;
+  /**
+   * Its time is linear in the size of its arguments, and it builds no pattern, schema or regular
+   * expression from item data: on small values (see engine/inline-scoring.ts) it may run on the
+   * thread that claims and stores items, where a worker thread's round trip would cost more.
+   */
+  linear?: boolean;
   create(id: string, options: O, ctx: BuiltInContext): Scorer;
 }
 
@@ -44,6 +50,7 @@ export const exactMatchBuiltIn = define({
   description: '1 when the output equals the ground truth (deep equality for objects), else 0',
   options: exactOptions,
   byDefault: true,
+  linear: true,
   create: (id, o) => ({
     id,
     description: describe('1 when the output equals the ground truth (deep equality for objects), else 0', o, {
@@ -212,6 +219,7 @@ export const jsonValidBuiltIn = define({
   description: '1 when a text output parses as JSON (structured outputs count as JSON), else 0',
   options: jsonValidOptions,
   byDefault: true,
+  linear: true,
   create: (id, o) => ({
     id,
     description: describe('1 when a text output parses as JSON, else 0', o, { type: 'any' }),
@@ -364,6 +372,7 @@ export const latencyUnderBuiltIn = define({
   description: '1 when the target answered within options.ms milliseconds, else 0',
   options: latencyOptions,
   byDefault: false,
+  linear: true,
   create: (id, o) => ({
     id,
     description: `1 when the target answered within ${o.ms} ms, else 0`,

@@ -53,10 +53,15 @@ export function createBuiltInScorer(cfg: BuiltInScorerConfig, prices: Record<str
   const created = b.create(cfg.id, parsed.data, { prices });
   const scorer = cfg.description ? { ...created, description: cfg.description } : created;
   if (!b.callsOut) local.add(scorer);
+  if (b.linear) linear.add(scorer);
   return scorer;
 }
 
 const local = new WeakSet<Scorer>();
+const linear = new WeakSet<Scorer>();
+
+/** Whether a scorer is a built-in whose time is linear in its arguments' size ({@link BuiltIn.linear}). */
+export const isLinearScorer = (scorer: Scorer): boolean => linear.has(scorer);
 
 /**
  * Whether a scorer is a built-in that works on its arguments alone (no model, no network): scoring
