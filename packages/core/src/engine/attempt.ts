@@ -2,6 +2,7 @@ import { canonicalJson } from '../canonical.js';
 import type { Scorer, Target } from '../config.js';
 import { retryAfterMs, serializeError, TimeoutError } from '../errors.js';
 import type { ItemOutcome, WorkItem } from '../ports.js';
+import { isLinearScorer } from '../scorers/index.js';
 import type { Usage } from '../types.js';
 import { ModelCallLog, type ModelCallRecord, type StoredModelCall } from './model-calls.js';
 
@@ -83,31 +84,46 @@ export class ScorerTimeoutError extends Error {
   }
 }
 
-/** Runs a call with an AbortSignal that fires after `ms` (with `timeout()`'s error), or when `outer` aborts. */
+/**
+ * Runs a call with an AbortSignal that fires after `ms` (with `timeout()`'s error), or when `outer`
+ * aborts. A call that answers synchronously is returned as it is: nothing could interrupt it, so
+ * no timer or listener is armed for it (the watchdog bounds synchronous work in worker threads).
+ */
 export async function withTimeout<T>(
   ms: number,
   outer: AbortSignal,
   timeout: () => Error,
   fn: (signal: AbortSignal) => Promise<T> | T,
 ): Promise<T> {
+  if (outer.aborted) throw outer.reason;
+  const t0 = performance.now();
   const controller = new AbortController();
+  const value = fn(controller.signal);
+  if (!isThenable(value)) return value;
   let timer: NodeJS.Timeout | undefined;
   const onOuter = () => controller.abort(outer.reason);
-  outer.addEventListener('abort', onOuter, { once: true });
+  if (outer.aborted) onOuter();
+  else outer.addEventListener('abort', onOuter, { once: true });
   const aborted = new Promise<never>((_, reject) => {
+    if (controller.signal.aborted) return reject(controller.signal.reason);
     controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-    timer = setTimeout(() => controller.abort(timeout()), ms);
+    // The time its synchronous part took counts.
+    timer = setTimeout(() => controller.abort(timeout()), Math.max(0, ms - (performance.now() - t0)));
   });
   try {
-    if (outer.aborted) throw outer.reason;
     // A call that ignores its signal still loses the race against the timeout.
-    return await Promise.race([Promise.resolve().then(() => fn(controller.signal)), aborted]);
+    return await Promise.race([value, aborted]);
   } finally {
     clearTimeout(timer);
     outer.removeEventListener('abort', onOuter);
     aborted.catch(() => {});
   }
 }
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  (typeof v === 'object' || typeof v === 'function') &&
+  v !== null &&
+  typeof (v as { then?: unknown }).then === 'function';
 
 /** Text from user code, made storable everywhere (PostgreSQL text cannot hold NUL). */
 export const clean = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
@@ -151,16 +167,20 @@ export async function scoreItem(
   return Promise.all(
     scorers.map(async (s, k) => {
       try {
-        const value = await withTimeout(
-          timeoutMs,
-          args.signal,
-          () => new ScorerTimeoutError(s.id, timeoutMs),
-          (signal) => {
-            probe.phase(PHASE_SCORER + k);
-            const score = () => s.score({ ...args, signal });
-            return call(probe, calls ? () => calls.run('scorer', s.id, score) : score);
-          },
-        );
+        // A linear built-in answers synchronously: no timer to arm (a synchronous overrun is the
+        // watchdog's, through the probe, as for any scorer).
+        const value = isLinearScorer(s)
+          ? (probe.phase(PHASE_SCORER + k), call(probe, () => s.score({ ...args })))
+          : await withTimeout(
+              timeoutMs,
+              args.signal,
+              () => new ScorerTimeoutError(s.id, timeoutMs),
+              (signal) => {
+                probe.phase(PHASE_SCORER + k);
+                const score = () => s.score({ ...args, signal });
+                return call(probe, calls ? () => calls.run('scorer', s.id, score) : score);
+              },
+            );
         const { score, reason, usage } = normalizeScore(value);
         return { scorerId: s.id, score, reason, error: null, ...(usage ? { usage } : {}) };
       } catch (e) {
