@@ -169,8 +169,10 @@ export async function scoreItem(
       try {
         // A linear built-in answers synchronously: no timer to arm (a synchronous overrun is the
         // watchdog's, through the probe, as for any scorer).
-        const value = isLinearScorer(s)
-          ? (probe.phase(PHASE_SCORER + k), call(probe, () => s.score({ ...args })))
+        const linear = isLinearScorer(s);
+        if (linear) probe.phase(PHASE_SCORER + k);
+        const value = linear
+          ? call(probe, () => s.score({ ...args }))
           : await withTimeout(
               timeoutMs,
               args.signal,

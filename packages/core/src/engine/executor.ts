@@ -457,6 +457,9 @@ export async function executeRun(
       // outcome is durable, so the group commit can batch beyond `concurrency` yet stays bounded.
       // An item whose output is stored and whose scorers call nothing outside (built-ins other than
       // llm-judge) loads neither the target nor a provider: it needs the permit only.
+      // Items that finish without leaving this thread (stored outputs scored here, an inline runner)
+      // would otherwise start one after another in a single turn of the event loop.
+      if (++started % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       await unstored.acquire();
       const held = !(scoresLocally && cache?.reuses(buffer[0]!));
       if (held) await slots.acquire();
@@ -466,9 +469,6 @@ export async function executeRun(
         break;
       }
       const item = buffer.shift()!;
-      // Items that finish without leaving this thread (stored outputs scored here, an inline runner)
-      // would otherwise start one after another in a single turn of the event loop.
-      if (++started % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       const task = executeItem(deps, { ...p, signal, cache }, item)
         .then(
           (outcome) => {

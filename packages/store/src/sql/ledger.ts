@@ -4,7 +4,7 @@ import type { DB } from '../db-types.js';
 import { insertCacheEntries } from './cache.js';
 import { isoNow, lockRun, type SqlContext } from './context.js';
 import { type ScoreRow, upsertOutcomes, upsertScores } from './outcome-statements.js';
-import { dec, enc, visibleAt } from './rows.js';
+import { dec, visibleAt } from './rows.js';
 
 /**
  * The new `lost_claims` of an item whose claim is lost without an outcome: +1 the first time for

@@ -49,9 +49,15 @@ const texts = new WeakMap<SqlDialectAdapter, Map<string, string>>();
 /** A statement's text for this engine, built the first time it is asked for. */
 function textOf(adapter: SqlDialectAdapter, key: string, build: () => string): string {
   let byKey = texts.get(adapter);
-  if (!byKey) texts.set(adapter, (byKey = new Map()));
+  if (!byKey) {
+    byKey = new Map();
+    texts.set(adapter, byKey);
+  }
   let text = byKey.get(key);
-  if (text === undefined) byKey.set(key, (text = build()));
+  if (text === undefined) {
+    text = build();
+    byKey.set(key, text);
+  }
   return text;
 }
 
