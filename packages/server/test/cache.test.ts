@@ -249,6 +249,58 @@ for (const deployment of DEPLOYMENTS) {
       expect(new Set(second.rs.map((r) => r.output.sample)).size).toBe(12); // no sample reused for another repetition
     });
 
+    it('identical inputs in one run call the target once; the others reuse its output, or try themselves when it fails', async () => {
+      let failFirst = true;
+      const { target, calls } = counted({
+        run: async (input: { n: number; q: string }, ctx) => {
+          calls.push(input);
+          await new Promise((r) => setTimeout(r, 30));
+          if (input.q === 'flaky' && failFirst) {
+            failFirst = false;
+            throw new TargetError('the first call fails', { retryable: false });
+          }
+          ctx.reportUsage({ inputTokens: 10, outputTokens: 2, costUsd: 0.01 });
+          return `answer ${input.q}`;
+        },
+      });
+      const assay = await (await deployment.place()).open({ targets: [target] });
+      const same = Array.from({ length: 6 }, () => ({ input: { n: 1, q: 'same' }, groundTruth: 'answer same' }));
+      const flaky = Array.from({ length: 3 }, () => ({ input: { n: 2, q: 'flaky' }, groundTruth: 'answer flaky' }));
+      const ds = await dataset(assay, [
+        ...same,
+        ...flaky,
+        { input: { n: 3, q: 'other' }, groundTruth: 'answer other' },
+      ]);
+      const { run, rs } = await runOnce(assay, ds, {
+        targetId: 'counted',
+        scorerIds: ['exact-match'],
+        cache: 'readwrite',
+        maxConcurrency: 10,
+      });
+      // 'same' once, 'flaky' twice (its first call failed, the next item tried), 'other' once.
+      expect(calls.map((c) => (c as { q: string }).q).sort()).toEqual(['flaky', 'flaky', 'other', 'same']);
+      expect(rs).toHaveLength(10);
+      const of = (q: string) => rs.filter((r) => r.input.q === q);
+      expect(of('same').filter((r) => !r.cached)).toHaveLength(1);
+      for (const r of of('same').filter((r) => r.cached)) {
+        expect(r).toMatchObject({ status: 'succeeded', output: 'answer same', cachedFrom: run.id });
+        expect(r.scores).toEqual([expect.objectContaining({ scorerId: 'exact-match', score: 1 })]);
+      }
+      expect(
+        of('flaky')
+          .map((r) => r.status)
+          .sort(),
+      ).toEqual(['failed', 'succeeded', 'succeeded']);
+      expect(run.summary.cache).toMatchObject({ hits: 6, stored: 3, costSpentUsd: expect.closeTo(0.03, 9) });
+      expect(run.summary.cache.costSavedUsd).toBeCloseTo(0.06, 9);
+      expect(await entries(assay)).toBe(3);
+
+      // Without the cache every item calls the target.
+      calls.length = 0;
+      await runOnce(assay, ds, { targetId: 'counted', maxConcurrency: 10 });
+      expect(calls).toHaveLength(10);
+    });
+
     it("changing the http target's body template misses all; a header's value does not count, its name does", async () => {
       const api = await endpoint();
       const place = await deployment.place();

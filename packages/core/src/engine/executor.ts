@@ -240,13 +240,12 @@ const withCalls = (p: ItemParams, calls: ModelCallRecord[] | undefined, outcome:
   p.cache?.modelCalls ? withModelCalls(outcome, calls, p.cache.modelCalls.mode) : outcome;
 
 async function runItem(deps: ExecutorDeps, p: ItemParams, item: ClaimedItem): Promise<ItemOutcome | null> {
-  const { run, signal } = p;
+  const { signal } = p;
   const { clock } = deps;
-  const base = deps.retryBaseMs ?? 500;
-  const max = deps.retryMaxMs ?? 30_000;
   const startedAt = new Date(clock.now()).toISOString();
   let cacheWrite: CacheWrite | null = null;
   let calls: Record<string, StoredModelCall> | undefined;
+  let share: ((output: Reuse | null) => void) | null = null;
   if (p.cache) {
     // Before the target: a hit never calls it.
     let found: CacheLookup;
@@ -263,8 +262,63 @@ async function runItem(deps: ExecutorDeps, p: ItemParams, item: ClaimedItem): Pr
     }
     if (p.cache.modelCalls) calls = found.calls ?? {};
     if (found.hit) return fromCache(deps, p, item, found.hit, startedAt, calls);
+    // An item computing the same key now (in this run or another): its output, once it has one.
+    while (found.key && p.cache.shared) {
+      const turn = p.cache.shared.take(found.key);
+      if (turn.first) {
+        share = turn.settle;
+        // Its batch was looked up when it was claimed: an item with its key was stored since.
+        let stored: Reuse | null = null;
+        try {
+          stored = turn.stored ? ((await p.cache.reread?.(found.key)) ?? null) : null;
+        } catch (error) {
+          share(null);
+          if (signal.aborted) return null;
+          throw error;
+        }
+        if (stored) {
+          share(stored);
+          share = null;
+          return fromCache(deps, p, item, stored, startedAt, calls);
+        }
+        break;
+      }
+      const reuse = await turn.output;
+      if (signal.aborted) return null;
+      if (reuse) return fromCache(deps, p, item, reuse, startedAt, calls);
+    }
     if (found.key && p.cache.write) cacheWrite = { key: found.key, targetId: p.target.id };
   }
+  try {
+    const outcome = await attempts(deps, p, item, { startedAt, calls, cacheWrite });
+    if (share && outcome?.status === 'succeeded') {
+      // Shared once it is stored: an item that comes after then finds it in the cache.
+      const settle = share;
+      share = null;
+      const output = { output: outcome.output, latencyMs: outcome.latencyMs, usage: outcome.usage, runId: p.run.id };
+      whenStored.set(outcome, (stored) => settle(stored ? output : null));
+    }
+    return outcome;
+  } finally {
+    share?.(null); // no output to share
+  }
+}
+
+/** What to do once an outcome is stored (true) or will not be (false): see {@link SharedOutputs}. */
+const whenStored = new WeakMap<ItemOutcome, (stored: boolean) => void>();
+
+/** The tries of an item's target (and scorers), with retries. */
+async function attempts(
+  deps: ExecutorDeps,
+  p: ItemParams,
+  item: ClaimedItem,
+  c: { startedAt: string; calls: Record<string, StoredModelCall> | undefined; cacheWrite: CacheWrite | null },
+): Promise<ItemOutcome | null> {
+  const { run, signal } = p;
+  const { clock } = deps;
+  const { startedAt, calls, cacheWrite } = c;
+  const base = deps.retryBaseMs ?? 500;
+  const max = deps.retryMaxMs ?? 30_000;
   let attempt = item.attempt;
   for (let tryNo = 1; ; tryNo++) {
     attempt++;
@@ -411,13 +465,24 @@ export async function executeRun(
   );
 
   const record = (outcome: ItemOutcome | null) => {
-    if (!outcome || circuit.signal.aborted) return;
+    if (!outcome) return;
+    const settle = whenStored.get(outcome);
+    if (circuit.signal.aborted) return settle?.(false);
     if (outcome.status === 'failed') {
       consecutiveFailures++;
       lastError = { message: outcome.error?.message ?? 'unknown error', code: outcome.error?.code ?? 'TARGET_ERROR' };
       if (breakAfter > 0 && consecutiveFailures >= breakAfter) circuit.abort(new Error('circuit breaker opened'));
     } else consecutiveFailures = 0;
-    return writer.add(outcome).then(() => stored(outcome));
+    return writer.add(outcome).then(
+      () => {
+        settle?.(true);
+        stored(outcome);
+      },
+      (e) => {
+        settle?.(false);
+        throw e;
+      },
+    );
   };
 
   // Claims come in batches of 2 × `concurrency`; the next batch is claimed while the current one runs

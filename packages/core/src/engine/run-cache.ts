@@ -3,6 +3,7 @@ import type { ItemError } from '../types.js';
 import { type CachePlan, itemCacheKey } from './cache.js';
 import type { ModelCallReader, ModelCallsFound } from './model-call-cache.js';
 import type { StoredModelCall } from './model-calls.js';
+import { inFlightOutputs, type SharedOutputs } from './shared-outputs.js';
 
 /** A stored output an item reuses instead of calling the target: the cache's, or a source run's. */
 export type Reuse = Pick<CacheEntry, 'output' | 'latencyMs' | 'usage' | 'runId'>;
@@ -29,6 +30,10 @@ export interface OutputSource {
   reusedIn(batch: ClaimedItem[]): number;
   /** Whether an item of a prepared batch calls no target. */
   reuses(item: ClaimedItem): boolean;
+  /** The output stored under a key now (not from a batch's earlier lookup), if the source has keys. */
+  reread?(key: string): Promise<Reuse | null>;
+  /** Where items with the same key as one being computed wait for its output (null: none are shared). */
+  readonly shared?: SharedOutputs | null;
 }
 
 /** Reads at most this many keys per query. */
@@ -42,6 +47,8 @@ const READ_CHUNK = 1_000;
  */
 export class RunCache implements OutputSource {
   private readonly found = new WeakMap<ClaimedItem, CacheLookup>();
+  /** A run that reads the cache also reuses the outputs being computed meanwhile in this process. */
+  readonly shared: SharedOutputs | null;
 
   constructor(
     readonly plan: CachePlan,
@@ -49,7 +56,9 @@ export class RunCache implements OutputSource {
     /** Computes a target's `cacheKey` for an item (JSON text, or null: do not cache it). */
     private readonly customKey: (item: ClaimedItem) => Promise<{ key: string | null } | { error: ItemError }>,
     readonly modelCalls: ModelCallReader | null = null,
-  ) {}
+  ) {
+    this.shared = plan.read ? inFlightOutputs : null;
+  }
 
   get write(): boolean {
     return this.plan.write;
@@ -63,6 +72,10 @@ export class RunCache implements OutputSource {
 
   reuses(item: ClaimedItem): boolean {
     return !!this.found.get(item)?.hit;
+  }
+
+  async reread(key: string): Promise<Reuse | null> {
+    return (await this.store.readCache([key])).get(key) ?? null;
   }
 
   /** Looks up a claimed batch at once (keys without user code); returns the batch. */
