@@ -28,7 +28,9 @@ export function Results({ datasetId, run }: { datasetId: string; run: Run }) {
   const threshold = run.summary?.passThreshold ?? run.options.passThreshold ?? 0.5;
   const [sortScorer, order] = sort ? (sort.split(':') as [string, 'asc' | 'desc']) : [undefined, undefined];
   const q = useQuery({
-    queryKey: ['results', datasetId, run.id, page, status, sort],
+    // Read again once the run is final, however the page learnt it (a fast run can end between the
+    // first read of its results and the live stream's start).
+    queryKey: ['results', datasetId, run.id, page, status, sort, active ? 'live' : 'final'],
     queryFn: () =>
       client.listRunResults(datasetId, run.id, {
         page,

@@ -42,8 +42,11 @@ export function useLiveRun(datasetId: string, runId: string, active: boolean) {
         })) {
           lastEvent.current = Date.now();
           if (modeRef.current !== 'live') set('live');
-          if (e.type === 'run') qc.setQueryData(key, e.run);
-          else if (e.type === 'run.progress')
+          if (e.type === 'run') {
+            qc.setQueryData(key, e.run);
+            // The run ended before the stream opened (a fast run): what the page read meanwhile is stale.
+            if (FINAL.has(e.run.status)) finished();
+          } else if (e.type === 'run.progress')
             patch((r) => ({ ...r, succeededCount: e.succeeded, failedCount: e.failed, totalItems: e.total }));
           else if (e.type === 'run.status') {
             patch((r) => ({ ...r, status: e.status, error: e.error ?? r.error }));
