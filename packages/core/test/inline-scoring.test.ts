@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { INLINE_SCORING_LIMIT, scoreHere, scoresInline } from '../src/engine/inline-scoring.js';
+import { scoreItem } from '../src/engine/attempt.js';
+import { INLINE_SCORING_LIMIT, scoresInline } from '../src/engine/inline-scoring.js';
 import { builtInScorers, createBuiltInScorer } from '../src/scorers/index.js';
 
 const builtIn = (id: string) => builtInScorers.find((s) => s.id === id)!;
@@ -31,7 +32,7 @@ describe('scoring a stored output on the claiming thread', () => {
     expect(scoresInline(scorers, [deep, null, null, 'y'])).toBe(false);
   });
 
-  it('scores as the scorers do, an error on its own score', () => {
+  it('linear built-ins score without a timer, as the scorers do, an error on its own score', async () => {
     const signal = new AbortController().signal;
     const args = {
       input: 'q',
@@ -44,7 +45,7 @@ describe('scoring a stored output on the claiming thread', () => {
     };
     const fast = createBuiltInScorer({ id: 'fast', use: 'latency-under', options: { ms: 10 } });
     const broken = { ...builtIn('json-valid'), score: () => 2 };
-    expect(scoreHere([builtIn('exact-match'), fast, broken], args)).toEqual([
+    expect(await scoreItem([builtIn('exact-match'), fast, broken], args)).toEqual([
       { scorerId: 'exact-match', score: 1, reason: null, error: null },
       { scorerId: 'fast', score: 0, reason: '20 ms (budget 10 ms)', error: null },
       {

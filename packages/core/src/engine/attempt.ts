@@ -128,7 +128,7 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
 /** Text from user code, made storable everywhere (PostgreSQL text cannot hold NUL). */
 export const clean = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
 
-export function normalizeScore(value: unknown): { score: number; reason: string | null; usage: Usage | null } {
+function normalizeScore(value: unknown): { score: number; reason: string | null; usage: Usage | null } {
   const v =
     typeof value === 'object' && value !== null
       ? (value as { score?: unknown; reason?: unknown; usage?: unknown })

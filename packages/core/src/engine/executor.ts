@@ -14,9 +14,9 @@ import {
 import { RUN_DEFAULTS } from '../schemas.js';
 import { isLocalScorer } from '../scorers/index.js';
 import type { Run } from '../types.js';
-import { type AttemptRequest, type AttemptResult, createInlineRunner, type ItemRunner } from './attempt.js';
+import { type AttemptRequest, type AttemptResult, createInlineRunner, type ItemRunner, scoreItem } from './attempt.js';
 import { cachePlan } from './cache.js';
-import { scoreHere, scoresInline } from './inline-scoring.js';
+import { scoresInline } from './inline-scoring.js';
 import { FAIL_AFTER_LOST_CLAIMS, ISOLATE_AFTER_LOST_CLAIMS, type IsolationGate } from './isolation.js';
 import type { TargetLimiter } from './limits.js';
 import { ModelCallReader, withModelCalls } from './model-call-cache.js';
@@ -165,14 +165,14 @@ function requestOf(
   };
 }
 
-/** Runs one attempt (on `runner`, default the execution's); null when the run-level signal aborted it. */
+/** Runs one attempt; null when the run-level signal aborted it. */
 async function attemptOf(
   deps: ExecutorDeps,
   p: ItemParams,
   req: AttemptRequest,
   limited: boolean,
-  runner: ItemRunner = deps.runner ?? inline,
 ): Promise<AttemptResult | null> {
+  const runner = deps.runner ?? inline;
   try {
     const release = limited && deps.limiter ? await deps.limiter.acquire(p.target, p.signal) : undefined;
     try {
@@ -207,7 +207,12 @@ async function fromCache(
     const values = [item.input, item.groundTruth, item.metadata, hit.output];
     if (scoresInline(p.scorers, values)) {
       const args = { input: item.input, groundTruth: item.groundTruth, metadata: item.metadata, signal: p.signal };
-      scores = scoreHere(p.scorers, { ...args, ...cached });
+      try {
+        scores = await scoreItem(p.scorers, { ...args, ...cached });
+      } catch (error) {
+        if (p.signal.aborted) return null;
+        throw error;
+      }
     } else {
       const result = await attemptOf(deps, p, { ...requestOf(p, item, attempt, calls), cached }, false);
       if (!result) return null;
@@ -518,13 +523,13 @@ export async function executeRun(
         ahead = new Promise((r) => setImmediate(r)).then(claim);
         ahead.catch(() => {}); // awaited above or in `finally`
       }
+      // Items that finish without leaving this thread (stored outputs scored here, an inline runner)
+      // would otherwise start one after another in a single turn of the event loop.
+      if (++started % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       // A concurrency slot is held while the target and scorers run; an `unstored` permit until the
       // outcome is durable, so the group commit can batch beyond `concurrency` yet stays bounded.
       // An item whose output is stored and whose scorers call nothing outside (built-ins other than
       // llm-judge) loads neither the target nor a provider: it needs the permit only.
-      // Items that finish without leaving this thread (stored outputs scored here, an inline runner)
-      // would otherwise start one after another in a single turn of the event loop.
-      if (++started % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       await unstored.acquire();
       const held = !(scoresLocally && cache?.reuses(buffer[0]!));
       if (held) await slots.acquire();

@@ -1,7 +1,5 @@
 import type { Scorer } from '../config.js';
-import type { ItemOutcome } from '../ports.js';
 import { isLinearScorer } from '../scorers/index.js';
-import { clean, normalizeScore } from './attempt.js';
 
 /**
  * Where an item whose output is stored (a cache hit, a re-score) is scored. Sending it to a worker
@@ -47,19 +45,4 @@ function within(v: unknown, budget: number, depth: number): number {
     if (budget < 0) return budget;
   }
   return budget;
-}
-
-/**
- * Scores with linear built-ins on this thread (see {@link scoresInline}): synchronous and bounded
- * by the size check, so no time limit is armed; a scorer that throws records its error on its score.
- */
-export function scoreHere(scorers: Scorer[], args: Parameters<Scorer['score']>[0]): ItemOutcome['scores'] {
-  return scorers.map((s) => {
-    try {
-      const { score, reason } = normalizeScore(s.score(args));
-      return { scorerId: s.id, score, reason, error: null };
-    } catch (e) {
-      return { scorerId: s.id, score: null, reason: null, error: clean(e instanceof Error ? e.message : String(e)) };
-    }
-  });
 }
