@@ -38,6 +38,18 @@ export default {
     },
     { id: 'fail', type: 'function', run: async (input) => { throw Object.assign(new Error('boom ' + input), { status: input === 503 ? 503 : 400 }); } },
     { id: 'slow', type: 'function', run: async (input, ctx) => { await sleep(10_000, ctx.signal); return input; } },
+    // Reads its signal only after an await: the signal is made on first use, and still fires.
+    { id: 'slowLate', type: 'function', run: async (input, ctx) => { await sleep(1); await sleep(10_000, ctx.signal); return input; } },
+    {
+      id: 'aborts',
+      type: 'function',
+      run: async (input, ctx) => {
+        const log = new URL('./aborts-' + input.log + '.log', import.meta.url);
+        try { await sleep(input.ms, ctx.signal); } catch (e) { appendFileSync(log, 'aborted:' + input.id + '\\n'); throw e; }
+        appendFileSync(log, 'done:' + input.id + '\\n');
+        return input.id;
+      },
+    },
     { id: 'bigint', type: 'function', run: async () => ({ n: 1n }) },
     { id: 'spin', type: 'function', run: (input) => { spin(input.ms); return input; } },
     { id: 'exit', type: 'function', run: async () => { process.exit(9); } },
@@ -141,10 +153,12 @@ describe.each(adapters)('ItemRunner contract: %s', (_name, make) => {
   });
 
   it('bounds an asynchronous target by itemTimeoutMs and a scorer by scorerTimeoutMs', async () => {
-    expect(await attempt(runner, request('slow', 1, [], { itemTimeoutMs: 100 }))).toMatchObject({
-      ok: false,
-      error: { code: 'TIMEOUT', retryable: true },
-    });
+    for (const id of ['slow', 'slowLate']) {
+      expect(await attempt(runner, request(id, 1, [], { itemTimeoutMs: 100 }))).toMatchObject({
+        ok: false,
+        error: { code: 'TIMEOUT', retryable: true },
+      });
+    }
     const r = await attempt(runner, request('echo', 1, ['late', 'exact-match'], { scorerTimeoutMs: 100 }));
     if (!r.ok) throw new Error('expected ok');
     expect(r.scores[0]).toMatchObject({ scorerId: 'late', score: null });
@@ -170,6 +184,26 @@ describe.each(adapters)('ItemRunner contract: %s', (_name, make) => {
     const pending = attempt(runner, request('slow', 1), ac.signal);
     setTimeout(() => ac.abort(new Error('run cancelled')), 50);
     await expect(pending).rejects.toThrow('run cancelled');
+  });
+
+  it("aborting one signal stops its attempts' targets and no other signal's", async () => {
+    const log = join(dir, `aborts-${_name}.log`);
+    writeFileSync(log, '');
+    const a = new AbortController();
+    const b = new AbortController();
+    const input = (id: string, ms: number) => ({ id, ms, log: _name });
+    const a1 = attempt(runner, request('aborts', input('a1', 10_000)), a.signal);
+    const a2 = attempt(runner, request('aborts', input('a2', 10_000)), a.signal);
+    const b1 = attempt(runner, request('aborts', input('b1', 400)), b.signal);
+    setTimeout(() => a.abort(new Error('run cancelled')), 100);
+    await expect(a1).rejects.toThrow('run cancelled');
+    await expect(a2).rejects.toThrow('run cancelled');
+    expect(await b1).toMatchObject({ ok: true, output: 'b1' });
+    // The callers move on at once; the targets hear it in their thread.
+    const deadline = Date.now() + 5_000;
+    const lines = () => readFileSync(log, 'utf8').split('\n').filter(Boolean).sort();
+    while (lines().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(lines()).toEqual(['aborted:a1', 'aborted:a2', 'done:b1']);
   });
 });
 

@@ -86,29 +86,40 @@ export class ScorerTimeoutError extends Error {
 
 /**
  * Runs a call with an AbortSignal that fires after `ms` (with `timeout()`'s error), or when `outer`
- * aborts. A call that answers synchronously is returned as it is: nothing could interrupt it, so
- * no timer or listener is armed for it (the watchdog bounds synchronous work in worker threads).
+ * aborts. The call gets the signal through `signal()`: it is made on first use (an AbortController
+ * costs more than an instant target's whole call, docs/benchmarks.md). A call that answers
+ * synchronously is returned as it is: nothing could interrupt it, so no timer or listener is armed
+ * for it (the watchdog bounds synchronous work in worker threads).
  */
 export async function withTimeout<T>(
   ms: number,
   outer: AbortSignal,
   timeout: () => Error,
-  fn: (signal: AbortSignal) => Promise<T> | T,
+  fn: (signal: () => AbortSignal) => Promise<T> | T,
 ): Promise<T> {
   if (outer.aborted) throw outer.reason;
   const t0 = performance.now();
-  const controller = new AbortController();
-  const value = fn(controller.signal);
+  let controller: AbortController | null = null;
+  const control = () => {
+    if (!controller) {
+      controller = new AbortController();
+      if (outer.aborted) controller.abort(outer.reason);
+    }
+    return controller;
+  };
+  const value = fn(() => control().signal);
   if (!isThenable(value)) return value;
+  const ctl = control();
+  const own = ctl.signal;
   let timer: NodeJS.Timeout | undefined;
-  const onOuter = () => controller.abort(outer.reason);
+  const onOuter = () => ctl.abort(outer.reason);
   if (outer.aborted) onOuter();
   else outer.addEventListener('abort', onOuter, { once: true });
   const aborted = new Promise<never>((_, reject) => {
-    if (controller.signal.aborted) return reject(controller.signal.reason);
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    if (own.aborted) return reject(own.reason);
+    own.addEventListener('abort', () => reject(own.reason), { once: true });
     // The time its synchronous part took counts.
-    timer = setTimeout(() => controller.abort(timeout()), Math.max(0, ms - (performance.now() - t0)));
+    timer = setTimeout(() => ctl.abort(timeout()), Math.max(0, ms - (performance.now() - t0)));
   });
   try {
     // A call that ignores its signal still loses the race against the timeout.
@@ -179,7 +190,13 @@ export async function scoreItem(
               () => new ScorerTimeoutError(s.id, timeoutMs),
               (signal) => {
                 probe.phase(PHASE_SCORER + k);
-                const score = () => s.score({ ...args, signal });
+                const score = () =>
+                  s.score({
+                    ...args,
+                    get signal() {
+                      return signal();
+                    },
+                  });
                 return call(probe, calls ? () => calls.run('scorer', s.id, score) : score);
               },
             );
@@ -214,6 +231,9 @@ class UsageMeter {
 /** A JSON-safe copy of a target's output, or an error naming why it cannot be stored. */
 function storable(output: unknown): unknown {
   if (output === undefined) return null;
+  // What JSON keeps as it is needs no copy.
+  if (typeof output === 'string' || typeof output === 'boolean' || output === null) return output;
+  if (typeof output === 'number') return Number.isFinite(output) ? (Object.is(output, -0) ? 0 : output) : null;
   try {
     return JSON.parse(JSON.stringify(output) ?? 'null');
   } catch (e) {
@@ -256,7 +276,9 @@ export async function runAttempt(
       (s) => {
         const run = () =>
           target.run(req.input, {
-            signal: s,
+            get signal() {
+              return s();
+            },
             item: { id: req.itemId, groundTruth: req.groundTruth, metadata: req.metadata },
             runId: req.runId,
             attempt: req.attempt,
@@ -330,7 +352,9 @@ async function cacheKeyAttempt(
           cacheKey.call(target, req.input, {
             item: { id: req.itemId, groundTruth: req.groundTruth, metadata: req.metadata },
             repetition: req.repetition,
-            signal: s,
+            get signal() {
+              return s();
+            },
           }),
         ),
     );

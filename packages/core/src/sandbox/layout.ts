@@ -54,14 +54,19 @@ export function view(buffer: SharedArrayBuffer): SharedState {
 export interface ThreadData {
   configPath: string;
   buffer: SharedArrayBuffer;
-  /** BroadcastChannel on which the runner names tasks to abort. */
+  /** BroadcastChannel on which the runner names signal groups to abort ({@link ThreadTask.group}). */
   channel: string;
 }
 
-/** One task: an attempt, its slot in the shared state and a unique id (for aborts). */
+/**
+ * One task: an attempt, its slot in the shared state, a unique id, and the id of its caller's
+ * signal (tasks of one signal — a run's — share one AbortController in a thread, and are aborted
+ * together).
+ */
 export interface ThreadTask {
   taskId: number;
   slot: number;
+  group: number;
   req: import('../engine/attempt.js').AttemptRequest;
 }
 

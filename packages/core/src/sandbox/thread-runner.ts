@@ -236,8 +236,9 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
   });
 
   // The main pool gets attempts in batches — those started in one turn of the event loop go as one
-  // piscina task — and each thread posts results back as they finish, several per message: per
-  // attempt this costs a fraction of a piscina task (docs/benchmarks.md, issue 10).
+  // piscina task — and each thread posts results back as they finish, several per message (those
+  // still unposted when its batch is done come back as the task's result): per attempt this costs
+  // a fraction of a piscina task (docs/benchmarks.md, issue 10).
   const replies = new Map<number, { resolve: (r: ThreadReply) => void; reject: (e: unknown) => void }>();
   let outbox: ThreadTask[] = [];
   const flush = () => {
@@ -253,8 +254,16 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
     const size = Math.ceil(all.length / pieces);
     for (let i = 0; i < all.length; i += size) send(all.slice(i, i + size));
   };
+  const deliver = (m: unknown) => {
+    if (!isResults(m)) return;
+    for (const [taskId, reply] of m.results) {
+      const waiting = replies.get(taskId);
+      replies.delete(taskId);
+      waiting?.resolve(reply);
+    }
+  };
   const send = (batch: ThreadTask[]) => {
-    pool.run({ batch } satisfies ThreadBatch).catch((e) => {
+    pool.run({ batch } satisfies ThreadBatch).then(deliver, (e) => {
       // The thread ended: whatever it had not answered is lost with it.
       for (const { taskId } of batch) {
         const waiting = replies.get(taskId);
@@ -263,14 +272,7 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
       }
     });
   };
-  pool.on('message', (m: unknown) => {
-    if (!isResults(m)) return;
-    for (const [taskId, reply] of m.results) {
-      const waiting = replies.get(taskId);
-      replies.delete(taskId);
-      waiting?.resolve(reply);
-    }
-  });
+  pool.on('message', deliver);
   const batched = (payload: ThreadTask) =>
     new Promise<ThreadReply>((resolve, reject) => {
       replies.set(payload.taskId, { resolve, reject });
@@ -304,7 +306,7 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
 
   /** Runs the task on the pool, or alone on a thread; a thread lost under it (not by its own fault) runs it again in quarantine. */
   async function execute(t: Task, isolated: boolean): Promise<AttemptResult> {
-    const payload: ThreadTask = { taskId: t.id, slot: t.slot, req: t.req };
+    const payload: ThreadTask = { taskId: t.id, slot: t.slot, group: groupOf(t.outer), req: t.req };
     let reply: ThreadReply;
     try {
       reply = isolated ? await quarantined(payload) : await batched(payload);
@@ -358,6 +360,16 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
    * thread lets go of the task.
    */
   const watchers = new WeakMap<AbortSignal, Set<Task>>();
+  const groups = new WeakMap<AbortSignal, number>();
+  let groupSeq = 0;
+  const groupOf = (signal: AbortSignal) => {
+    let id = groups.get(signal);
+    if (id === undefined) {
+      id = ++groupSeq;
+      groups.set(signal, id);
+    }
+    return id;
+  };
   const watch = (t: Task) => {
     let set = watchers.get(t.outer);
     if (!set) {
@@ -371,11 +383,12 @@ export function createThreadRunner(opts: ThreadRunnerOptions): ItemRunner & { th
           const reason = String(signal.reason?.message ?? signal.reason);
           for (const task of tasks) {
             Atomics.store(shared.aborted, task.slot, task.id);
-            channel.postMessage({ taskId: task.id, reason });
             const caller = task.caller;
             task.caller = null;
             caller?.reject(signal.reason);
           }
+          // One message for all of them: their threads abort the signal's controller.
+          channel.postMessage({ group: groupOf(signal), reason });
           tasks.clear();
         },
         { once: true },

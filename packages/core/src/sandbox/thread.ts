@@ -57,11 +57,25 @@ setInterval(() => {
   beat();
 }, HEARTBEAT_MS).unref();
 
-const controllers = new Map<number, AbortController>();
+/** One AbortController per caller's signal, while tasks of it run here. */
+const groups = new Map<number, { controller: AbortController; tasks: number }>();
 const channel = new BroadcastChannel(data.channel);
 channel.onmessage = (e: MessageEvent) => {
-  const { taskId, reason } = e.data as { taskId: number; reason: string };
-  controllers.get(taskId)?.abort(new Error(reason));
+  const { group, reason } = e.data as { group: number; reason: string };
+  groups.get(group)?.controller.abort(new Error(reason));
+};
+const join = (group: number) => {
+  let g = groups.get(group);
+  if (!g) {
+    g = { controller: new AbortController(), tasks: 0 };
+    groups.set(group, g);
+  }
+  g.tasks++;
+  return g;
+};
+const leave = (group: number) => {
+  const g = groups.get(group);
+  if (g && --g.tasks === 0) groups.delete(group);
 };
 (channel as unknown as { unref(): void }).unref();
 
@@ -80,8 +94,11 @@ const flush = () => {
   parentPort?.postMessage({ assayResults: true, results } satisfies ThreadResults);
 };
 
-/** A piscina task: one attempt (its reply is the result), or a batch (replies are posted as they come). */
-export default async function run(task: ThreadTask | ThreadBatch): Promise<ThreadReply | null> {
+/**
+ * A piscina task: one attempt (its reply is the result), or a batch: replies are posted as they
+ * come, and those not posted yet when the batch is done are its result (one message fewer).
+ */
+export default async function run(task: ThreadTask | ThreadBatch): Promise<ThreadReply | ThreadResults | null> {
   if (!('batch' in task)) return runTask(task);
   await Promise.all(
     task.batch.map(async (t) => {
@@ -89,8 +106,10 @@ export default async function run(task: ThreadTask | ThreadBatch): Promise<Threa
       if (outbox.push([t.taskId, reply]) === 1) setImmediate(flush);
     }),
   );
-  flush();
-  return null;
+  if (outbox.length === 0) return null;
+  const results = outbox;
+  outbox = [];
+  return { assayResults: true, results };
 }
 
 const configFailure = (code: string, message: string): ThreadReply => ({
@@ -98,9 +117,8 @@ const configFailure = (code: string, message: string): ThreadReply => ({
 });
 
 async function runTask(task: ThreadTask): Promise<ThreadReply> {
-  const { slot, req, taskId } = task;
-  const controller = new AbortController();
-  controllers.set(taskId, controller);
+  const { slot, req, taskId, group } = task;
+  const { controller } = join(group);
   shared.thread[slot] = index + 1;
   const probe: AttemptProbe = {
     phase(p) {
@@ -151,7 +169,7 @@ async function runTask(task: ThreadTask): Promise<ThreadReply> {
     return { internalError: e instanceof Error ? e.message : String(e) };
   } finally {
     finished++;
-    controllers.delete(taskId);
+    leave(group);
     shared.phase[slot] = 0;
     shared.thread[slot] = 0;
   }
