@@ -60,4 +60,12 @@ export interface SqlDialectAdapter {
    * statement and the commit are two round trips.
    */
   commitWith?(conn: Kysely<DB>, statement: string): Promise<void>;
+  /**
+   * Optional: runs `transaction` (a whole write transaction on `conn`, begin to commit) so that its
+   * commit does not wait for the disk. Only for writes whose loss in a power cut or an OS crash
+   * harms nothing, because nothing was promised on them: a claim (its items are queued again, as
+   * after any lost lease). A process crash loses nothing (the commit has reached the OS), and the
+   * next durable commit makes it durable too. Without it, every commit waits for the disk.
+   */
+  lightCommit?<T>(conn: Kysely<DB>, transaction: () => Promise<T>): Promise<T>;
 }

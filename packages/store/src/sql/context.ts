@@ -10,7 +10,12 @@ export type Db = Kysely<DB> | Transaction<DB>;
 export type Write = <T>(
   fn: (trx: Transaction<DB>) => Promise<T>,
   /** A last statement (literals only) for `fn`'s result, sent with the commit where the engine can. */
-  last?: (result: T) => RawBuilder<unknown> | undefined,
+  last?: ((result: T) => RawBuilder<unknown> | undefined) | null,
+  /**
+   * `light`: losing this write in a power cut harms nothing (a claim), so where the engine can,
+   * its commit does not wait for the disk ({@link SqlDialectAdapter.lightCommit}).
+   */
+  opts?: { light?: boolean },
 ) => Promise<T>;
 
 /**
@@ -35,30 +40,40 @@ export const breathe = (): Promise<void> => new Promise<void>((r) => setImmediat
 
 /** The write helper: `beginWrite`, `fn`, then the commit (with `last` where the engine can). */
 export function createWriter(db: Kysely<DB>, adapter: SqlDialectAdapter): Write {
-  return (fn, last) =>
+  return (fn, last, opts) =>
     db.connection().execute(async (conn) => {
-      await sql.raw(adapter.beginWrite).execute(conn);
-      try {
-        // A Kysely connection is usable as a transaction-scoped executor for our queries.
-        const result = await fn(conn as unknown as Transaction<DB>);
-        const statement = last?.(result);
-        if (statement && adapter.commitWith) {
-          const q = statement.compile(conn);
-          if (q.parameters.length) throw new Error('a statement sent with the commit must have no bound parameters');
-          await adapter.commitWith(conn, q.sql);
-        } else {
-          if (statement) await statement.execute(conn);
-          await sql.raw('commit').execute(conn);
-        }
-        return result;
-      } catch (e) {
-        await sql
-          .raw('rollback')
-          .execute(conn)
-          .catch(() => {});
-        throw e;
-      }
+      const transaction = () => writeOn(conn, adapter, fn, last ?? undefined);
+      return opts?.light && adapter.lightCommit ? adapter.lightCommit(conn, transaction) : transaction();
     });
+}
+
+async function writeOn<T>(
+  conn: Kysely<DB>,
+  adapter: SqlDialectAdapter,
+  fn: (trx: Transaction<DB>) => Promise<T>,
+  last: ((result: T) => RawBuilder<unknown> | undefined) | undefined,
+): Promise<T> {
+  await sql.raw(adapter.beginWrite).execute(conn);
+  try {
+    // A Kysely connection is usable as a transaction-scoped executor for our queries.
+    const result = await fn(conn as unknown as Transaction<DB>);
+    const statement = last?.(result);
+    if (statement && adapter.commitWith) {
+      const q = statement.compile(conn);
+      if (q.parameters.length) throw new Error('a statement sent with the commit must have no bound parameters');
+      await adapter.commitWith(conn, q.sql);
+    } else {
+      if (statement) await statement.execute(conn);
+      await sql.raw('commit').execute(conn);
+    }
+    return result;
+  } catch (e) {
+    await sql
+      .raw('rollback')
+      .execute(conn)
+      .catch(() => {});
+    throw e;
+  }
 }
 
 /**

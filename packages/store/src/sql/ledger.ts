@@ -162,70 +162,76 @@ export function createWorkLedger(ctx: SqlContext): WorkLedger {
 
   async function claimWork(runId: string, workerId: string, limit: number, leaseMs: number): Promise<ClaimedItem[]> {
     leaseMs = Math.max(1, leaseMs); // a claim is never born expired
-    return ctx.write(async (trx) => {
-      const nowMs = ctx.clock.now();
-      const claimed: {
-        item_id: string;
-        repetition: number;
-        attempt: number;
-        claim_token: number;
-        item_row_id: number;
-        lost_claims: number;
-        taken_over: boolean;
-      }[] = [];
-      // Queued items first (an index range), then items whose worker stopped renewing its lease.
-      for (const expired of [false, true]) {
-        const want = limit - claimed.length;
-        if (want <= 0) break;
-        // Through the claim index (run_id, status, item_id, repetition): the queued or running items
-        // of this run, in order, never every row of the run.
-        const pick = sql<{ item_id: string; repetition: number }>`select item_id, repetition
+    // A light commit (no wait for the disk): a claim lost in a power cut harms nothing, its items
+    // are queued again; the next outcome write makes it durable anyway.
+    return ctx.write(
+      async (trx) => {
+        const nowMs = ctx.clock.now();
+        const claimed: {
+          item_id: string;
+          repetition: number;
+          attempt: number;
+          claim_token: number;
+          item_row_id: number;
+          lost_claims: number;
+          taken_over: boolean;
+        }[] = [];
+        // Queued items first (an index range), then items whose worker stopped renewing its lease.
+        for (const expired of [false, true]) {
+          const want = limit - claimed.length;
+          if (want <= 0) break;
+          // Through the claim index (run_id, status, item_id, repetition): the queued or running items
+          // of this run, in order, never every row of the run.
+          const pick = sql<{ item_id: string; repetition: number }>`select item_id, repetition
           from ${claims()}
           where run_id = ${runId} and status = ${expired ? 'running' : 'queued'}
             ${expired ? sql`and lease_until < ${nowMs}` : sql``}
           order by item_id, repetition
           limit ${want}
           ${ctx.adapter.supportsRowLocks ? sql`for update skip locked` : sql``}`;
-        // Taking over an expired claim: that claim was lost (see LOST). The pick is a materialized
-        // CTE so it runs once: as an `in (subquery)`, PostgreSQL may plan a nested-loop semi join
-        // that re-runs the locking subquery per row, each run skipping the rows already updated
-        // and so handing out the next one, which claimed every queued item whatever `limit` was.
-        const r = await sql<Omit<(typeof claimed)[number], 'taken_over'>>`with picked as materialized (${pick})
+          // Taking over an expired claim: that claim was lost (see LOST). The pick is a materialized
+          // CTE so it runs once: as an `in (subquery)`, PostgreSQL may plan a nested-loop semi join
+          // that re-runs the locking subquery per row, each run skipping the rows already updated
+          // and so handing out the next one, which claimed every queued item whatever `limit` was.
+          const r = await sql<Omit<(typeof claimed)[number], 'taken_over'>>`with picked as materialized (${pick})
           update run_items
           set status = 'running', claim_token = claim_token + 1, lease_until = ${nowMs + leaseMs}, worker_id = ${workerId}
             ${expired ? sql`, lost_claims = ${LOST}` : sql``}
           where run_id = ${runId} and (item_id, repetition) in (select item_id, repetition from picked)
           returning item_id, repetition, attempt, claim_token, item_row_id, lost_claims`.execute(trx);
-        claimed.push(...r.rows.map((row) => ({ ...row, taken_over: expired })));
-      }
-      if (claimed.length === 0) return [];
-      const rowIds = [...new Set(claimed.map((c) => Number(c.item_row_id)))];
-      const items = new Map<number, { input: string; ground_truth: string | null; metadata: string | null }>();
-      for (let i = 0; i < rowIds.length; i += 500) {
-        const rows = await trx
-          .selectFrom('dataset_items')
-          .select(['row_id', 'input', 'ground_truth', 'metadata'])
-          .where('row_id', 'in', rowIds.slice(i, i + 500))
-          .execute();
-        for (const r of rows) items.set(Number(r.row_id), r);
-      }
-      return claimed
-        .map((c) => {
-          const it = items.get(Number(c.item_row_id))!;
-          return {
-            itemId: c.item_id,
-            repetition: Number(c.repetition),
-            attempt: Number(c.attempt),
-            claimToken: Number(c.claim_token),
-            lostClaims: Number(c.lost_claims),
-            takenOver: c.taken_over,
-            input: dec(it.input),
-            groundTruth: dec(it.ground_truth),
-            metadata: dec<Record<string, unknown> | null>(it.metadata),
-          };
-        })
-        .sort((x, y) => (x.itemId < y.itemId ? -1 : x.itemId > y.itemId ? 1 : x.repetition - y.repetition));
-    });
+          claimed.push(...r.rows.map((row) => ({ ...row, taken_over: expired })));
+        }
+        if (claimed.length === 0) return [];
+        const rowIds = [...new Set(claimed.map((c) => Number(c.item_row_id)))];
+        const items = new Map<number, { input: string; ground_truth: string | null; metadata: string | null }>();
+        for (let i = 0; i < rowIds.length; i += 500) {
+          const rows = await trx
+            .selectFrom('dataset_items')
+            .select(['row_id', 'input', 'ground_truth', 'metadata'])
+            .where('row_id', 'in', rowIds.slice(i, i + 500))
+            .execute();
+          for (const r of rows) items.set(Number(r.row_id), r);
+        }
+        return claimed
+          .map((c) => {
+            const it = items.get(Number(c.item_row_id))!;
+            return {
+              itemId: c.item_id,
+              repetition: Number(c.repetition),
+              attempt: Number(c.attempt),
+              claimToken: Number(c.claim_token),
+              lostClaims: Number(c.lost_claims),
+              takenOver: c.taken_over,
+              input: dec(it.input),
+              groundTruth: dec(it.ground_truth),
+              metadata: dec<Record<string, unknown> | null>(it.metadata),
+            };
+          })
+          .sort((x, y) => (x.itemId < y.itemId ? -1 : x.itemId > y.itemId ? 1 : x.repetition - y.repetition));
+      },
+      null,
+      { light: true },
+    );
   }
 
   const ownClaims = (runId: string, workerId: string) =>

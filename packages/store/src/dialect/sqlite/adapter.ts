@@ -22,6 +22,20 @@ export const sqliteAdapter: SqlDialectAdapter = {
   indexed: (table, index) => sql`${sql.table(table)} indexed by ${sql.id(index)}`,
   // `->>` (SQLite 3.38+) reads a key of JSON text as an SQL value (true/false as 1/0).
   jsonField: (json, key) => sql`(${json} ->> ${sql.lit(key)})`,
+  // WAL with synchronous = NORMAL appends the commit to the WAL file without an fsync; SQLite
+  // refuses to change the level inside a transaction, hence around it. A connection opened with
+  // NORMAL (or OFF) already is left as it is. Pragmas are not writes to the storage guard, so the
+  // level is put back even while the file is unavailable.
+  async lightCommit(conn, transaction) {
+    const level = (await sql<{ synchronous: number }>`pragma synchronous`.execute(conn)).rows[0]?.synchronous ?? 0;
+    if (level < 2) return transaction();
+    await sql`pragma synchronous = normal`.execute(conn);
+    try {
+      return await transaction();
+    } finally {
+      await sql.raw(`pragma synchronous = ${Number(level)}`).execute(conn);
+    }
+  },
   // Kysely runs SQLite migrations outside any transaction and without a lock. One IMMEDIATE
   // transaction around the whole migrator makes them atomic and makes another process wait
   // (busy_timeout) until they are done; SQLite's DDL is transactional.
