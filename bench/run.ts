@@ -15,6 +15,8 @@
  *                                        so targets run in worker threads; W1M / W2M are the same with
  *                                        the config as objects, on the main thread. The report ends with
  *                                        the threads / main-thread ratios.
+ *   npm run bench -- --only I1,I1M       the item runner alone, no store (bench/workloads/i1.ts): 100,000
+ *                                        attempts in worker threads vs on this thread, CPU per thread.
  *   npm run bench -- --only T1           targets and scorers (issue 5): code vs http target, 1 vs 7 scorers
  *   npm run bench -- --only W1,W1C,W2,W2C --quick
  *                                        the output cache (issue 14, bench/workloads/cache.ts): W1 and W2
@@ -75,7 +77,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--data-dir') opts.dataDir = value();
     else
       throw new Error(
-        `unknown argument ${a}; usage: bench/run.ts [--only W1,W1M,W2,W2M,W1C,W2C,RS1,W3,T1,R1,R2,H1] [--quick] [--json file] [--profile]`,
+        `unknown argument ${a}; usage: bench/run.ts [--only W1,W1M,W2,W2M,I1,I1M,W1C,W2C,RS1,W3,T1,R1,R2,H1] [--quick] [--json file] [--profile]`,
       );
   }
   return opts;

@@ -2,6 +2,7 @@
 import type { Metrics, Row, RowOf } from '../harness/lib.js';
 import { RS1_ROWS, rs1, W1C_ROWS, W2C_ROWS, w1c, w2c } from './cache.js';
 import { H1_TITLE, h1, h1Rows } from './h1.js';
+import { I1_ROWS, i1 } from './i1.js';
 import type { Placement } from './placement.js';
 import { R_SAMPLES, r1, r1Rows } from './r1.js';
 import { r2, r2Rows } from './r2.js';
@@ -39,6 +40,7 @@ function twins<I extends string>(
 export const WORKLOADS = {
   ...twins('W1', 'overhead: 10,000 items, instant target, exact-match, maxConcurrency 50', w1, W1_ROWS),
   ...twins('W2', 'latency-bound: 2,000 items, 50 ms target, maxConcurrency 50', w2, W2_ROWS),
+  ...twins('I1', "item runner alone: 100,000 attempts of W1's target and scorer, 50 at a time, no store", i1, I1_ROWS),
   W1C: {
     title: 'W1 rerun from the output cache: a readwrite run fills it, the timed readwrite rerun reads every output',
     run: w1c,
@@ -88,6 +90,7 @@ export const COMPARISONS = [
   { what: 'W1 CPU per item, threads / main thread', a: 'W1', b: 'W1M', key: 'cpuUsPerItem' },
   { what: 'W1 main thread busy per item, threads / main thread', a: 'W1', b: 'W1M', key: 'mainBusyUsPerItem' },
   { what: 'W2 efficiency, threads / main thread', a: 'W2', b: 'W2M', key: 'efficiency' },
+  { what: 'I1 attempts/s (runner alone), threads / main thread', a: 'I1', b: 'I1M', key: 'attemptsPerSec' },
   { what: 'W1 rerun from the cache: items/s, W1C / W1 (uncached)', a: 'W1C', b: 'W1', key: 'itemsPerSec' },
   {
     what: 'W2 rerun from the cache: speed-up, W2 wall time / W2C wall time (goal ≥ 10)',
