@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
@@ -68,6 +69,7 @@ const join = (group: number) => {
   let g = groups.get(group);
   if (!g) {
     g = { controller: new AbortController(), tasks: 0 };
+    setMaxListeners(0, g.controller.signal); // one listener per attempt in flight: not a leak
     groups.set(group, g);
   }
   g.tasks++;
