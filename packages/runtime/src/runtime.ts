@@ -26,7 +26,7 @@ import {
 } from '@assay/core';
 import { SqliteJobQueue } from '@assay/queue';
 import { AssayMetrics, createApp } from '@assay/server';
-import { openSqlite, SqlStorage, sqliteAdapter } from '@assay/store';
+import { createLedgerThread, openSqlite, SqlStorage, sqliteAdapter } from '@assay/store';
 import { loadPostgres, loadRedis } from './optional.js';
 
 export interface AssayOptions {
@@ -149,12 +149,20 @@ async function adapters(opts: AssayOptions, clock: Clock, logger: Logger) {
       health,
     };
   }
-  const { db, health } = openSqlite({
-    file: join(opts.dataDir ?? '.assay', 'assay.db'),
-    synchronous: opts.synchronous,
-    log: storageLog,
+  const file = join(opts.dataDir ?? '.assay', 'assay.db');
+  const { db, health } = openSqlite({ file, synchronous: opts.synchronous, log: storageLog });
+  // With isolation (user code in worker threads), the item pipeline's ledger writes (planning,
+  // claims, lease renewals, outcome batches) run on a thread of their own too, so their statements
+  // and fsyncs never hold the thread that serves HTTP (docs/benchmarks.md, issue 10).
+  const ledgerWrites =
+    opts.configPath && (opts.worker ?? true)
+      ? createLedgerThread({ file, synchronous: opts.synchronous, clock })
+      : undefined;
+  const storage = new SqlStorage(db, sqliteAdapter, {
+    clock,
+    ledgerWrites,
+    onClose: async () => ledgerWrites?.close(),
   });
-  const storage = new SqlStorage(db, sqliteAdapter, { clock });
   const queue = new SqliteJobQueue(db, {
     leaseMs: opts.leaseMs,
     pollMs: opts.pollMs,

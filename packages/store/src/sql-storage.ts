@@ -13,6 +13,7 @@ import {
 import { type Kysely, Migrator, type RawBuilder, type Transaction } from 'kysely';
 import type { DB } from './db-types.js';
 import type { SqlDialectAdapter } from './dialect/adapter.js';
+import type { LedgerWrites } from './dialect/sqlite/ledger-thread.js';
 import { createAnalysisStore } from './sql/analysis.js';
 import { createTargetCache } from './sql/cache.js';
 import { createCatalogStore } from './sql/catalog.js';
@@ -30,6 +31,12 @@ export interface SqlStorageOptions {
   onClose?: () => Promise<void>;
   /** Run-item rows per statement of a whole-run aggregate (summary, score cards). Default 50 000. */
   analysisRangeRows?: number;
+  /**
+   * Where the work ledger's writes run (planning, claims, lease renewals, outcome batches), e.g.
+   * {@link createLedgerThread}: the same writes on a thread of its own. Default: this storage's
+   * connection.
+   */
+  ledgerWrites?: LedgerWrites;
 }
 
 /**
@@ -53,6 +60,7 @@ export class SqlStorage implements Storage {
   readonly cache: TargetCache;
   private readonly ctx: SqlContext;
   private readonly onClose: () => Promise<void>;
+  private readonly writes: LedgerWrites;
 
   constructor(
     readonly db: Kysely<DB>,
@@ -65,6 +73,7 @@ export class SqlStorage implements Storage {
     this.catalog = createCatalogStore(this.ctx);
     this.runs = createRunStore(this.ctx);
     this.ledger = createWorkLedger(this.ctx);
+    this.writes = options.ledgerWrites ?? this.ledger;
     this.results = createResultStore(this.ctx);
     this.analysis = createAnalysisStore(this.ctx, { rangeRows: options.analysisRangeRows });
     this.cache = createTargetCache(this.ctx);
@@ -137,22 +146,22 @@ export class SqlStorage implements Storage {
   readonly updateRun: Storage['updateRun'] = (runId, patch, ifStatus) => this.runs.updateRun(runId, patch, ifStatus);
   readonly findRunByIdempotencyKey: Storage['findRunByIdempotencyKey'] = (key) =>
     this.runs.findRunByIdempotencyKey(key);
-  // work ledger
+  // work ledger (its writes on `ledgerWrites` when given)
   readonly planRunItems: Storage['planRunItems'] = (runId, cursor, pageSize) =>
-    this.ledger.planRunItems(runId, cursor, pageSize);
+    this.writes.planRunItems(runId, cursor, pageSize);
   readonly claimWork: Storage['claimWork'] = (runId, workerId, limit, leaseMs) =>
-    this.ledger.claimWork(runId, workerId, limit, leaseMs);
+    this.writes.claimWork(runId, workerId, limit, leaseMs);
   readonly extendClaims: Storage['extendClaims'] = (runId, workerId, leaseMs) =>
-    this.ledger.extendClaims(runId, workerId, leaseMs);
+    this.writes.extendClaims(runId, workerId, leaseMs);
   readonly releaseClaims: Storage['releaseClaims'] = (runId, workerId, lost) =>
-    this.ledger.releaseClaims(runId, workerId, lost);
+    this.writes.releaseClaims(runId, workerId, lost);
   readonly markStarted: Storage['markStarted'] = (runId, itemId, repetition, claimToken) =>
-    this.ledger.markStarted(runId, itemId, repetition, claimToken);
+    this.writes.markStarted(runId, itemId, repetition, claimToken);
   readonly listClaimOwners: Storage['listClaimOwners'] = (runId) => this.ledger.listClaimOwners(runId);
   readonly countUnfinished: Storage['countUnfinished'] = (runId) => this.ledger.countUnfinished(runId);
   readonly closePendingItems: Storage['closePendingItems'] = (runId, status) =>
-    this.ledger.closePendingItems(runId, status);
-  readonly writeOutcomes: Storage['writeOutcomes'] = (runId, outcomes) => this.ledger.writeOutcomes(runId, outcomes);
+    this.writes.closePendingItems(runId, status);
+  readonly writeOutcomes: Storage['writeOutcomes'] = (runId, outcomes) => this.writes.writeOutcomes(runId, outcomes);
   // results
   readonly listResults: Storage['listResults'] = (runId, q) => this.results.listResults(runId, q);
   readonly getResult: Storage['getResult'] = (runId, itemId, repetition, bounds) =>

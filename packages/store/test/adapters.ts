@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '@assay/core';
 import { createTestDatabase, pgAvailable, type ServiceCheck } from '@assay/testkit/services';
-import { createSqliteStorage, type SqlStorage } from '../src/index.js';
+import { createLedgerThread, createSqliteStorage, openSqlite, SqlStorage, sqliteAdapter } from '../src/index.js';
 import { createPostgresStorage } from '../src/postgres.js';
 
 /** Every adapter of the Storage port, each opened on a fresh database (a real SQLite file, or PostgreSQL). */
@@ -21,6 +21,29 @@ export const ADAPTERS: {
       const storage = createSqliteStorage({ file: join(dir, 'assay.db'), clock: options.clock });
       await storage.migrate();
       return { storage, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    // What `assay serve --config` opens: the work ledger's writes on a thread of their own.
+    name: 'sqlite, ledger thread',
+    async open(options = {}) {
+      const dir = mkdtempSync(join(tmpdir(), 'assay-store-'));
+      const file = join(dir, 'assay.db');
+      const { db } = openSqlite({ file, clock: options.clock });
+      const ledgerWrites = createLedgerThread({ file, clock: options.clock });
+      const storage = new SqlStorage(db, sqliteAdapter, {
+        clock: options.clock,
+        ledgerWrites,
+        onClose: () => ledgerWrites.close(),
+      });
+      await storage.migrate();
+      return {
+        storage,
+        cleanup: async () => {
+          await storage.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
     },
   },
   {

@@ -263,7 +263,7 @@ for (const adapter of ADAPTERS) {
     it('every migrated table and column matches db-types.ts', async () => {
       const { storage, cleanup } = await adapter.open();
       try {
-        const columns = await INTROSPECT[adapter.name](storage.db);
+        const columns = await INTROSPECT[storage.dialect](storage.db);
         expect(columns.length).toBeGreaterThan(50);
         expect(disagreements(columns)).toEqual([]);
       } finally {
