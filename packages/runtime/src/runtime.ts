@@ -151,8 +151,8 @@ async function adapters(opts: AssayOptions, clock: Clock, logger: Logger) {
   }
   const file = join(opts.dataDir ?? '.assay', 'assay.db');
   const { db, health } = openSqlite({ file, synchronous: opts.synchronous, log: storageLog });
-  // With isolation (user code in worker threads), the item pipeline's ledger writes (planning,
-  // claims, lease renewals, outcome batches) run on a thread of their own too, so their statements
+  // With isolation (user code in worker threads), the item pipeline's ledger writes (claims,
+  // lease renewals, releases, outcome batches) run on a thread of their own too, so their statements
   // and fsyncs never hold the thread that serves HTTP (docs/benchmarks.md, issue 10).
   const ledgerWrites =
     opts.configPath && (opts.worker ?? true)

@@ -32,7 +32,7 @@ export interface SqlStorageOptions {
   /** Run-item rows per statement of a whole-run aggregate (summary, score cards). Default 50 000. */
   analysisRangeRows?: number;
   /**
-   * Where the work ledger's writes run (planning, claims, lease renewals, outcome batches), e.g.
+   * Where the work ledger's writes run (claims, lease renewals, releases, outcome batches), e.g.
    * {@link createLedgerThread}: the same writes on a thread of its own. Default: this storage's
    * connection.
    */
@@ -148,7 +148,7 @@ export class SqlStorage implements Storage {
     this.runs.findRunByIdempotencyKey(key);
   // work ledger (its writes on `ledgerWrites` when given)
   readonly planRunItems: Storage['planRunItems'] = (runId, cursor, pageSize) =>
-    this.writes.planRunItems(runId, cursor, pageSize);
+    this.ledger.planRunItems(runId, cursor, pageSize);
   readonly claimWork: Storage['claimWork'] = (runId, workerId, limit, leaseMs) =>
     this.writes.claimWork(runId, workerId, limit, leaseMs);
   readonly extendClaims: Storage['extendClaims'] = (runId, workerId, leaseMs) =>

@@ -1,6 +1,6 @@
 /**
  * The SQLite ledger thread: its own connection to the database file, on which it runs the item
- * pipeline's ledger writes it is sent (planning, claims, lease renewals, outcome batches: the same
+ * pipeline's ledger writes it is sent (claims, lease renewals, releases, outcome batches: the same
  * statements and transactions as on the main thread) and answers each with its value or its error.
  */
 

@@ -1,9 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import { AssayError, type Clock, StorageUnavailableError, systemClock, type WorkLedger } from '@assay/core';
 
-/** The ledger writes of the item pipeline, which a ledger thread runs. */
+/**
+ * The ledger writes of the item pipeline, which a ledger thread runs: short transactions, so a
+ * write of the main thread never waits long for the lock (SQLite's busy handler sleeps the waiting
+ * thread, and with it the event loop). Planning stays on the main thread, which yields between its
+ * pages: a page of a large run holds the lock for longer.
+ */
 export const LEDGER_THREAD_METHODS = [
-  'planRunItems',
   'claimWork',
   'extendClaims',
   'releaseClaims',
@@ -98,7 +102,6 @@ export function createLedgerThread(opts: LedgerThreadOptions): LedgerWrites & { 
       });
     };
   return {
-    planRunItems: call('planRunItems'),
     claimWork: call('claimWork'),
     extendClaims: call('extendClaims'),
     releaseClaims: call('releaseClaims'),
