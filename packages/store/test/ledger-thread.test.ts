@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { createLedgerThread, openSqlite, SqlStorage, sqliteAdapter } from '../src/index.js';
-import { createPendingRun } from './runs.js';
+import { datasetWithPendingRun } from './runs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'assay-ledger-thread-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,12 +19,7 @@ async function open(name: string) {
   const ledgerWrites = createLedgerThread({ file });
   const storage = new SqlStorage(db, sqliteAdapter, { ledgerWrites, onClose: () => ledgerWrites.close() });
   await storage.migrate();
-  const ds = await storage.createDataset({ name });
-  const { version } = await storage.addItems(
-    ds.id,
-    Array.from({ length: 5 }, (_, i) => ({ input: i })),
-  );
-  const runId = await createPendingRun(storage, ds.id, version);
+  const runId = await datasetWithPendingRun(storage, name, 5);
   return { file, storage, runId };
 }
 

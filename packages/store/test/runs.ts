@@ -32,3 +32,17 @@ export async function createPendingRun(
   await storage.transaction((tx) => tx.createRun(run));
   return run.id;
 }
+
+/** A dataset `name` of `items` items (inputs 0, 1, …) and a pending run of it; returns the run's id. */
+export async function datasetWithPendingRun(
+  storage: Pick<Storage, 'transaction' | 'createDataset' | 'addItems'>,
+  name: string,
+  items: number,
+): Promise<string> {
+  const ds = await storage.createDataset({ name });
+  const { version } = await storage.addItems(
+    ds.id,
+    Array.from({ length: items }, (_, i) => ({ input: i })),
+  );
+  return createPendingRun(storage, ds.id, version);
+}

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { openSqlite, SqlStorage, sqliteAdapter } from '../src/index.js';
-import { createPendingRun } from './runs.js';
+import { datasetWithPendingRun } from './runs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'assay-light-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,12 +18,7 @@ async function plannedRun(name: string, synchronous?: 'FULL' | 'NORMAL') {
   const { db, raw, health } = openSqlite({ file, synchronous, healthIntervalMs: 20, log: () => {} });
   const storage = new SqlStorage(db, sqliteAdapter);
   await storage.migrate();
-  const ds = await storage.createDataset({ name });
-  const { version } = await storage.addItems(
-    ds.id,
-    Array.from({ length: 10 }, (_, i) => ({ input: i })),
-  );
-  const runId = await createPendingRun(storage, ds.id, version);
+  const runId = await datasetWithPendingRun(storage, name, 10);
   for (let cursor: string | null = ''; cursor !== null; ) ({ cursor } = await storage.planRunItems(runId, cursor, 100));
   const level = () => raw.pragma('synchronous', { simple: true });
   return { file, raw, health, storage, runId, level };
