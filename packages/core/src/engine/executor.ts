@@ -16,6 +16,7 @@ import { isLocalScorer } from '../scorers/index.js';
 import type { Run } from '../types.js';
 import { type AttemptRequest, type AttemptResult, createInlineRunner, type ItemRunner, scoreItem } from './attempt.js';
 import { cachePlan } from './cache.js';
+import { ClaimSizer, MAX_CLAIM } from './claim-size.js';
 import { scoresInline } from './inline-scoring.js';
 import { FAIL_AFTER_LOST_CLAIMS, ISOLATE_AFTER_LOST_CLAIMS, type IsolationGate } from './isolation.js';
 import type { TargetLimiter } from './limits.js';
@@ -49,8 +50,6 @@ export interface ExecutorDeps {
 const inline = createInlineRunner();
 /** Items started between two turns of the event loop at most. */
 const YIELD_EVERY = 64;
-/** Items per claim of a run that reads stored outputs (see `claimSize` in {@link executeRun}). */
-const READING_CLAIM = 500;
 
 export interface ExecuteParams {
   run: Run;
@@ -490,27 +489,31 @@ export async function executeRun(
     );
   };
 
-  // Claims come in batches of 2 × `concurrency`; the next batch is claimed while the current one runs
-  // (claim ahead), so slots never wait for a claim transaction.
+  // Claims come in batches of at least 2 × `concurrency` (ClaimSizer); the next batch is claimed
+  // while the current one runs (claim ahead), so slots never wait for a claim transaction.
   let buffer: ClaimedItem[] = [];
   let ahead: Promise<ClaimedItem[]> | null = null;
   const cache = runCacheOf(deps, p);
   const scoresLocally = p.scorers.every(isLocalScorer);
   // While claimed batches find their outputs stored (a re-score, a rerun from the cache), the
-  // target is hardly called: larger claims, fewer claim transactions.
+  // target is hardly called: the largest claims, fewer claim transactions. Otherwise the claim
+  // follows the run's pace (see ClaimSizer).
+  const sizer = new ClaimSizer(concurrency);
+  let reading = false;
+  let started = 0;
+  let finished = 0;
   let claimSize = concurrency * 2;
-  const claim = () =>
-    storage
+  const claim = () => {
+    claimSize = reading ? Math.max(concurrency * 2, MAX_CLAIM) : sizer.next(finished);
+    return storage
       .claimWork(runId, p.workerId, claimSize, leaseMs)
       .then(tookOver)
       .then((batch) => (cache ? cache.prepare(batch) : batch))
       .then((batch) => {
-        if (cache && batch.length)
-          claimSize =
-            cache.reusedIn(batch) >= batch.length * 0.9 ? Math.max(concurrency * 2, READING_CLAIM) : concurrency * 2;
+        if (cache && batch.length) reading = cache.reusedIn(batch) >= batch.length * 0.9;
         return batch;
       });
-  let started = 0;
+  };
   try {
     while (!halted()) {
       if (buffer.length === 0) {
@@ -554,6 +557,7 @@ export async function executeRun(
           failure ??= e;
         })
         .finally(() => {
+          finished++;
           unstored.release();
           inFlight.delete(task);
         });
